@@ -1,0 +1,12 @@
+import { Migration20261128000100_core } from './Migration20261128000100_core.js';
+import { Migration20261128000200_audit } from './Migration20261128000200_audit.js';
+
+/**
+ * Static list, so the same code applies migrations under tsx, vitest and compiled JS
+ * (folder discovery makes Node load .ts files itself, which fails outside tsx).
+ * Add each new migration here.
+ */
+export const migrationsList = [
+  { name: 'Migration20261128000100_core', class: Migration20261128000100_core },
+  { name: 'Migration20261128000200_audit', class: Migration20261128000200_audit },
+];

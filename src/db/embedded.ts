@@ -1,0 +1,99 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/**
+ * Zero-setup PostgreSQL: PGlite (PostgreSQL compiled to WebAssembly) in this process, served on a
+ * loopback port through pglite-socket so the ORM talks to it with the same `pg` driver as to a real
+ * server. Its traps (see stack-notes): one session behind all connections (transactions are
+ * serialised, so code must never wait on a second connection inside a transaction) and no
+ * cross-process lock on the data directory, which `acquireDataDirLock` adds.
+ */
+export interface EmbeddedPostgres {
+  url: string;
+  close(): Promise<void>;
+}
+
+export const EMBEDDED_MAX_CONNECTIONS = 16;
+
+export async function startEmbeddedPostgres(opts: { dataDir?: string; logger?: Logger }): Promise<EmbeddedPostgres> {
+  let releaseLock: (() => void) | undefined;
+  let db: PGlite;
+  if (opts.dataDir) {
+    const dir = resolve(opts.dataDir);
+    mkdirSync(dir, { recursive: true });
+    releaseLock = acquireDataDirLock(dir);
+    const pgDir = join(dir, 'pg');
+    const fresh = !existsSync(join(pgDir, 'PG_VERSION'));
+    if (fresh) opts.logger?.info('creating the embedded database (first run takes a few seconds)', { dataDir: pgDir });
+    try {
+      db = await PGlite.create({ dataDir: pgDir });
+    } catch (e) {
+      releaseLock();
+      throw e;
+    }
+  } else {
+    db = await PGlite.create();
+  }
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  await server.start();
+  const port = Number(server.getServerConn().split(':').pop());
+  let closed = false;
+  return {
+    url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.stop();
+      await db.close();
+      releaseLock?.();
+    },
+  };
+}
+
+/**
+ * An exclusive lock file holding our pid. A second process on the same data directory is refused
+ * (PGlite would open it and corrupt it); a lock left by a dead process is taken over.
+ */
+export function acquireDataDirLock(dir: string): () => void {
+  const path = join(dir, 'duo-desk.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      const release = () => {
+        try {
+          if (readFileSync(path, 'utf8') === String(process.pid)) rmSync(path);
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new AppError(
+          'DATA_DIR_LOCKED',
+          `The data directory ${dir} is in use by another duo-desk process (pid ${holder}). Stop it, or set DUO_DESK_DATA_DIR to another directory, or set DATABASE_URL to share a real PostgreSQL server.`,
+        );
+      }
+      rmSync(path, { force: true }); // stale lock from a process that is gone
+    }
+  }
+  throw new AppError('DATA_DIR_LOCKED', `Could not lock the data directory ${dir}.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

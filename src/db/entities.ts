@@ -1,0 +1,230 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+/**
+ * Entities mirror the tables created by migrations/ (the migrations are the source of truth;
+ * test/db/schema.test.ts checks that the two agree).
+ */
+
+export const ROLES = ['owner', 'administrator', 'application_manager', 'user_manager', 'help_desk', 'read_only'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const Responder = defineEntity({
+  name: 'Responder',
+  tableName: 'responder',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    teamId: p.string(),
+    userId: p.string(),
+    role: p.enum([...ROLES]),
+    approver: p.boolean().default(false),
+    grantedBy: p.string().nullable(),
+    totpSecret: p.text().nullable().lazy(),
+    totpStatus: p.enum(['none', 'pending', 'active']).default('none'),
+    totpLastStep: p.bigint('number').nullable(),
+    stepUpLockedUntil: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    version: p.integer().version(),
+  },
+  uniques: [{ properties: ['teamId', 'userId'] }],
+});
+export type IResponder = InferEntity<typeof Responder>;
+
+export const Setting = defineEntity({
+  name: 'Setting',
+  tableName: 'setting',
+  properties: {
+    teamId: p.string().primary(),
+    name: p.string().primary(),
+    value: p.json<unknown>(),
+    updatedBy: p.string().nullable(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type ISetting = InferEntity<typeof Setting>;
+
+export const AUDIT_OUTCOMES = ['success', 'denied', 'failed', 'pending', 'unknown'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export const AuditEvent = defineEntity({
+  name: 'AuditEvent',
+  tableName: 'audit_event',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    teamId: p.string(),
+    seq: p.bigint('number'),
+    occurredAt: p.datetime(),
+    actorUserId: p.string().nullable(),
+    actorRole: p.string().nullable(),
+    action: p.string(),
+    targetDuoUserId: p.string().nullable(),
+    targetUsername: p.string().nullable(),
+    outcome: p.enum([...AUDIT_OUTCOMES]),
+    reason: p.text().nullable(),
+    ticket: p.string().nullable(),
+    correlationId: p.string().nullable(),
+    intentId: p.bigint('number').nullable(),
+    requestRef: p.string().nullable(),
+    duoRef: p.string().nullable(),
+    params: p.json<Record<string, unknown>>(),
+    prevHash: p.string(),
+    hash: p.string(),
+  },
+  uniques: [{ properties: ['teamId', 'seq'] }],
+});
+export type IAuditEvent = InferEntity<typeof AuditEvent>;
+
+export const AuditChainHead = defineEntity({
+  name: 'AuditChainHead',
+  tableName: 'audit_chain_head',
+  properties: {
+    teamId: p.string().primary(),
+    seq: p.bigint('number'),
+    hash: p.string(),
+  },
+});
+
+export const AuditOutbox = defineEntity({
+  name: 'AuditOutbox',
+  tableName: 'audit_outbox',
+  properties: {
+    eventId: p.bigint('number').primary().autoincrement(false),
+    teamId: p.string(),
+    seq: p.bigint('number'),
+    status: p.enum(['pending', 'sending', 'posted', 'skipped']).default('pending'),
+    postedTs: p.string().nullable(),
+    postedChannel: p.string().nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+
+export const Job = defineEntity({
+  name: 'Job',
+  tableName: 'job',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    kind: p.string(),
+    payload: p.json<Record<string, unknown>>(),
+    dedupeKey: p.string().nullable(),
+    status: p.enum(['queued', 'running', 'done', 'failed']).default('queued'),
+    runAt: p.datetime(),
+    attempts: p.integer().default(0),
+    maxAttempts: p.integer().default(10),
+    lockedUntil: p.datetime().nullable(),
+    lastError: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type IJob = InferEntity<typeof Job>;
+
+export const DirectoryEntry = defineEntity({
+  name: 'DirectoryEntry',
+  tableName: 'directory_entry',
+  properties: {
+    duoUserId: p.string().primary(),
+    username: p.string(),
+    aliases: p.json<string[]>(),
+    email: p.string().nullable(),
+    realname: p.string().nullable(),
+    status: p.string().nullable(),
+    refreshedAt: p.datetime(),
+  },
+});
+export type IDirectoryEntry = InferEntity<typeof DirectoryEntry>;
+
+export const VERIFICATION_STATUSES = ['waiting', 'approved', 'denied', 'fraud', 'timed_out', 'failed'] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
+export const Verification = defineEntity({
+  name: 'Verification',
+  tableName: 'verification',
+  properties: {
+    id: p.uuid().primary(),
+    teamId: p.string(),
+    responderUserId: p.string(),
+    duoUserId: p.string(),
+    username: p.string(),
+    phoneId: p.string(),
+    phoneLabel: p.string().nullable(),
+    pushId: p.string().nullable(),
+    status: p.enum([...VERIFICATION_STATUSES]),
+    sentAt: p.datetime(),
+    answeredAt: p.datetime().nullable(),
+    validUntil: p.datetime().nullable(),
+    messageChannel: p.string().nullable(),
+    messageTs: p.string().nullable(),
+    correlationId: p.string().nullable(),
+    version: p.integer().version(),
+  },
+});
+export type IVerification = InferEntity<typeof Verification>;
+
+export const BYPASS_STATUSES = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'issued',
+  'failed',
+  'unknown',
+] as const;
+export type BypassStatus = (typeof BYPASS_STATUSES)[number];
+
+export const BypassRequest = defineEntity({
+  name: 'BypassRequest',
+  tableName: 'bypass_request',
+  properties: {
+    id: p.uuid().primary(),
+    teamId: p.string(),
+    requesterUserId: p.string(),
+    requesterRole: p.string(),
+    duoUserId: p.string(),
+    username: p.string(),
+    count: p.integer(),
+    reuseCount: p.integer(),
+    validSecs: p.integer(),
+    reason: p.text(),
+    ticket: p.string().nullable(),
+    status: p.enum([...BYPASS_STATUSES]),
+    requestChannel: p.string().nullable(),
+    approvalChannel: p.string().nullable(),
+    approvalTs: p.string().nullable(),
+    decidedBy: p.string().nullable(),
+    decidedAt: p.datetime().nullable(),
+    decisionNote: p.text().nullable(),
+    failureReason: p.text().nullable(),
+    verificationId: p.string().nullable(),
+    expiresAt: p.datetime(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    version: p.integer().version(),
+  },
+});
+export type IBypassRequest = InferEntity<typeof BypassRequest>;
+
+export const StepUpFailure = defineEntity({
+  name: 'StepUpFailure',
+  tableName: 'step_up_failure',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    teamId: p.string(),
+    userId: p.string(),
+    at: p.datetime(),
+  },
+});
+
+export const entities = [
+  Responder,
+  Setting,
+  AuditEvent,
+  AuditChainHead,
+  AuditOutbox,
+  Job,
+  DirectoryEntry,
+  Verification,
+  BypassRequest,
+  StepUpFailure,
+];

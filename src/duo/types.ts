@@ -1,0 +1,79 @@
+/**
+ * The Duo port: what the rest of duo-desk depends on. DuoAdminClient (src/duo/client.ts) implements it over
+ * HTTPS; tests may substitute anything with the same shape.
+ */
+import type { Admin, BypassCodeMeta, Phone, User } from './schemas.js';
+
+export {
+  type Admin,
+  AdminSchema,
+  type BypassCodeMeta,
+  BypassCodeMetaSchema,
+  type Group,
+  GroupSchema,
+  type Phone,
+  PhoneSchema,
+  type Token,
+  TokenSchema,
+  type User,
+  UserSchema,
+  type VerificationPush,
+  VerificationPushSchema,
+  type WebAuthnCredential,
+  WebAuthnCredentialSchema,
+} from './schemas.js';
+
+/** Statuses the Admin API lets us set. */
+export type SettableUserStatus = 'active' | 'bypass' | 'disabled';
+
+export interface UserUpdate {
+  status?: SettableUserStatus;
+  realname?: string;
+  email?: string;
+  notes?: string;
+}
+
+export type VerificationPushResult = 'approve' | 'deny' | 'fraud' | 'waiting' | 'timeout';
+
+export interface SentVerificationPush {
+  pushId: string;
+  confirmationCode: string;
+}
+
+export interface VerificationPushResponse {
+  pushId: string;
+  result: VerificationPushResult;
+}
+
+export interface CreateBypassCodesOptions {
+  /** 1..10 */
+  count: number;
+  /** Uses per code; 0 = unlimited. */
+  reuseCount: number;
+  /** Lifetime in seconds; 0 = never expires. */
+  validSecs: number;
+}
+
+export interface EnrollUserOptions {
+  username: string;
+  email: string;
+  validSecs?: number;
+}
+
+export interface DuoAdmin {
+  getUsersByUsername(username: string): Promise<User[]>;
+  getUsersByEmail(email: string): Promise<User[]>;
+  getUserById(userId: string): Promise<User>;
+  iterateUsers(opts?: { pageSize?: number }): AsyncIterable<User[]>;
+  getUserPhones(userId: string): Promise<Phone[]>;
+  updateUser(userId: string, update: UserUpdate): Promise<User>;
+  sendVerificationPush(userId: string, phoneId: string): Promise<SentVerificationPush>;
+  getVerificationPushResponse(userId: string, pushId: string): Promise<VerificationPushResponse>;
+  /** Always preserves existing codes. Returns the plaintext codes: never log them. */
+  createBypassCodes(userId: string, opts: CreateBypassCodesOptions): Promise<string[]>;
+  getUserBypassCodes(userId: string): Promise<BypassCodeMeta[]>;
+  deleteBypassCode(bypassCodeId: string): Promise<void>;
+  enrollUser(opts: EnrollUserOptions): Promise<void>;
+  getAdmins(): Promise<Admin[]>;
+  getInfoSummary(): Promise<Record<string, unknown>>;
+}
