@@ -57,6 +57,8 @@ export const AuditEvent = defineEntity({
     actorUserId: p.string().nullable(),
     actorRole: p.string().nullable(),
     action: p.string(),
+    /** 'intent' rows precede a Duo mutation; their 'outcome' row points back through intentId. */
+    phase: p.enum(['event', 'intent', 'outcome']),
     targetDuoUserId: p.string().nullable(),
     targetUsername: p.string().nullable(),
     outcome: p.enum([...AUDIT_OUTCOMES]),

@@ -24,7 +24,7 @@ describe('database', () => {
   it('when someone updates or deletes an audit row, then the database refuses', async () => {
     const conn = db.em.getConnection();
     await conn.execute(
-      `insert into audit_event (team_id, seq, occurred_at, action, outcome, params, prev_hash, hash) values ('T1', 1, now(), 'test', 'success', '{}', '0', 'h')`,
+      `insert into audit_event (team_id, seq, occurred_at, action, phase, outcome, params, prev_hash, hash) values ('T1', 1, now(), 'test', 'event', 'success', '{}', '0', 'h')`,
     );
     await expect(conn.execute(`update audit_event set action = 'edited'`)).rejects.toThrow(/append-only/);
     await expect(conn.execute(`delete from audit_event`)).rejects.toThrow(/append-only/);

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { type Action, approvalRequired, authorize, type Target } from '../../src/domain/authorize.js';
+import { DEFAULT_BYPASS_PARAMS } from '../../src/domain/bypass-policy.js';
+import { ROLES, type Role } from '../../src/domain/roles.js';
+import { defaultSettings, type Settings } from '../../src/domain/settings.js';
+
+/**
+ * The permission matrix, written out cell by cell (not derived from the implementation).
+ * Each case: action, target, settings overrides, and the roles allowed under them.
+ * Roles: O owner, A administrator, M application_manager, U user_manager, H help_desk, R read_only.
+ */
+const R: Record<string, Role> = {
+  O: 'owner',
+  A: 'administrator',
+  M: 'application_manager',
+  U: 'user_manager',
+  H: 'help_desk',
+  R: 'read_only',
+};
+const roles = (s: string): Role[] => s.split('').map((c) => R[c]!);
+
+const none: Target = { kind: 'none' };
+const status = (toStatus: 'active' | 'bypass' | 'disabled', directorySynced = false): Target => ({
+  kind: 'status',
+  toStatus,
+  directorySynced,
+});
+const bypass = (p: Partial<typeof DEFAULT_BYPASS_PARAMS> = {}): Target => ({
+  kind: 'bypass',
+  params: { ...DEFAULT_BYPASS_PARAMS, ...p },
+});
+
+interface Case {
+  name: string;
+  action: Action;
+  target: Target;
+  settings?: Partial<Settings>;
+  allowed: string;
+}
+
+const cases: Case[] = [
+  { name: 'look up users', action: 'user.lookup', target: none, allowed: 'OAMUHR' },
+  { name: 'send a verification push', action: 'user.verify', target: none, allowed: 'OAMUHR' },
+  { name: 'unlock', action: 'user.unlock', target: none, allowed: 'OAUH' },
+  { name: 're-enable', action: 'user.reenable', target: none, allowed: 'OAUH' },
+  { name: 'set status active', action: 'user.set_status', target: status('active'), allowed: 'OAUH' },
+  { name: 'set status disabled', action: 'user.set_status', target: status('disabled'), allowed: 'OAU' },
+  {
+    name: 'set status disabled on a directory-synced user',
+    action: 'user.set_status',
+    target: status('disabled', true),
+    allowed: '',
+  },
+  { name: 'set status bypass (setting off)', action: 'user.set_status', target: status('bypass'), allowed: 'OA' },
+  {
+    name: 'set status bypass (user managers allowed)',
+    action: 'user.set_status',
+    target: status('bypass'),
+    settings: { user_managers_can_apply_bypass_status: true },
+    allowed: 'OAU',
+  },
+  {
+    name: 'set status bypass on a directory-synced user',
+    action: 'user.set_status',
+    target: status('bypass', true),
+    allowed: 'OA',
+  },
+  { name: 'request default bypass codes', action: 'bypass.request', target: bypass(), allowed: 'OAUH' },
+  {
+    name: 'request default bypass codes, help desk not allowed',
+    action: 'bypass.request',
+    target: bypass(),
+    settings: { help_desk_can_create_bypass_codes: false },
+    allowed: 'OAU',
+  },
+  { name: 'request 3 codes', action: 'bypass.request', target: bypass({ count: 3 }), allowed: 'OAU' },
+  {
+    name: 'request 8-hour codes',
+    action: 'bypass.request',
+    target: bypass({ validSecs: 8 * 3600 }),
+    allowed: 'OAU',
+  },
+  { name: 'request 5-use codes', action: 'bypass.request', target: bypass({ reuseCount: 5 }), allowed: 'OAU' },
+  {
+    name: 'request 3 codes, help desk may customize',
+    action: 'bypass.request',
+    target: bypass({ count: 3 }),
+    settings: { help_desk_can_customize_bypass_codes: true },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'request customized codes, help desk may customize but not create',
+    action: 'bypass.request',
+    target: bypass({ count: 3 }),
+    settings: { help_desk_can_customize_bypass_codes: true, help_desk_can_create_bypass_codes: false },
+    allowed: 'OAU',
+  },
+  {
+    name: 'request codes that never expire',
+    action: 'bypass.request',
+    target: bypass({ validSecs: 0 }),
+    settings: { help_desk_can_customize_bypass_codes: true },
+    allowed: 'O',
+  },
+  { name: 'list bypass codes', action: 'bypass_codes.list', target: none, allowed: 'OAUH' },
+  { name: 'delete bypass codes', action: 'bypass_codes.delete', target: none, allowed: 'OAUH' },
+  { name: 'send enrollment email', action: 'user.enroll', target: none, allowed: 'OAUH' },
+  {
+    name: 'send enrollment email, help desk not allowed',
+    action: 'user.enroll',
+    target: none,
+    settings: { help_desk_can_send_enrollment_email: false },
+    allowed: 'OAU',
+  },
+  { name: 'read audit history', action: 'audit.read', target: none, allowed: 'OAR' },
+  { name: 'export audit history', action: 'audit.export', target: none, allowed: 'OA' },
+  { name: 'change settings', action: 'settings.manage', target: none, allowed: 'O' },
+  { name: 'list responders', action: 'responders.manage', target: none, allowed: 'OA' },
+  {
+    name: 'grant help desk',
+    action: 'responders.manage',
+    target: { kind: 'responder', currentRole: null, newRole: 'help_desk' },
+    allowed: 'OA',
+  },
+  {
+    name: 'change read-only to user manager',
+    action: 'responders.manage',
+    target: { kind: 'responder', currentRole: 'read_only', newRole: 'user_manager' },
+    allowed: 'OA',
+  },
+  {
+    name: 'grant administrator',
+    action: 'responders.manage',
+    target: { kind: 'responder', currentRole: null, newRole: 'administrator' },
+    allowed: 'O',
+  },
+  {
+    name: 'revoke an administrator',
+    action: 'responders.manage',
+    target: { kind: 'responder', currentRole: 'administrator', newRole: null },
+    allowed: 'O',
+  },
+  {
+    name: 'demote an owner to help desk',
+    action: 'responders.manage',
+    target: { kind: 'responder', currentRole: 'owner', newRole: 'help_desk' },
+    allowed: 'O',
+  },
+];
+
+describe('authorize: the role x action x setting matrix', () => {
+  for (const c of cases) {
+    const allowedRoles = roles(c.allowed);
+    for (const role of ROLES) {
+      const expected = allowedRoles.includes(role);
+      it(`when a ${role} tries to ${c.name}, then it is ${expected ? 'allowed' : 'denied'}`, () => {
+        const settings = { ...defaultSettings(), ...c.settings };
+        const decision = authorize({ teamId: 'T1', userId: 'U1', role, approver: false }, c.action, c.target, settings);
+        expect(decision.allowed).toBe(expected);
+        if (!decision.allowed) {
+          expect(decision.reason.length).toBeGreaterThan(10);
+          expect(decision.allowedBy.length).toBeGreaterThan(3);
+        }
+      });
+    }
+  }
+});
+
+describe('authorize: approving bypass requests', () => {
+  const settings = defaultSettings();
+  for (const role of ROLES) {
+    for (const approver of [false, true]) {
+      const expected = role === 'owner' || role === 'administrator' || approver;
+      it(`when a ${role}${approver ? ' with the approver flag' : ''} decides another's request, then it is ${expected ? 'allowed' : 'denied'}`, () => {
+        const d = authorize(
+          { teamId: 'T1', userId: 'U1', role, approver },
+          'bypass.approve',
+          { kind: 'approval', requesterUserId: 'U2' },
+          settings,
+        );
+        expect(d.allowed).toBe(expected);
+      });
+      it(`when a ${role}${approver ? ' with the approver flag' : ''} decides their own request, then it is denied`, () => {
+        const d = authorize(
+          { teamId: 'T1', userId: 'U1', role, approver },
+          'bypass.approve',
+          { kind: 'approval', requesterUserId: 'U1' },
+          settings,
+        );
+        expect(d).toMatchObject({ allowed: false, allowedBy: 'another approver' });
+      });
+    }
+  }
+});
+
+describe('approvalRequired', () => {
+  const table: Array<[Settings['bypass_approval_required'], string]> = [
+    ['all', 'OAMUHR'],
+    ['all_but_owner', 'AMUHR'],
+    ['all_but_owner_and_administrator', 'MUHR'],
+  ];
+  for (const [setting, needing] of table) {
+    for (const role of ROLES) {
+      const expected = roles(needing).includes(role);
+      it(`when the setting is ${setting} and a ${role} requests, then approval is ${expected ? '' : 'not '}required`, () => {
+        expect(approvalRequired(role, { ...defaultSettings(), bypass_approval_required: setting })).toBe(expected);
+      });
+    }
+  }
+});
+
+describe('denials name what would allow the action', () => {
+  it('when help desk may not send enrollment emails, then the denial names the setting', () => {
+    const d = authorize(
+      { teamId: 'T1', userId: 'U1', role: 'help_desk', approver: false },
+      'user.enroll',
+      none,
+      { ...defaultSettings(), help_desk_can_send_enrollment_email: false },
+    );
+    expect(d).toMatchObject({ allowed: false });
+    if (!d.allowed) expect(d.allowedBy).toContain('help_desk_can_send_enrollment_email');
+  });
+});
