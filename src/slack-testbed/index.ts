@@ -1,0 +1,21 @@
+export { SlackDriver, type SlackDriverOptions, type SuggestResult, type Surface, signSlackRequest } from './driver.js';
+export { type InputValue, SlackClientError } from './elements.js';
+export type {
+  DriverResponse,
+  FakeChannel,
+  FakeUser,
+  Fault,
+  RecordedCall,
+  ResponseUrlContext,
+  StoredFile,
+  StoredMessage,
+  StoredView,
+} from './types.js';
+export {
+  type FakeSlack,
+  type FakeSlackOptions,
+  type MessageFilter,
+  startFakeSlack,
+  type WaitForOptions,
+  waitFor,
+} from './web-api.js';

@@ -1,0 +1,62 @@
+import { SlackApiError } from '../errors.js';
+import type { Json } from '../types.js';
+import { type MethodContext, type MethodSpec, requireStr } from './context.js';
+
+function usersInfo({ store, args }: MethodContext): Json {
+  const id = requireStr(args, 'user', 'user_not_found');
+  const u = store.user(id);
+  if (!u) throw new SlackApiError('user_not_found');
+  return { user: store.slackUser(u) };
+}
+
+function lookupByEmail({ store, args }: MethodContext): Json {
+  const email = requireStr(args, 'email', 'users_not_found').toLowerCase();
+  for (const u of store.users.values()) {
+    if (u.email?.toLowerCase() === email) return { user: store.slackUser(u) };
+  }
+  throw new SlackApiError('users_not_found');
+}
+
+function conversationsOpen({ store, args }: MethodContext): Json {
+  const raw = requireStr(args, 'users', 'users_list_not_supplied');
+  const users = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of users) if (!store.user(u)) throw new SlackApiError('user_not_found');
+  if (users.length !== 1) throw new SlackApiError('not_supported', { detail: 'the fake opens 1:1 DMs only' });
+  const id = store.dmChannelFor(users[0]!);
+  const returnIm = args.return_im === true || args.return_im === 'true';
+  return { channel: returnIm ? { id, is_im: true, user: users[0], created: Math.floor(store.now() / 1000) } : { id } };
+}
+
+function conversationsInfo({ store, args }: MethodContext): Json {
+  const id = requireStr(args, 'channel', 'channel_not_found');
+  const dmUser = store.dmUserOf(id);
+  if (dmUser) {
+    return { channel: { id, is_im: true, is_channel: false, is_private: true, is_archived: false, user: dmUser } };
+  }
+  const c = store.channels.get(id);
+  if (!c) throw new SlackApiError('channel_not_found');
+  return {
+    channel: {
+      id: c.id,
+      name: c.name,
+      is_channel: !c.isPrivate,
+      is_group: false,
+      is_im: false,
+      is_mpim: false,
+      is_private: c.isPrivate === true,
+      is_archived: false,
+      is_member: true,
+      context_team_id: store.ws.teamId,
+    },
+  };
+}
+
+export const directoryMethods: Record<string, MethodSpec> = {
+  'users.info': { handler: usersInfo, token: 'bot', read: true },
+  'users.lookupByEmail': { handler: lookupByEmail, token: 'bot', read: true },
+  'conversations.open': { handler: conversationsOpen, token: 'bot' },
+  'conversations.info': { handler: conversationsInfo, token: 'bot', read: true },
+};
