@@ -37,7 +37,8 @@ function valueToString(v: string | number | boolean): string {
 export function paramPairs(params: DuoParams): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(params)) {
-    if (Array.isArray(v)) for (const item of v as ReadonlyArray<string | number | boolean>) out.push([k, valueToString(item)]);
+    if (Array.isArray(v))
+      for (const item of v as ReadonlyArray<string | number | boolean>) out.push([k, valueToString(item)]);
     else out.push([k, valueToString(v as string | number | boolean)]);
   }
   return out;
@@ -50,7 +51,9 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * join `k=v` pairs with `&`. Accepts a params object or a list of pairs (repeated keys allowed).
  */
 export function canonParams(params: DuoParams | ReadonlyArray<readonly [string, string]>): string {
-  const pairs = Array.isArray(params) ? (params as ReadonlyArray<readonly [string, string]>) : paramPairs(params as DuoParams);
+  const pairs = Array.isArray(params)
+    ? (params as ReadonlyArray<readonly [string, string]>)
+    : paramPairs(params as DuoParams);
   return pairs
     .map(([k, v]) => [percentEncode(k), percentEncode(v)] as const)
     .sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]))

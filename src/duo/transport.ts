@@ -6,7 +6,7 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactString } from '../log.js';
-import { type DuoErrorCode, DuoError } from './errors.js';
+import { DuoError, type DuoErrorCode } from './errors.js';
 import { EnvelopeSchema, type OkEnvelope } from './schemas.js';
 import { canonParams, type DuoParams, formatDuoDate, type SignatureVersion, signRequest } from './sign.js';
 
@@ -45,7 +45,10 @@ export function parseDuoHost(host: string): URL {
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
   } catch {
-    throw new AppError('CONFIG_INVALID', `Duo host is not a valid hostname or URL: ${JSON.stringify(raw.slice(0, 100))}`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `Duo host is not a valid hostname or URL: ${JSON.stringify(raw.slice(0, 100))}`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new AppError('CONFIG_INVALID', `Duo host must use https (got ${url.protocol})`);
@@ -108,7 +111,12 @@ export class DuoTransport {
   }
 
   /** Sends a signed request and returns the OK envelope, or throws DuoError. */
-  async request(method: HttpMethod, path: string, params: DuoParams = {}, ro: RequestOptions = {}): Promise<OkEnvelope> {
+  async request(
+    method: HttpMethod,
+    path: string,
+    params: DuoParams = {},
+    ro: RequestOptions = {},
+  ): Promise<OkEnvelope> {
     const isWrite = method !== 'GET';
     let rateLimited = 0;
     let readFailures = 0;
@@ -137,9 +145,9 @@ export class DuoTransport {
         });
       }
 
+      // Idempotent reads are retried on network errors, timeouts and 5xx; writes never (outcome unknown).
       const transient = res.kind !== 'response' || res.status >= 500;
-      const retryable5xx = !(res.kind === 'response' && ro.limitOn50001 && this.failFields(res.body).duoCode === 50001);
-      if (transient && !isWrite && retryable5xx && readFailures < this.readRetries) {
+      if (transient && !isWrite && readFailures < this.readRetries) {
         readFailures++;
         await this.sleep(250 * readFailures);
         continue;
@@ -209,11 +217,12 @@ export class DuoTransport {
     try {
       const parsed = EnvelopeSchema.safeParse(JSON.parse(body));
       if (parsed.success && parsed.data.stat === 'FAIL') {
-        const detail = parsed.data.message_detail;
-        return {
-          duoCode: typeof parsed.data.code === 'number' && !Number.isNaN(parsed.data.code) ? parsed.data.code : undefined,
-          duoMessage: [parsed.data.message, detail ? `(${detail})` : ''].filter(Boolean).join(' ') || undefined,
-        } as { duoCode?: number; duoMessage?: string };
+        const { code, message, message_detail: detail } = parsed.data;
+        const out: { duoCode?: number; duoMessage?: string } = {};
+        if (typeof code === 'number' && !Number.isNaN(code)) out.duoCode = code;
+        const text = [message, detail ? `(${detail})` : ''].filter(Boolean).join(' ');
+        if (text) out.duoMessage = sanitizeSnippet(text);
+        return out;
       }
     } catch {
       // not JSON: handled by the caller
@@ -243,10 +252,16 @@ export class DuoTransport {
     }
     const env = EnvelopeSchema.safeParse(json);
     if (!env.success) {
-      throw this.error('DUO_BAD_RESPONSE', method, path, `returned JSON that is not a Duo envelope (HTTP ${res.status})`, {
-        httpStatus: res.status,
-        outcomeUnknown: isWrite && (res.status >= 500 || res.status < 300),
-      });
+      throw this.error(
+        'DUO_BAD_RESPONSE',
+        method,
+        path,
+        `returned JSON that is not a Duo envelope (HTTP ${res.status})`,
+        {
+          httpStatus: res.status,
+          outcomeUnknown: isWrite && (res.status >= 500 || res.status < 300),
+        },
+      );
     }
     if (env.data.stat === 'OK' && res.status >= 200 && res.status < 300) return env.data;
 

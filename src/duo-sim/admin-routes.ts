@@ -1,0 +1,235 @@
+/** The simulated /admin/* endpoints (already authenticated). Returns a status and a Duo envelope. */
+import { invalidParam, missingParam, notFound, SimFail, type SimState } from './state.js';
+import type { SimBypassCode, SimUser } from './types.js';
+
+export type Params = Record<string, string | string[]>;
+export interface RouteResult {
+  status: number;
+  body: unknown;
+}
+
+const ok = (response: unknown, metadata?: Record<string, unknown>): RouteResult => ({
+  status: 200,
+  body: metadata ? { stat: 'OK', response, metadata } : { stat: 'OK', response },
+});
+
+function one(params: Params, name: string): string | undefined {
+  const v = params[name];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+function required(params: Params, name: string): string {
+  const v = one(params, name);
+  if (v === undefined || v === '') throw missingParam(name);
+  return v;
+}
+
+function intParam(params: Params, name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = one(params, name);
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw invalidParam(name);
+  const n = Number(raw);
+  if (n < min || n > max) throw invalidParam(name);
+  return n;
+}
+
+function boolParam(params: Params, name: string, dflt: boolean): boolean {
+  const raw = one(params, name);
+  if (raw === undefined || raw === '') return dflt;
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw invalidParam(name);
+}
+
+/** limit/offset paging; a limit above the endpoint's maximum is clamped, as Duo does. */
+function paged<T>(items: T[], params: Params, defaultLimit: number, maxLimit: number): RouteResult {
+  const limit = Math.min(intParam(params, 'limit', defaultLimit, 1), maxLimit);
+  const offset = intParam(params, 'offset', 0, 0);
+  const page = items.slice(offset, offset + limit);
+  const metadata: Record<string, unknown> = { total_objects: items.length };
+  if (offset + limit < items.length) metadata.next_offset = offset + limit;
+  if (offset > 0) metadata.prev_offset = Math.max(0, offset - limit);
+  return ok(page, metadata);
+}
+
+export function userWire(u: SimUser): Record<string, unknown> {
+  const { seedBypassCodes: _seed, ...wire } = u;
+  return structuredClone(wire);
+}
+
+function bypassWire(c: SimBypassCode, u: SimUser): Record<string, unknown> {
+  return {
+    bypass_code_id: c.bypass_code_id,
+    admin_email: null,
+    created: c.created,
+    expiration: c.expiration,
+    reuse_count: c.reuse_count,
+    user: {
+      user_id: u.user_id,
+      username: u.username,
+      realname: u.realname,
+      email: u.email,
+      status: u.status,
+      created: u.created,
+      last_login: u.last_login,
+    },
+  };
+}
+
+const ADMINS = [
+  {
+    admin_id: 'DEOWNER0000000000001',
+    name: 'Olga Owner',
+    email: 'olga.owner@example.com',
+    phone: '+15555550001',
+    role: 'Owner',
+    status: 'Active',
+    created: 1_700_000_000,
+    last_login: 1_764_000_000,
+    admin_units: [],
+    restricted_by_admin_units: false,
+    password_change_required: false,
+  },
+  {
+    admin_id: 'DEHELPDESK0000000002',
+    name: 'Hank Helpdesk',
+    email: 'hank.helpdesk@example.com',
+    phone: '+15555550002',
+    role: 'Help Desk',
+    status: 'Active',
+    created: 1_710_000_000,
+    last_login: 1_764_100_000,
+    admin_units: [],
+    restricted_by_admin_units: false,
+    password_change_required: false,
+  },
+];
+
+function userRoutes(state: SimState, method: string, seg: string[], params: Params): RouteResult | undefined {
+  // seg = ['users', ...]
+  if (seg.length === 1 && method === 'GET') {
+    const username = one(params, 'username');
+    if (username !== undefined) {
+      const u = state.findByUsername(username);
+      return ok(u ? [userWire(u)] : [], { total_objects: u ? 1 : 0 });
+    }
+    const email = one(params, 'email');
+    if (email !== undefined) {
+      const found = state.findByEmail(email);
+      return ok(found.map(userWire), { total_objects: found.length });
+    }
+    return paged(state.users.map(userWire), params, 100, 300);
+  }
+  if (seg.length === 2 && seg[1] === 'enroll' && method === 'POST') {
+    const username = required(params, 'username');
+    const email = required(params, 'email');
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidParam('email');
+    state.enroll(username, email, intParam(params, 'valid_secs', 2_592_000, 0));
+    return ok('');
+  }
+  const userId = seg[1];
+  if (userId === undefined) return undefined;
+  const sub = seg.slice(2).join('/');
+  if (sub === '' && method === 'GET') return ok(userWire(state.userById(userId)));
+  if (sub === '' && method === 'POST') {
+    const fields: Record<string, string> = {};
+    for (const k of ['status', 'realname', 'firstname', 'lastname', 'email', 'notes']) {
+      const v = one(params, k);
+      if (v !== undefined) fields[k] = v;
+    }
+    return ok(userWire(state.updateUser(userId, fields)));
+  }
+  const user = state.userById(userId);
+  if (sub === 'phones' && method === 'GET') return paged(structuredClone(user.phones), params, 100, 500);
+  if (sub === 'tokens' && method === 'GET') return paged(structuredClone(user.tokens), params, 100, 500);
+  if (sub === 'groups' && method === 'GET') return paged(structuredClone(user.groups), params, 100, 500);
+  if (sub === 'webauthncredentials' && method === 'GET') {
+    return paged(structuredClone(user.webauthncredentials), params, 100, 500);
+  }
+  if (sub === 'send_verification_push' && method === 'POST') {
+    const push = state.sendPush(user.user_id, required(params, 'phone_id'));
+    return ok({ push_id: push.pushId, confirmation_code: push.confirmationCode });
+  }
+  if (sub === 'verification_push_response' && method === 'GET') {
+    const p = state.livePush(required(params, 'push_id'));
+    if (!p || p.userId !== user.user_id) throw notFound();
+    return ok({ push_id: p.pushId, result: p.result });
+  }
+  if (sub === 'bypass_codes' && method === 'POST') {
+    const customCodes = one(params, 'codes');
+    if (customCodes !== undefined && one(params, 'count') !== undefined) throw invalidParam('count');
+    const codes = customCodes?.split(',').map((c) => c.trim());
+    if (codes && (codes.length < 1 || codes.length > 10 || codes.some((c) => !/^\d{1,20}$/.test(c)))) {
+      throw invalidParam('codes');
+    }
+    const created = state.createBypassCodes(user.user_id, {
+      count: intParam(params, 'count', 10, 1, 10),
+      reuseCount: intParam(params, 'reuse_count', 1, 0),
+      validSecs: intParam(params, 'valid_secs', 0, 0),
+      preserveExisting: boolParam(params, 'preserve_existing', false),
+      ...(codes ? { codes } : {}),
+    });
+    return ok(created);
+  }
+  if (sub === 'bypass_codes' && method === 'GET') {
+    return paged(
+      state.bypassCodesOf(user.user_id).map((c) => bypassWire(c, user)),
+      params,
+      100,
+      500,
+    );
+  }
+  return undefined;
+}
+
+/** Dispatches an authenticated /admin request. `seg` are the decoded path segments after /admin/v1/. */
+export function handleAdmin(state: SimState, method: string, path: string, params: Params): RouteResult {
+  try {
+    const m = path.match(/^\/admin\/v1\/(.*)$/);
+    const seg = m ? m[1]!.split('/').map((s) => decodeURIComponent(s)) : [];
+    let res: RouteResult | undefined;
+    if (seg[0] === 'users') res = userRoutes(state, method, seg, params);
+    else if (seg[0] === 'bypass_codes' && seg.length === 2) {
+      const id = seg[1]!;
+      if (method === 'DELETE') {
+        state.deleteBypassCode(id);
+        res = ok('');
+      } else if (method === 'GET') {
+        const c = state.findBypassCode(id);
+        if (!c) throw notFound();
+        res = ok(bypassWire(c, state.userById(c.userId)));
+      }
+    } else if (seg[0] === 'bypass_codes' && seg.length === 1 && method === 'GET') {
+      res = paged(
+        state.allBypassCodes().map((c) => bypassWire(c, state.userById(c.userId))),
+        params,
+        100,
+        500,
+      );
+    } else if (seg[0] === 'admins' && seg.length === 1 && method === 'GET') res = paged(ADMINS, params, 100, 300);
+    else if (seg.join('/') === 'info/summary' && method === 'GET') {
+      res = ok({
+        admin_count: ADMINS.length,
+        integration_count: 4,
+        telephony_credits_remaining: 480,
+        user_count: state.users.length,
+        user_pending_deletion_count: state.users.filter((u) => u.status === 'pending deletion').length,
+      });
+    }
+    if (!res) throw notFound();
+    return res;
+  } catch (e) {
+    if (e instanceof SimFail) {
+      const body: Record<string, unknown> = { stat: 'FAIL', code: e.code, message: e.message };
+      if (e.detail) body.message_detail = e.detail;
+      return { status: e.status, body };
+    }
+    if (e instanceof URIError)
+      return {
+        status: 400,
+        body: { stat: 'FAIL', code: 40002, message: 'Invalid request parameters', message_detail: 'path' },
+      };
+    throw e;
+  }
+}
