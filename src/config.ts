@@ -117,7 +117,11 @@ const envSchema = z
           });
     }
     if (slackAny && !env.DUO_IKEY && env.NODE_ENV === 'production')
-      ctx.addIssue({ code: 'custom', path: ['DUO_HOST'], message: 'is required in production (with DUO_IKEY and DUO_SKEY)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DUO_HOST'],
+        message: 'is required in production (with DUO_IKEY and DUO_SKEY)',
+      });
   });
 
 export type Env = z.infer<typeof envSchema>;

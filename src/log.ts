@@ -16,7 +16,8 @@ export interface Logger {
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const SECRET_KEY = /(secret|token|password|passwd|skey|authorization|cookie|signature|totp|otp|bypass_?codes?|codes|passcode|private_?key|encryption_?key)$/i;
+const SECRET_KEY =
+  /(secret|token|password|passwd|skey|authorization|cookie|signature|totp|otp|bypass_?codes?|codes|passcode|private_?key|encryption_?key)$/i;
 const SECRET_VALUE_PATTERNS: RegExp[] = [
   /xox[abposr]-[A-Za-z0-9-]+/g, // Slack tokens
   /xapp-[A-Za-z0-9-]+/g, // Slack app-level tokens

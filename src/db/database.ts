@@ -2,7 +2,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { migrationsList } from '../../migrations/index.js';
 import type { Logger } from '../log.js';
-import { EMBEDDED_MAX_CONNECTIONS, startEmbeddedPostgres } from './embedded.js';
+import { EMBEDDED_MAX_CONNECTIONS, findRunningEmbedded, startEmbeddedPostgres } from './embedded.js';
 import { entities } from './entities.js';
 
 export type { EntityManager } from '@mikro-orm/postgresql';
@@ -32,7 +32,7 @@ export function ormConfig(url: string, poolMax: number) {
     clientUrl: url,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     pool: { min: 0, max: poolMax },
     allowGlobalContext: false,
     forceUtcTimezone: true,
@@ -42,7 +42,7 @@ export function ormConfig(url: string, poolMax: number) {
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
-  let url = opts.url;
+  let url = opts.url ?? (opts.inMemory ? undefined : findRunningEmbedded(opts.dataDir ?? '.data'));
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   if (!url) {
     embedded = await startEmbeddedPostgres({

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -41,17 +41,36 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; logger?: L
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());
+  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
+  // Lets the CLI (and a second process) use this database while we hold the data directory.
+  const sharePath = opts.dataDir ? join(resolve(opts.dataDir), SHARE_FILE) : undefined;
+  if (sharePath) writeFileSync(sharePath, JSON.stringify({ url, pid: process.pid }), { mode: 0o600 });
   let closed = false;
   return {
-    url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url,
     async close() {
       if (closed) return;
       closed = true;
+      if (sharePath) rmSync(sharePath, { force: true });
       await server.stop();
       await db.close();
       releaseLock?.();
     },
   };
+}
+
+const SHARE_FILE = 'embedded-db.json';
+
+/** The loopback URL of the embedded database another live duo-desk process is serving from dataDir, if any. */
+export function findRunningEmbedded(dataDir: string): string | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(resolve(dataDir), SHARE_FILE), 'utf8')) as { url?: string; pid?: number };
+    if (typeof info.url === 'string' && typeof info.pid === 'number' && info.pid !== process.pid && isAlive(info.pid))
+      return info.url;
+  } catch {
+    // no running instance
+  }
+  return undefined;
 }
 
 /**

@@ -5,7 +5,14 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
  * test/db/schema.test.ts checks that the two agree).
  */
 
-export const ROLES = ['owner', 'administrator', 'application_manager', 'user_manager', 'help_desk', 'read_only'] as const;
+export const ROLES = [
+  'owner',
+  'administrator',
+  'application_manager',
+  'user_manager',
+  'help_desk',
+  'read_only',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const Responder = defineEntity({
@@ -18,12 +25,15 @@ export const Responder = defineEntity({
     role: p.enum([...ROLES]),
     approver: p.boolean().default(false),
     grantedBy: p.string().nullable(),
-    totpSecret: p.text().nullable().lazy(),
+    totpSecret: p.text().nullable(),
     totpStatus: p.enum(['none', 'pending', 'active']).default('none'),
     totpLastStep: p.bigint('number').nullable(),
     stepUpLockedUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
     version: p.integer().version(),
   },
   uniques: [{ properties: ['teamId', 'userId'] }],
@@ -38,7 +48,10 @@ export const Setting = defineEntity({
     name: p.string().primary(),
     value: p.json<unknown>(),
     updatedBy: p.string().nullable(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type ISetting = InferEntity<typeof Setting>;
@@ -98,7 +111,10 @@ export const AuditOutbox = defineEntity({
     postedChannel: p.string().nullable(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 
@@ -117,7 +133,10 @@ export const Job = defineEntity({
     lockedUntil: p.datetime().nullable(),
     lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type IJob = InferEntity<typeof Job>;

@@ -140,7 +140,8 @@ function authorizeApproval(actor: Actor, target: Target): Decision {
 
 function authorizeResponderChange(actor: Actor, target: Target): Decision {
   if (actor.role === 'owner') return allow;
-  if (actor.role !== 'administrator') return deny('Only owners and administrators manage responders.', 'the Owner role');
+  if (actor.role !== 'administrator')
+    return deny('Only owners and administrators manage responders.', 'the Owner role');
   if (target.kind !== 'responder') return allow; // listing
   const touches = [target.currentRole, target.newRole].filter((r): r is Role => r !== null);
   if (touches.every((r) => ROLES_BELOW_ADMINISTRATOR.includes(r))) return allow;

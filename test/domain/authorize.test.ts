@@ -211,12 +211,10 @@ describe('approvalRequired', () => {
 
 describe('denials name what would allow the action', () => {
   it('when help desk may not send enrollment emails, then the denial names the setting', () => {
-    const d = authorize(
-      { teamId: 'T1', userId: 'U1', role: 'help_desk', approver: false },
-      'user.enroll',
-      none,
-      { ...defaultSettings(), help_desk_can_send_enrollment_email: false },
-    );
+    const d = authorize({ teamId: 'T1', userId: 'U1', role: 'help_desk', approver: false }, 'user.enroll', none, {
+      ...defaultSettings(),
+      help_desk_can_send_enrollment_email: false,
+    });
     expect(d).toMatchObject({ allowed: false });
     if (!d.allowed) expect(d.allowedBy).toContain('help_desk_can_send_enrollment_email');
   });

@@ -54,9 +54,29 @@ function conversationsInfo({ store, args }: MethodContext): Json {
   };
 }
 
+/** Channel history, newest first; metadata only with include_all_metadata (as Slack does). */
+function conversationsHistory({ store, args }: MethodContext): Json {
+  const channel = requireStr(args, 'channel', 'channel_not_found');
+  const oldest = Number(args.oldest ?? 0);
+  const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
+  const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100)));
+  const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+  const messages = store.messages
+    .filter((m) => m.channel === channel && !m.deleted && !m.ephemeralUser && !m.threadTs)
+    .filter((m) => Number(m.ts) > oldest && Number(m.ts) < latest)
+    .sort((a, b) => Number(b.ts) - Number(a.ts));
+  const page = messages.slice(0, limit).map((m) => {
+    const out = store.slackMessage(m) as Record<string, Json>;
+    if (!withMetadata) delete out.metadata;
+    return out;
+  });
+  return { messages: page, has_more: messages.length > limit, pin_count: 0 };
+}
+
 export const directoryMethods: Record<string, MethodSpec> = {
   'users.info': { handler: usersInfo, token: 'bot', read: true },
   'users.lookupByEmail': { handler: lookupByEmail, token: 'bot', read: true },
   'conversations.open': { handler: conversationsOpen, token: 'bot' },
   'conversations.info': { handler: conversationsInfo, token: 'bot', read: true },
+  'conversations.history': { handler: conversationsHistory, token: 'bot', read: true },
 };

@@ -1,0 +1,197 @@
+/**
+ * Typeahead benchmark: indexes 100,000 generated Duo users, then times ~2,000 typeahead queries of 1–4
+ * characters through searchDirectory (the term index) next to a naive baseline in the same run.
+ *
+ *   npx tsx bench/typeahead.ts                      embedded PGlite (in memory)
+ *   TEST_DATABASE_URL=postgres://… npx tsx bench/typeahead.ts
+ *                                                   a real server: runs in a scratch database it creates and drops
+ *
+ * Options (env): BENCH_USERS (default 100000), BENCH_QUERIES (default 2000).
+ * A benchmark someone runs, not a test: it asserts nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { type Database, type EntityManager, openDatabase } from '../src/db/database.js';
+import { generateDirectory } from '../src/duo-sim/index.js';
+import { escapeLike, indexUsers, searchDirectory } from '../src/usecases/directory-index.js';
+
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 2_000);
+const BATCH = 1_000;
+
+async function adminExecute(url: string, sql: string): Promise<void> {
+  const orm = await MikroORM.init({
+    clientUrl: url,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: 0, max: 1 },
+    allowGlobalContext: true,
+  });
+  try {
+    await orm.em.getConnection().execute(sql);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** A scratch database on the given server, or the embedded one in memory. */
+async function openBenchDatabase(): Promise<{ db: Database; where: string; dispose(): Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const db = await openDatabase({ inMemory: true });
+    return { db, where: 'embedded PGlite (in memory)', dispose: () => db.close() };
+  }
+  const name = `duodesk_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await adminExecute(serverUrl, `create database "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ url: url.toString() });
+  return {
+    db,
+    where: `PostgreSQL server (scratch database ${name})`,
+    async dispose() {
+      await db.close();
+      await adminExecute(serverUrl, `drop database if exists "${name}" with (force)`);
+    },
+  };
+}
+
+/** mulberry32: a deterministic query mix from run to run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The query a naive implementation would run: three leading-anchored LIKEs over the entry table. */
+async function baselineSearch(em: EntityManager, query: string): Promise<unknown[]> {
+  const pattern = `${escapeLike(query.toLowerCase())}%`;
+  return em.getConnection().execute(
+    `select duo_user_id, username, realname, email, status from directory_entry
+     where lower(username) like ? or lower(email) like ? or lower(realname) like ? limit 20`,
+    [pattern, pattern, pattern],
+  );
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]!, mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+async function main() {
+  const started = performance.now();
+  const { db, where, dispose } = await openBenchDatabase();
+  try {
+    console.log(`typeahead bench on ${where}; node ${process.version}`);
+
+    let t = performance.now();
+    const users = generateDirectory(USERS, 42);
+    console.log(`generated ${USERS.toLocaleString('en-US')} users in ${fmt(performance.now() - t)}`);
+
+    // 1. Fresh index: every user new, every term written.
+    const now = new Date();
+    t = performance.now();
+    for (let i = 0; i < users.length; i += BATCH) await indexUsers(db.em.fork(), users.slice(i, i + BATCH), now);
+    const freshMs = performance.now() - t;
+    const conn = db.em.getConnection();
+    const [{ n: terms }] = (await conn.execute('select count(*)::int as n from directory_term')) as [{ n: number }];
+    console.log(
+      `indexed ${USERS.toLocaleString('en-US')} users (${terms.toLocaleString('en-US')} terms) in ${(freshMs / 1000).toFixed(1)} s` +
+        ` — ${Math.round(USERS / (freshMs / 1000)).toLocaleString('en-US')} users/s, batches of ${BATCH}`,
+    );
+
+    // 2. Steady state (an hourly pass where nothing changed): entries upserted, no terms rewritten.
+    const later = new Date(now.getTime() + 3_600_000);
+    t = performance.now();
+    let rewritten = 0;
+    for (let i = 0; i < users.length; i += BATCH) {
+      rewritten += (await indexUsers(db.em.fork(), users.slice(i, i + BATCH), later)).termsRewritten;
+    }
+    console.log(
+      `re-indexed unchanged in ${((performance.now() - t) / 1000).toFixed(1)} s (terms rewritten: ${rewritten})`,
+    );
+    await conn.execute('analyze directory_entry');
+    await conn.execute('analyze directory_term');
+
+    // 3. Query mix: 1–4 leading characters of a real username, first name, last name or email.
+    const rnd = prng(7);
+    const queries: string[] = [];
+    for (let i = 0; i < QUERIES; i++) {
+      const u = users[Math.floor(rnd() * users.length)]!;
+      const [first = '', last = ''] = u.realname.split(' ');
+      const sources = [u.username, first, last, u.email || u.username];
+      const src = sources[Math.floor(rnd() * sources.length)]!;
+      const len = 1 + Math.floor(rnd() * 4);
+      queries.push(src.slice(0, len).toLowerCase());
+    }
+
+    for (const q of queries.slice(0, 50)) {
+      await searchDirectory(db.em.fork(), q);
+      await baselineSearch(db.em.fork(), q);
+    }
+
+    const indexed: number[] = [];
+    const naive: number[] = [];
+    let hits = 0;
+    for (const [i, q] of queries.entries()) {
+      // Alternate which goes first, so neither always runs on a warmer cache.
+      const runIndexed = async () => {
+        const s = performance.now();
+        hits += (await searchDirectory(db.em.fork(), q)).length;
+        indexed.push(performance.now() - s);
+      };
+      const runNaive = async () => {
+        const s = performance.now();
+        await baselineSearch(db.em.fork(), q);
+        naive.push(performance.now() - s);
+      };
+      if (i % 2) {
+        await runIndexed();
+        await runNaive();
+      } else {
+        await runNaive();
+        await runIndexed();
+      }
+    }
+
+    const a = stats(indexed);
+    const b = stats(naive);
+    const byLen = (len: number) => stats(indexed.filter((_, i) => queries[i]!.length === len));
+    console.log(`\n${QUERIES} queries (1–4 chars), avg ${(hits / QUERIES).toFixed(1)} results each`);
+    console.log(`                      p50        p99        max        mean`);
+    const row = (label: string, s: ReturnType<typeof stats>) =>
+      console.log(
+        `${label.padEnd(20)}${fmt(s.p50).padStart(10)} ${fmt(s.p99).padStart(10)} ${fmt(s.max).padStart(10)} ${fmt(s.mean).padStart(10)}`,
+      );
+    row('searchDirectory', a);
+    row('naive baseline', b);
+    console.log(
+      `ratio naive/index   ${`${(b.p50 / a.p50).toFixed(1)}x`.padStart(10)} ${`${(b.p99 / a.p99).toFixed(1)}x`.padStart(10)} ${`${(b.max / a.max).toFixed(1)}x`.padStart(10)} ${`${(b.mean / a.mean).toFixed(1)}x`.padStart(10)}`,
+    );
+    for (const len of [1, 2, 3, 4]) row(`  index, ${len} char${len > 1 ? 's' : ''}`, byLen(len));
+    console.log(
+      '(the baseline is not equivalent: it misses aliases and last names, and returns any 20 matches unordered)',
+    );
+
+    const plan = (await conn.execute(
+      `explain analyze select e.duo_user_id, e.username from directory_entry e
+       where e.duo_user_id in (select t.duo_user_id from directory_term t where t.term like ? || '%')
+       order by lower(e.username) = ? desc, e.username, e.duo_user_id limit 20`,
+      ['ada', 'ada'],
+    )) as Array<Record<string, string>>;
+    console.log(`\nplan for 'ada':\n${plan.map((r) => `  ${Object.values(r)[0]}`).join('\n')}`);
+    console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await dispose();
+  }
+}
+
+await main();

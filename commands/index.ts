@@ -1,0 +1,8 @@
+import type { App } from '@slack/bolt';
+import { registerDuoCommand } from './duo.js';
+import type { CommandEnv } from './kit.js';
+
+/** Every listener the app registers: the slash command, then the actions, views and options of each flow. */
+export function registerListeners(app: App, env: CommandEnv): void {
+  registerDuoCommand(app, env);
+}

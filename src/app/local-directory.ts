@@ -1,0 +1,21 @@
+import type { Role } from '../domain/roles.js';
+
+/**
+ * Local mode's stand-in workspace: a few people and channels, and demo responders so the first
+ * `/duo help` works without any set-up. Only used with the local Slack stand-in.
+ */
+export const LOCAL_TEAM_ID = 'T0DUODESK';
+export const LOCAL_CHANNELS = {
+  helpdesk: 'C0HELPDESK',
+  audit: 'C0AUDITLOG',
+  approvals: 'C0APPROVALS',
+};
+
+export const LOCAL_PEOPLE: Array<{ id: string; name: string; realName: string; role: Role | null; approver: boolean }> =
+  [
+    { id: 'U123', name: 'olga', realName: 'Olga Owner', role: 'owner', approver: true },
+    { id: 'U234', name: 'hank', realName: 'Hank Helpdesk', role: 'help_desk', approver: false },
+    { id: 'U345', name: 'mona', realName: 'Mona Manager', role: 'user_manager', approver: true },
+    { id: 'U456', name: 'ravi', realName: 'Ravi Readonly', role: 'read_only', approver: false },
+    { id: 'U567', name: 'gus', realName: 'Gus Guest', role: null, approver: false },
+  ];

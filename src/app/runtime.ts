@@ -1,0 +1,157 @@
+import { webApi } from '@slack/bolt';
+import { auditEventMessage } from '../../views/audit-event.js';
+import { createIntentReconciler, RECONCILE_JOB } from '../audit/reconcile.js';
+import { createAuditRelay } from '../audit/relay.js';
+import { AuditTrail } from '../audit/trail.js';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { DuoAdminClient } from '../duo/client.js';
+import type { DuoAdmin } from '../duo/types.js';
+import { JobQueue } from '../jobs/queue.js';
+import type { Logger } from '../log.js';
+import { loadEncryptionKey, SecretBox } from '../secret-box.js';
+import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
+import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
+import { registerJobs } from '../slack/jobs.js';
+import type { Deps } from '../usecases/deps.js';
+
+/**
+ * The composition root: production, local mode and tests all build the app here; only the edges
+ * differ (Slack API URL, Duo URL, database, clock).
+ */
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** An already open database (tests, a second instance); otherwise one is opened from the config. */
+  database?: Database;
+  /** Another Duo (tests inject nothing here: they point config.duo at the simulator). */
+  duo?: DuoAdmin;
+  /** Job runner settings; tests drive jobs by hand with `startJobs: false`. */
+  startJobs?: boolean;
+  jobPollIntervalMs?: number;
+  relayPaceMs?: number;
+  webApiRetries?: number;
+  /** Overrides Duo's answer for the readiness check (e.g. local mode). */
+  verificationPollMs?: number;
+}
+
+export interface Runtime {
+  deps: Deps;
+  slack: SlackApp;
+  jobs: JobQueue;
+  db: Database;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  if (!config.slack.botToken) throw new Error('startRuntime needs Slack credentials (local mode provides them)');
+  const ownDb = !opts.database;
+  const db =
+    opts.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'db' }),
+    }));
+  try {
+    const duo =
+      opts.duo ??
+      new DuoAdminClient({
+        ikey: config.duo!.ikey,
+        skey: config.duo!.skey,
+        host: config.duo!.host,
+        logger: logger.child({ component: 'duo' }),
+      });
+    const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
+      pollIntervalMs: opts.jobPollIntervalMs ?? 500,
+    });
+    const audit = new AuditTrail(clock, jobs, { mirrorToChannel: Boolean(config.auditChannel) });
+    const key = loadEncryptionKey({
+      configured: config.encryptionKey,
+      local: config.slackMode === 'local',
+      dataDir: config.dataDir,
+      logger,
+    });
+    const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key) };
+
+    const readiness = async (): Promise<Readiness> => {
+      const checks: Readiness['checks'] = {};
+      await db.em
+        .getConnection()
+        .execute('select 1')
+        .then(() => {
+          checks.database = { ok: true };
+        })
+        .catch((e: unknown) => {
+          checks.database = { ok: false, error: e instanceof Error ? e.message.slice(0, 200) : 'unreachable' };
+        });
+      await duo
+        .getInfoSummary()
+        .then(() => {
+          checks.duo = { ok: true };
+        })
+        .catch((e: unknown) => {
+          checks.duo = { ok: false, error: (e as { code?: string }).code ?? 'unreachable' };
+        });
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
+    };
+
+    const slack = await startSlackApp({
+      mode: config.slackMode === 'socket' ? 'socket' : 'http',
+      signingSecret: config.slack.signingSecret,
+      botToken: config.slack.botToken,
+      appToken: config.slack.appToken,
+      apiUrl: config.slack.apiUrl,
+      port: config.port,
+      host: config.host,
+      logger,
+      deps,
+      readiness,
+      ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
+    });
+
+    const poster = new SlackChannelPoster(
+      createRelayClient(webApi.WebClient, config.slack.botToken, config.slack.apiUrl),
+    );
+    jobs.register(
+      'audit.relay',
+      createAuditRelay({
+        channel: config.auditChannel,
+        poster,
+        render: auditEventMessage,
+        clock,
+        ...(opts.relayPaceMs !== undefined ? { paceMs: opts.relayPaceMs } : {}),
+      }),
+    );
+    jobs.register(RECONCILE_JOB, createIntentReconciler(audit, clock));
+    registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
+    const em = db.em.fork();
+    await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
+    if (config.auditChannel)
+      await jobs.enqueue(em, {
+        kind: 'audit.relay',
+        payload: { teamId: slack.teamId },
+        dedupeKey: `audit.relay:${slack.teamId}`,
+      });
+    if (opts.startJobs !== false) jobs.start();
+
+    return {
+      deps,
+      slack,
+      jobs,
+      db,
+      async stop() {
+        await slack.stop().catch((e) => logger.warn('slack stop failed', { err: e }));
+        await jobs.stop();
+        if (ownDb) await db.close();
+      },
+    };
+  } catch (e) {
+    if (ownDb) await db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,32 @@
+/** Every audit action, with the words the audit channel and exports use. */
+export const AUDIT_ACTIONS = {
+  'command.used': 'used a command',
+  'permission.denied': 'was denied',
+  'user.lookup': 'looked up',
+  'verification.sent': 'sent a verification push to',
+  'verification.answered': 'got a verification answer from',
+  'user.status_changed': 'changed the status of',
+  'enrollment.sent': 'sent an enrollment email to',
+  'bypass.requested': 'requested bypass codes for',
+  'bypass.approved': 'approved bypass codes for',
+  'bypass.denied': 'denied bypass codes for',
+  'bypass.cancelled': 'cancelled the bypass request for',
+  'bypass.expired': 'bypass request expired for',
+  'bypass.issued': 'issued bypass codes to',
+  'bypass.failed': 'failed to issue bypass codes to',
+  'bypass_code.deleted': 'deleted a bypass code of',
+  'bypass_codes.listed': 'listed the bypass codes of',
+  'responder.granted': 'granted a role to',
+  'responder.revoked': 'revoked the role of',
+  'setting.changed': 'changed a setting',
+  'stepup.enrolled': 'enrolled TOTP step-up',
+  'stepup.reset': 'reset the TOTP enrollment of',
+  'stepup.succeeded': 'passed TOTP step-up',
+  'stepup.failed': 'failed TOTP step-up',
+  'stepup.locked': 'was locked out of TOTP step-up',
+  'audit.viewed': 'viewed the audit history',
+  'audit.exported': 'exported the audit history',
+  'duo.error': 'hit a Duo error',
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;

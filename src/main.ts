@@ -1,0 +1,93 @@
+import { startLocalMode } from './app/local.js';
+import { LOCAL_PEOPLE } from './app/local-directory.js';
+import { startRuntime } from './app/runtime.js';
+import { type Config, loadConfig } from './config.js';
+import { describeDatabaseUrl } from './db/database.js';
+import { DEMO_USERNAMES } from './duo-sim/index.js';
+import { isAppError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+
+/** `npm start`: real Slack when SLACK_* is set (HTTP or Socket Mode), else local mode. */
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (isAppError(e) && e.code === 'CONFIG_INVALID') {
+      process.stderr.write(`duo-desk cannot start.\n${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  try {
+    if (config.slackMode === 'local') await runLocal(config, logger);
+    else await runConnected(config, logger);
+  } catch (e) {
+    if (isAppError(e)) {
+      process.stderr.write(`duo-desk cannot start: ${e.userMessage ?? e.message}\n`);
+      process.exit(2);
+    }
+    logger.error('duo-desk failed to start', { err: e });
+    process.exit(1);
+  }
+}
+
+async function runConnected(config: Config, logger: Logger) {
+  if (!config.duo) throw new Error('DUO_IKEY, DUO_SKEY and DUO_HOST are required with a real Slack workspace');
+  const runtime = await startRuntime({ config, logger });
+  logger.info('duo-desk is running', {
+    mode: config.slackMode,
+    port: runtime.slack.port,
+    team: runtime.slack.teamId,
+    database: runtime.db.kind === 'embedded' ? `embedded (${config.dataDir})` : describeDatabaseUrl(runtime.db.url),
+  });
+  onShutdown(logger, () => runtime.stop());
+}
+
+async function runLocal(config: Config, logger: Logger) {
+  const local = await startLocalMode(config, logger);
+  const port = local.runtime.slack.port;
+  const demoUsers = DEMO_USERNAMES.slice(0, 6).join(', ');
+  process.stdout.write(
+    [
+      '',
+      'duo-desk is running in local mode (no Slack workspace, no Duo tenant needed).',
+      `  Slack events:   http://127.0.0.1:${port}/slack/events (signed requests only)`,
+      `  Health:         http://127.0.0.1:${port}/healthz   readiness: /readyz`,
+      `  Slack stand-in: ${local.slack.baseUrl}`,
+      local.duoSim
+        ? `  Duo simulator:  ${local.duoSim.url} (demo users: ${demoUsers}, …)`
+        : '  Duo:            your tenant (DUO_HOST)',
+      `  Database:       ${local.runtime.db.kind === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`,
+      '',
+      `Demo responders: ${LOCAL_PEOPLE.filter((p) => p.role)
+        .map((p) => `${p.id} (${p.role}${p.approver ? ', approver' : ''})`)
+        .join(', ')}`,
+      'Try, in another terminal:',
+      '  npx duo-desk slack --as U123 "/duo help"',
+      '  npx duo-desk slack --as U234 "/duo lookup bob"',
+      '',
+    ].join('\n'),
+  );
+  onShutdown(logger, () => local.stop());
+}
+
+function onShutdown(logger: Logger, stop: () => Promise<void>) {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stop()
+      .then(() => process.exit(0))
+      .catch((e) => {
+        logger.error('shutdown failed', { err: e });
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+await main();

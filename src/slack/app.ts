@@ -1,0 +1,130 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { registerListeners } from '../../commands/index.js';
+import type { Logger } from '../log.js';
+import type { Deps } from '../usecases/deps.js';
+import { boltLogger } from './bolt-logger.js';
+import { Notifier } from './notifier.js';
+import { requestContextMiddleware } from './request-context.js';
+
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; error?: string }>;
+}
+
+export interface SlackAppOptions {
+  mode: 'http' | 'socket';
+  signingSecret: string | undefined;
+  botToken: string;
+  appToken: string | undefined;
+  apiUrl: string | undefined;
+  port: number;
+  host: string | undefined;
+  logger: Logger;
+  deps: Deps;
+  readiness: () => Promise<Readiness>;
+  /** Retries for user-facing Web API calls (0 in tests). */
+  webApiRetries?: number;
+}
+
+export interface SlackApp {
+  app: App;
+  client: webApi.WebClient;
+  notifier: Notifier;
+  teamId: string;
+  botUserId: string;
+  /** The port HTTP (and /healthz) listens on. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Bolt app over HTTP (POST /slack/events with Bolt's signature check, GET /healthz and /readyz)
+ * or Socket Mode (the same listeners; health routes on PORT). The installation's team comes from
+ * auth.test at start; requests from users of other teams are refused by the request middleware.
+ */
+export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
+  const logger = boltLogger(opts.logger.child({ component: 'slack' }));
+  const clientOptions = {
+    ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+    retryConfig: { retries: opts.webApiRetries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 4000 },
+  };
+  const customRoutes = healthRoutes(opts.readiness);
+  const receiver =
+    opts.mode === 'socket'
+      ? new SocketModeReceiver({
+          appToken: opts.appToken!,
+          logger,
+          customRoutes,
+          // The socket client opens its connection (apps.connections.open) at the same API URL.
+          installerOptions: { port: opts.port, clientOptions },
+        })
+      : new HTTPReceiver({
+          signingSecret: opts.signingSecret!,
+          endpoints: '/slack/events',
+          customRoutes,
+          logger,
+          unhandledRequestTimeoutMillis: 3001,
+        });
+  const app = new App({
+    receiver,
+    token: opts.botToken,
+    logger,
+    logLevel: LogLevel.INFO,
+    clientOptions,
+    deferInitialization: true,
+    ignoreSelf: true,
+  });
+  await app.init();
+  const auth = await app.client.auth.test();
+  const teamId = String(auth.team_id);
+  const botUserId = String(auth.user_id);
+  const notifier = new Notifier(app.client);
+
+  app.use(requestContextMiddleware(opts.deps, () => teamId));
+  registerListeners(app, { deps: opts.deps, notifier });
+  app.error(async (err) => {
+    opts.logger.error('unhandled Slack listener error', { err });
+  });
+
+  let port = opts.port;
+  if (opts.mode === 'http') {
+    const server = (await app.start({ port: opts.port, ...(opts.host ? { host: opts.host } : {}) })) as Server;
+    const addr = server.address();
+    port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  } else {
+    await app.start();
+  }
+  return {
+    app,
+    client: app.client,
+    notifier,
+    teamId,
+    botUserId,
+    port,
+    stop: () => app.stop() as Promise<void>,
+  };
+}
+
+function healthRoutes(readiness: () => Promise<Readiness>) {
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  return [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => json(res, 200, { ok: true }),
+    },
+    {
+      path: '/readyz',
+      method: ['GET'],
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        readiness()
+          .then((r) => json(res, r.ok ? 200 : 503, r))
+          .catch(() => json(res, 503, { ok: false, checks: {} }));
+      },
+    },
+  ];
+}

@@ -1,0 +1,146 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  SlackOptionsMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import { errorModal } from '../../views/common.js';
+import type { Actor } from '../domain/roles.js';
+import { AppError } from '../errors.js';
+import type { Caller, Deps } from '../usecases/deps.js';
+import { describeError, errorField } from './error-translator.js';
+import { getRequestContext, type RequestContext } from './request-context.js';
+
+/**
+ * Wrappers that give every listener the same shape: ack (tracked), the request context with an
+ * enforced actor, one use case, render; any error goes through the one translator to the right
+ * surface (ephemeral reply, modal error, pushed error view), and unknown errors are logged with
+ * their correlation id.
+ */
+export interface ListenerCtx extends RequestContext {
+  actor: Actor;
+  caller: Caller;
+}
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
+
+function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
+  const caller: Caller = { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId };
+  const r = rc.resolution;
+  if (r.kind === 'responder') return Promise.resolve({ ...rc, actor: r.actor, caller });
+  const denial = async (code: 'NOT_A_RESPONDER' | 'FOREIGN_TEAM', why: string): Promise<never> => {
+    await deps.audit.record(rc.em, {
+      teamId: rc.teamId,
+      actor: { userId: rc.userId, role: null },
+      action: 'permission.denied',
+      outcome: 'denied',
+      correlationId: rc.correlationId,
+      params: { why },
+    });
+    throw new AppError(code, why);
+  };
+  return r.kind === 'foreign_team'
+    ? denial('FOREIGN_TEAM', `user from another team (${r.userTeamId})`)
+    : denial('NOT_A_RESPONDER', 'not a responder');
+}
+
+function logUnknown(rc: RequestContext, err: unknown, where: string) {
+  const d = describeError(err, rc.correlationId);
+  if (d.known) rc.logger.info(`${where}: ${d.code}`, { code: d.code });
+  else rc.logger.error(`${where} failed`, { err });
+  return d;
+}
+
+export function commandListener(deps: Deps, fn: (c: ListenerCtx, args: CommandArgs) => Promise<void>) {
+  return async (args: CommandArgs) => {
+    const rc = getRequestContext(args.context);
+    let acked = false;
+    const ack = args.ack;
+    const tracked = Object.assign({}, args, {
+      ack: async (r?: Parameters<typeof ack>[0]) => {
+        acked = true;
+        await ack(r as never);
+      },
+    }) as CommandArgs;
+    try {
+      const c = await enforce(deps, rc);
+      await fn(c, tracked);
+      if (!acked) await ack();
+    } catch (err) {
+      const d = logUnknown(rc, err, `command ${args.command.text.split(/\s+/)[0] ?? ''}`);
+      if (!acked) await ack({ response_type: 'ephemeral', text: d.text });
+      else await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text }).catch(() => {});
+    }
+  };
+}
+
+export function actionListener(deps: Deps, fn: (c: ListenerCtx, args: ActionArgs) => Promise<void>) {
+  return async (args: ActionArgs) => {
+    const rc = getRequestContext(args.context);
+    await args.ack();
+    try {
+      const c = await enforce(deps, rc);
+      await fn(c, args);
+    } catch (err) {
+      const d = logUnknown(rc, err, `action ${args.action.action_id}`);
+      try {
+        if (args.body.view && args.body.trigger_id)
+          await args.client.views.push({ trigger_id: args.body.trigger_id, view: errorModal(d.text) as never });
+        else if (args.body.response_url)
+          await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text });
+        else await args.client.chat.postMessage({ channel: rc.userId, text: d.text });
+      } catch (e) {
+        rc.logger.warn('could not show an error to the user', { err: e });
+      }
+    }
+  };
+}
+
+/** View submissions ack themselves (validation errors, updates); errors become field errors or an error view. */
+export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) => Promise<void>) {
+  return async (args: ViewArgs) => {
+    const rc = getRequestContext(args.context);
+    let acked = false;
+    const ack = args.ack;
+    const tracked = Object.assign({}, args, {
+      ack: async (r?: Parameters<typeof ack>[0]) => {
+        acked = true;
+        await ack(r as never);
+      },
+    }) as ViewArgs;
+    try {
+      const c = await enforce(deps, rc);
+      await fn(c, tracked);
+      if (!acked) await ack();
+    } catch (err) {
+      const d = logUnknown(rc, err, `view ${args.view.callback_id}`);
+      const field = errorField(err);
+      if (!acked && field)
+        await ack({ response_action: 'errors', errors: { [field]: d.text.replace(/^:warning: /, '') } });
+      else if (!acked) await ack({ response_action: 'update', view: errorModal(d.text) as never });
+      else
+        await args.client.views
+          .update({ view_id: args.view.id, view: errorModal(d.text) as never })
+          .catch((e) => rc.logger.warn('could not show an error view', { err: e }));
+    }
+  };
+}
+
+export function optionsListener(deps: Deps, fn: (c: ListenerCtx, args: OptionsArgs) => Promise<void>) {
+  return async (args: OptionsArgs) => {
+    const rc = getRequestContext(args.context);
+    try {
+      const c = await enforce(deps, rc);
+      await fn(c, args);
+    } catch (err) {
+      logUnknown(rc, err, `options ${args.body.action_id}`);
+      await args.ack({ options: [] });
+    }
+  };
+}

@@ -1,0 +1,61 @@
+import { Responder } from '../db/entities.js';
+import { type Action, authorize, type Target } from '../domain/authorize.js';
+import type { Actor } from '../domain/roles.js';
+import type { Settings } from '../domain/settings.js';
+import { AppError } from '../errors.js';
+import type { Caller, Deps, EntityManager } from './deps.js';
+import { loadSettings } from './settings.js';
+
+/** Loads the responder behind a caller from the database (never from anything Slack sent back). */
+export async function findActor(em: EntityManager, teamId: string, userId: string): Promise<Actor | null> {
+  const r = await em.findOne(Responder, { teamId, userId }, { refresh: true });
+  return r ? { teamId: r.teamId, userId: r.userId, role: r.role, approver: r.approver } : null;
+}
+
+export async function requireActor(deps: Deps, em: EntityManager, caller: Caller): Promise<Actor> {
+  const actor = await findActor(em, caller.teamId, caller.userId);
+  if (!actor) {
+    await deps.audit.record(em, {
+      teamId: caller.teamId,
+      actor: { userId: caller.userId, role: null },
+      action: 'permission.denied',
+      outcome: 'denied',
+      correlationId: caller.correlationId,
+      params: { why: 'not a responder' },
+    });
+    throw new AppError('NOT_A_RESPONDER', `user ${caller.userId} is not a responder`);
+  }
+  return actor;
+}
+
+/**
+ * Authorizes on state loaded now; a denial is recorded in the audit trail and thrown with the
+ * reason and what would allow it.
+ */
+export async function authorizeOrThrow(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  actor: Actor,
+  action: Action,
+  target: Target,
+  opts: { settings?: Settings; targetUser?: { duoUserId?: string | null; username?: string | null } } = {},
+): Promise<Settings> {
+  const settings = opts.settings ?? (await loadSettings(em, actor.teamId));
+  const decision = authorize(actor, action, target, settings);
+  if (!decision.allowed) {
+    await deps.audit.record(em, {
+      teamId: actor.teamId,
+      actor: { userId: actor.userId, role: actor.role },
+      action: 'permission.denied',
+      outcome: 'denied',
+      target: opts.targetUser,
+      correlationId: caller.correlationId,
+      params: { attempted: action, why: decision.reason.slice(0, 200) },
+    });
+    throw new AppError('PERMISSION_DENIED', `${action} denied for ${actor.role}`, {
+      userMessage: `${decision.reason} This needs ${decision.allowedBy}.`,
+    });
+  }
+  return settings;
+}

@@ -1,0 +1,29 @@
+import type { AuditTrail } from '../audit/trail.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database, EntityManager } from '../db/database.js';
+import type { DuoAdmin } from '../duo/types.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Logger } from '../log.js';
+import type { SecretBox } from '../secret-box.js';
+
+/** What use cases need from the outside world: ports, not Slack. */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: Database;
+  duo: DuoAdmin;
+  audit: AuditTrail;
+  jobs: JobQueue;
+  secretBox: SecretBox;
+}
+
+/** Who is asking, as Slack told us: a reference only. Use cases load the responder themselves. */
+export interface Caller {
+  teamId: string;
+  userId: string;
+  correlationId: string;
+}
+
+export type { EntityManager };

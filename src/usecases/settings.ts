@@ -1,0 +1,53 @@
+import { Setting } from '../db/entities.js';
+import {
+  formatSettingValue,
+  mergeSettings,
+  parseSettingValue,
+  type SettingName,
+  type Settings,
+} from '../domain/settings.js';
+import type { Deps, EntityManager } from './deps.js';
+
+export async function loadSettings(em: EntityManager, teamId: string): Promise<Settings> {
+  const rows = await em.find(Setting, { teamId }, { refresh: true });
+  return mergeSettings(rows.map((r) => ({ name: r.name, value: r.value })));
+}
+
+/**
+ * Changes one setting. The caller has authorized the change (owners only; the CLI is the installer);
+ * the change and its audit event commit together.
+ */
+export async function changeSetting(
+  deps: Deps,
+  em: EntityManager,
+  by: { userId: string; role: string | null } | { system: 'cli' },
+  teamId: string,
+  name: string,
+  raw: unknown,
+  correlationId: string,
+): Promise<{ name: SettingName; before: string; after: string }> {
+  const parsed = parseSettingValue(name, raw);
+  return em.transactional(async (tem) => {
+    const before = (await loadSettings(tem, teamId))[parsed.name];
+    const existing = await tem.findOne(Setting, { teamId, name: parsed.name });
+    if (existing) existing.value = parsed.value;
+    else
+      tem.create(Setting, {
+        teamId,
+        name: parsed.name,
+        value: parsed.value,
+        updatedBy: 'system' in by ? 'cli' : by.userId,
+      });
+    if (existing) existing.updatedBy = 'system' in by ? 'cli' : by.userId;
+    await tem.flush();
+    await deps.audit.record(tem, {
+      teamId,
+      actor: by,
+      action: 'setting.changed',
+      outcome: 'success',
+      correlationId,
+      params: { setting: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) },
+    });
+    return { name: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) };
+  });
+}

@@ -1,0 +1,414 @@
+import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AuditTrail } from '../../src/audit/trail.js';
+import { ManualClock } from '../../src/clock.js';
+import type { Database, EntityManager } from '../../src/db/database.js';
+import { Responder, type Role, StepUpFailure } from '../../src/db/entities.js';
+import { AppError } from '../../src/errors.js';
+import { JobQueue } from '../../src/jobs/queue.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { SecretBox } from '../../src/secret-box.js';
+import type { Caller, Deps } from '../../src/usecases/deps.js';
+import {
+  checkStepUp,
+  confirmTotpEnrollment,
+  resetTotpEnrollment,
+  startTotpEnrollment,
+  totpStatus,
+} from '../../src/usecases/step-up.js';
+import { freshDatabase } from '../support/db.js';
+
+const TEAM = 'T0STEPUP';
+
+let db: Database & { drop(): Promise<void> };
+let deps: Deps;
+let clock: ManualClock;
+let logger: ReturnType<typeof createMemoryLogger>;
+/** Every secret and code this file handles: none may show up in an audit row or a log line. */
+const secrets = new Set<string>();
+const codes = new Set<string>();
+let userSeq = 0;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  clock = new ManualClock();
+  logger = createMemoryLogger('debug');
+  const jobs = new JobQueue(db, clock, logger);
+  deps = {
+    config: {} as never,
+    logger,
+    clock,
+    db,
+    duo: {} as never,
+    audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
+    jobs,
+    secretBox: new SecretBox(randomBytes(32)),
+  };
+});
+afterAll(async () => {
+  await db?.drop();
+});
+beforeEach(() => {
+  // Each test starts well away from the previous one's steps and failure window.
+  clock.advance(60 * 60_000);
+});
+
+const em = (): EntityManager => db.em.fork();
+const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
+
+/** The code for the current time shifted by `steps` 30-second steps. */
+async function codeAt(secret: string, steps = 0): Promise<string> {
+  const code = await generate({ secret, epoch: nowSeconds() + steps * 30 });
+  codes.add(code);
+  return code;
+}
+
+/** A 6-digit code valid in none of the steps −2..+2. */
+async function wrongCode(secret: string): Promise<string> {
+  const near = new Set(await Promise.all([-2, -1, 0, 1, 2].map((s) => codeAt(secret, s))));
+  let n = Number.parseInt([...near][0]!, 10);
+  let code: string;
+  do {
+    n = (n + 7919) % 1_000_000;
+    code = String(n).padStart(6, '0');
+  } while (near.has(code));
+  codes.add(code);
+  return code;
+}
+
+async function newResponder(role: Role = 'help_desk'): Promise<Caller> {
+  userSeq += 1;
+  const userId = `U0STEP${String(userSeq).padStart(3, '0')}`;
+  const e = em();
+  e.create(Responder, { teamId: TEAM, userId, role, approver: true });
+  await e.flush();
+  return { teamId: TEAM, userId, correlationId: `corr-${userId}` };
+}
+
+async function start(caller: Caller, currentCode?: string) {
+  const r = await startTotpEnrollment(deps, em(), caller, currentCode === undefined ? {} : { currentCode });
+  secrets.add(r.secretForManualEntry);
+  return r;
+}
+
+/** A responder with an active enrollment (its confirmation code used the current step). */
+async function enrolled(role: Role = 'help_desk'): Promise<{ caller: Caller; secret: string }> {
+  const caller = await newResponder(role);
+  const { secretForManualEntry: secret } = await start(caller);
+  await confirmTotpEnrollment(deps, em(), caller, await codeAt(secret));
+  return { caller, secret };
+}
+
+async function appError(p: Promise<unknown>): Promise<AppError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(AppError);
+  return e as AppError;
+}
+
+const responderRow = (caller: Caller) => em().findOneOrFail(Responder, { teamId: TEAM, userId: caller.userId });
+
+async function auditActions(caller: Caller): Promise<Array<{ action: string; outcome: string; params: unknown }>> {
+  return em()
+    .getConnection()
+    .execute(`select action, outcome, params from audit_event where team_id = ? and actor_user_id = ? order by seq`, [
+      TEAM,
+      caller.userId,
+    ]);
+}
+
+describe('TOTP enrollment', () => {
+  it('when enrollment starts, then it is pending until a valid first code activates it', async () => {
+    const caller = await newResponder();
+    const result = await start(caller);
+    const { secretForManualEntry: secret } = result;
+
+    expect(result.otpauthUri.startsWith(`otpauth://totp/duo-desk:${TEAM}:${caller.userId}?`)).toBe(true);
+    expect(result.otpauthUri).toContain('issuer=duo-desk');
+    expect(result.otpauthUri).toContain(`secret=${secret}`);
+    expect(result.qrPng.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
+    const row = await responderRow(caller);
+    expect(row.totpSecret).toMatch(/^v1:/);
+    expect(row.totpSecret).not.toContain(secret);
+
+    // Not usable for step-up yet.
+    const notYet = await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'));
+    expect(notYet.code).toBe('STEP_UP_NOT_ENROLLED');
+
+    const code = await codeAt(secret);
+    await confirmTotpEnrollment(deps, em(), caller, code);
+    expect(await totpStatus(em(), TEAM, caller.userId)).toEqual({ status: 'active', lockedUntil: null });
+    expect((await responderRow(caller)).totpLastStep).toBe(Math.floor(nowSeconds() / 30));
+
+    // The confirmation code is used up: it cannot pass step-up afterwards.
+    const replay = await appError(checkStepUp(deps, em(), caller, code, 'approve'));
+    expect(replay.code).toBe('STEP_UP_INVALID');
+
+    const actions = await auditActions(caller);
+    expect(actions.slice(0, 2)).toEqual([
+      { action: 'stepup.enrolled', outcome: 'pending', params: { phase: 'started', reenrollment: false } },
+      { action: 'stepup.enrolled', outcome: 'success', params: { phase: 'confirmed', reenrollment: false } },
+    ]);
+  });
+
+  it('when the first code is wrong, then enrollment stays pending and the error points at the code input', async () => {
+    const caller = await newResponder();
+    const { secretForManualEntry: secret } = await start(caller);
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, await wrongCode(secret)));
+    expect(e.code).toBe('STEP_UP_INVALID');
+    expect(e.details).toMatchObject({ field: 'totp' });
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
+    expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(1);
+  });
+
+  it('when there is nothing to confirm, then confirming is refused as invalid state', async () => {
+    const caller = await newResponder();
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, '000000'));
+    expect(e.code).toBe('INVALID_STATE');
+  });
+
+  it('when an active responder re-enrolls, then the old authenticator works until the new one is confirmed', async () => {
+    const { caller, secret: oldSecret } = await enrolled();
+    clock.advance(30_000);
+
+    const required = await appError(startTotpEnrollment(deps, em(), caller));
+    expect(required.code).toBe('STEP_UP_REQUIRED');
+    expect(required.details).toMatchObject({ field: 'totp' });
+
+    const { secretForManualEntry: newSecret } = await start(caller, await codeAt(oldSecret));
+    expect(newSecret).not.toBe(oldSecret);
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('active');
+
+    // Still the old one for step-up, and the new one is not usable yet.
+    clock.advance(30_000);
+    const notYet = await appError(checkStepUp(deps, em(), caller, await codeAt(newSecret, 1), 'approve'));
+    expect(notYet.code).toBe('STEP_UP_INVALID');
+    await checkStepUp(deps, em(), caller, await codeAt(oldSecret), 'approve');
+
+    // Confirmation right after a step-up in the same step is fine: it is a different secret.
+    await confirmTotpEnrollment(deps, em(), caller, await codeAt(newSecret));
+    clock.advance(30_000);
+    const old = await appError(checkStepUp(deps, em(), caller, await codeAt(oldSecret), 'approve'));
+    expect(old.code).toBe('STEP_UP_INVALID');
+    await checkStepUp(deps, em(), caller, await codeAt(newSecret), 'approve');
+
+    const enrolledEvents = (await auditActions(caller)).filter((a) => a.action === 'stepup.enrolled');
+    expect(enrolledEvents.map((a) => a.params)).toEqual([
+      { phase: 'started', reenrollment: false },
+      { phase: 'confirmed', reenrollment: false },
+      { phase: 'started', reenrollment: true },
+      { phase: 'confirmed', reenrollment: true },
+    ]);
+  });
+
+  it('when re-enrollment is attempted with a wrong current code, then it is refused and nothing changes', async () => {
+    const { caller, secret } = await enrolled();
+    const before = (await responderRow(caller)).totpSecret;
+    const e = await appError(startTotpEnrollment(deps, em(), caller, { currentCode: await wrongCode(secret) }));
+    expect(e.code).toBe('STEP_UP_INVALID');
+    expect((await responderRow(caller)).totpSecret).toBe(before);
+  });
+});
+
+describe('checkStepUp', () => {
+  it('when a code is one step early or late, then it is accepted; two steps off, then refused', async () => {
+    const { caller, secret } = await enrolled();
+    clock.advance(90_000); // three steps after the confirmation
+
+    for (const steps of [-2, 2]) {
+      const e = await appError(checkStepUp(deps, em(), caller, await codeAt(secret, steps), 'approve'));
+      expect(e.code).toBe('STEP_UP_INVALID');
+      expect(e.details).toMatchObject({ field: 'totp' });
+    }
+    await checkStepUp(deps, em(), caller, await codeAt(secret, -1), 'approve');
+    await checkStepUp(deps, em(), caller, await codeAt(secret, 1), 'unlock');
+
+    const succeeded = (await auditActions(caller)).filter((a) => a.action === 'stepup.succeeded');
+    expect(succeeded.map((a) => a.params)).toEqual([{ purpose: 'approve' }, { purpose: 'unlock' }]);
+  });
+
+  it('when the same code is used twice, then the second use is refused', async () => {
+    const { caller, secret } = await enrolled();
+    clock.advance(30_000);
+    const code = await codeAt(secret);
+    await checkStepUp(deps, em(), caller, code, 'approve');
+    const e = await appError(checkStepUp(deps, em(), caller, code, 'approve'));
+    expect(e.code).toBe('STEP_UP_INVALID');
+    // An older (still in-window) code is refused too: steps only move forward.
+    const older = await appError(checkStepUp(deps, em(), caller, await codeAt(secret, -1), 'approve'));
+    expect(older.code).toBe('STEP_UP_INVALID');
+    const failed = (await auditActions(caller)).filter((a) => a.action === 'stepup.failed');
+    expect(failed.map((a) => (a.params as { why: string }).why)).toEqual(['replayed', 'replayed']);
+  });
+
+  it('when two checks use the same code concurrently, then exactly one succeeds', async () => {
+    const { caller, secret } = await enrolled();
+    clock.advance(30_000);
+    const code = await codeAt(secret);
+    const results = await Promise.allSettled([
+      checkStepUp(deps, em(), caller, code, 'approve'),
+      checkStepUp(deps, em(), caller, code, 'approve'),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0]!.reason as AppError).code).toBe('STEP_UP_INVALID');
+  });
+
+  it('when the code is not 6 digits, then it is an input error on the code field and not a failure', async () => {
+    const { caller } = await enrolled();
+    for (const bad of ['12345', '1234567', 'abcdef', '']) {
+      const e = await appError(checkStepUp(deps, em(), caller, bad, 'approve'));
+      expect(e.code).toBe('INVALID_INPUT');
+      expect(e.details).toEqual({ field: 'totp' });
+    }
+    expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(0);
+  });
+
+  it('when the responder has not enrolled, then step-up says so', async () => {
+    const caller = await newResponder();
+    const e = await appError(checkStepUp(deps, em(), caller, '000000', 'bypass_request'));
+    expect(e.code).toBe('STEP_UP_NOT_ENROLLED');
+  });
+
+  it('when someone who is not a responder tries step-up, then they are refused', async () => {
+    const e = await appError(
+      checkStepUp(deps, em(), { teamId: TEAM, userId: 'U0NOBODY', correlationId: 'c' }, '000000', 'approve'),
+    );
+    expect(e.code).toBe('NOT_A_RESPONDER');
+  });
+});
+
+describe('lockout', () => {
+  it('when 5 codes fail within 10 minutes, then step-up locks for 15 minutes and then works again', async () => {
+    const { caller, secret } = await enrolled('administrator');
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(60_000);
+      const e = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
+      expect(e.code).toBe('STEP_UP_INVALID');
+      expect(e.details).toMatchObject({ field: 'totp', attemptsLeft: 5 - i });
+    }
+    clock.advance(60_000);
+    const locking = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
+    expect(locking.code).toBe('STEP_UP_LOCKED');
+    expect(locking.details).toMatchObject({ field: 'totp', lockedNow: true });
+    const { lockedUntil } = await totpStatus(em(), TEAM, caller.userId);
+    expect(lockedUntil?.getTime()).toBe(clock.now().getTime() + 15 * 60_000);
+
+    const locked = (await auditActions(caller)).filter((a) => a.action === 'stepup.locked');
+    expect(locked).toHaveLength(1);
+    expect(locked[0]!.outcome).toBe('denied');
+    expect(locked[0]!.params).toMatchObject({ purpose: 'approve', recentFailures: 5, lockMinutes: 15 });
+    expect(String((locked[0]!.params as { alert: string }).alert)).toMatch(/audit-channel alert/);
+    expect(logger.lines.some((l) => l.includes('step-up locked') && l.includes(caller.userId))).toBe(true);
+
+    // A valid code is refused while locked, and does not extend the lock.
+    clock.advance(30_000);
+    const sixth = await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'));
+    expect(sixth.code).toBe('STEP_UP_LOCKED');
+    expect(sixth.details).toMatchObject({ field: 'totp', lockedNow: false });
+    // Starting a new enrollment is refused too.
+    expect((await appError(startTotpEnrollment(deps, em(), caller))).code).toBe('STEP_UP_LOCKED');
+
+    clock.advance(15 * 60_000 - 30_000 - 1);
+    expect((await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'))).code).toBe(
+      'STEP_UP_LOCKED',
+    );
+    clock.advance(1);
+    await checkStepUp(deps, em(), caller, await codeAt(secret), 'approve');
+  });
+
+  it('when failures are spread over more than 10 minutes, then they do not lock', async () => {
+    const { caller, secret } = await enrolled();
+    for (let i = 0; i < 4; i++) {
+      clock.advance(30_000);
+      await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
+    }
+    clock.advance(11 * 60_000);
+    const e = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
+    expect(e.code).toBe('STEP_UP_INVALID');
+    expect((await totpStatus(em(), TEAM, caller.userId)).lockedUntil).toBeNull();
+  });
+
+  it('when wrong enrollment codes pile up, then they count towards the lock', async () => {
+    const caller = await newResponder();
+    const { secretForManualEntry: secret } = await start(caller);
+    for (let i = 0; i < 4; i++) await appError(confirmTotpEnrollment(deps, em(), caller, await wrongCode(secret)));
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, await wrongCode(secret)));
+    expect(e.code).toBe('STEP_UP_LOCKED');
+    const again = await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(secret)));
+    expect(again.code).toBe('STEP_UP_LOCKED');
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
+  });
+});
+
+describe('resetTotpEnrollment', () => {
+  it('when an owner resets a responder, then enrollment, replay floor, lock and failures are cleared', async () => {
+    const owner = await newResponder('owner');
+    const { caller: target, secret } = await enrolled();
+    for (let i = 0; i < 5; i++) await appError(checkStepUp(deps, em(), target, await wrongCode(secret), 'approve'));
+    expect((await totpStatus(em(), TEAM, target.userId)).lockedUntil).not.toBeNull();
+
+    await resetTotpEnrollment(deps, em(), owner, target.userId);
+    const row = await responderRow(target);
+    expect(row).toMatchObject({ totpSecret: null, totpStatus: 'none', totpLastStep: null, stepUpLockedUntil: null });
+    expect(await em().count(StepUpFailure, { teamId: TEAM, userId: target.userId })).toBe(0);
+    const reset = (await auditActions(owner)).filter((a) => a.action === 'stepup.reset');
+    expect(reset).toEqual([
+      {
+        action: 'stepup.reset',
+        outcome: 'success',
+        params: { targetUserId: target.userId, previousStatus: 'active' },
+      },
+    ]);
+
+    // The responder can enroll again from scratch.
+    const { secretForManualEntry: fresh } = await start(target);
+    await confirmTotpEnrollment(deps, em(), target, await codeAt(fresh));
+    expect((await totpStatus(em(), TEAM, target.userId)).status).toBe('active');
+  });
+
+  it('when a non-owner tries to reset, then it is denied naming the Owner role and audited', async () => {
+    const admin = await newResponder('administrator');
+    const { caller: target } = await enrolled();
+    const e = await appError(resetTotpEnrollment(deps, em(), admin, target.userId));
+    expect(e.code).toBe('PERMISSION_DENIED');
+    expect(e.userMessage).toMatch(/Owner role/);
+    expect((await totpStatus(em(), TEAM, target.userId)).status).toBe('active');
+    const denied = (await auditActions(admin)).filter((a) => a.action === 'permission.denied');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]!.params).toMatchObject({ attempted: 'stepup.reset', targetUserId: target.userId });
+  });
+
+  it('when an owner tries to reset their own enrollment, then it is denied', async () => {
+    const { caller: owner } = await enrolled('owner');
+    const e = await appError(resetTotpEnrollment(deps, em(), owner, owner.userId));
+    expect(e.code).toBe('PERMISSION_DENIED');
+    expect((await totpStatus(em(), TEAM, owner.userId)).status).toBe('active');
+  });
+
+  it('when the target is not a responder, then the owner is told', async () => {
+    const owner = await newResponder('owner');
+    expect((await appError(resetTotpEnrollment(deps, em(), owner, 'U0NOBODY'))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('secrets', () => {
+  it('when all of the above has run, then no audit row and no log line contains a secret or a code', async () => {
+    expect(secrets.size).toBeGreaterThan(5);
+    expect(codes.size).toBeGreaterThan(20);
+    const rows = await em().getConnection().execute<Array<Record<string, unknown>>>(`select * from audit_event`);
+    expect(rows.length).toBeGreaterThan(20);
+    const haystacks = [...rows.map((r) => JSON.stringify(r)), ...logger.lines];
+    for (const text of haystacks) {
+      expect(text).not.toMatch(/otpauth:/i);
+      for (const s of secrets) expect(text).not.toContain(s);
+      for (const c of codes) expect(text).not.toContain(c);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+/** Small Block Kit helpers shared by the builders. Builders are pure: no client, no database, no clock. */
+export type Block = Record<string, unknown>;
+
+export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+export const plain = (text: string) => ({ type: 'plain_text', text: truncate(text, 150), emoji: true });
+export const section = (text: string, extra: Record<string, unknown> = {}): Block => ({
+  type: 'section',
+  text: mrkdwn(truncate(text, 3000)),
+  ...extra,
+});
+export const context = (...texts: string[]): Block => ({
+  type: 'context',
+  elements: texts.slice(0, 10).map((t) => mrkdwn(truncate(t, 2000))),
+});
+export const divider = (): Block => ({ type: 'divider' });
+export const header = (text: string): Block => ({ type: 'header', text: plain(truncate(text, 150)) });
+
+export const button = (
+  text: string,
+  actionId: string,
+  value: string,
+  style?: 'primary' | 'danger',
+): Record<string, unknown> => ({
+  type: 'button',
+  text: plain(text),
+  action_id: actionId,
+  value,
+  ...(style ? { style } : {}),
+});
+
+export const actions = (blockId: string, elements: Record<string, unknown>[]): Block => ({
+  type: 'actions',
+  block_id: blockId,
+  elements: elements.slice(0, 25),
+});
+
+export function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Escapes text that came from Duo or a person before it goes into mrkdwn. */
+export const esc = (s: string | null | undefined): string =>
+  (s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export const modalTitle = (s: string) => plain(truncate(s, 24));
+
+export function errorModal(text: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    title: modalTitle('duo-desk'),
+    close: plain('Close'),
+    blocks: [section(text)],
+  };
+}
+
+export function workingModal(title: string, what: string, callbackId: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    title: modalTitle(title),
+    close: plain('Cancel'),
+    blocks: [section(`:hourglass_flowing_sand: ${what}`)],
+  };
+}
+
+export const slackDate = (d: Date, fallback?: string) =>
+  `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${fallback ?? d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;

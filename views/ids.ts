@@ -1,0 +1,65 @@
+/**
+ * Every callback_id, action_id and block_id in one place, shared by the view builders, the
+ * handlers, the manifest check and the tests. Values in buttons and private_metadata are opaque
+ * references (a Duo user id, a request id); the handlers load state and authorize again.
+ */
+export const SLASH_COMMAND = '/duo';
+
+export const ACTIONS = {
+  cardVerify: 'card_verify',
+  cardUnlock: 'card_unlock',
+  cardStatus: 'card_status',
+  cardBypass: 'card_bypass',
+  cardEnroll: 'card_enroll',
+  cardCodes: 'card_codes',
+  lookupPicker: 'lookup_user_picker',
+  verifyPhone: 'verify_phone',
+  verifySendFromModal: 'verify_send_from_modal',
+  approvalApprove: 'approval_approve',
+  approvalDeny: 'approval_deny',
+  requestCancel: 'request_cancel',
+  codesDeleteOne: 'codes_delete_one',
+  codesDeleteAll: 'codes_delete_all',
+  rolesEdit: 'roles_edit',
+  rolesAdd: 'roles_add',
+  settingsEdit: 'settings_edit',
+  mfaStart: 'mfa_start',
+  auditExport: 'audit_export',
+} as const;
+
+export const VIEWS = {
+  lookup: 'lookup_modal',
+  verifyPick: 'verify_pick_modal',
+  unlock: 'unlock_modal',
+  status: 'status_modal',
+  enroll: 'enroll_modal',
+  bypass: 'bypass_modal',
+  approve: 'approve_modal',
+  deny: 'deny_modal',
+  rolesHome: 'roles_modal',
+  roleEdit: 'role_edit_modal',
+  settingEdit: 'setting_edit_modal',
+  mfaConfirm: 'mfa_confirm_modal',
+  codesDelete: 'codes_delete_modal',
+  working: 'working_modal',
+} as const;
+
+export const BLOCKS = {
+  userPicker: 'user_picker',
+  reason: 'reason',
+  ticket: 'ticket',
+  status: 'status',
+  phone: 'phone',
+  count: 'count',
+  validity: 'validity',
+  reuse: 'reuse',
+  totp: 'totp',
+  denyReason: 'deny_reason',
+  roleUser: 'role_user',
+  roleRole: 'role_role',
+  roleApprover: 'role_approver',
+  settingValue: 'setting_value',
+} as const;
+
+/** The input element inside each input block uses the same id as its block (one element per input). */
+export const inputActionId = (blockId: string) => `${blockId}_input`;
