@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { Responder, StepUpFailure } from '../db/entities.js';
@@ -130,6 +131,8 @@ async function refuse(
   const since = new Date(now.getTime() - STEP_UP_FAILURE_WINDOW_MS);
   const lockedUntil = new Date(now.getTime() + STEP_UP_LOCK_MS);
   const { failures, lockedNow } = await em.transactional(async (tem) => {
+    // Serialises one responder's failures, so concurrent wrong codes cannot each miss the others' rows.
+    await tem.findOne(Responder, { id: r.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     tem.create(StepUpFailure, { teamId: r.teamId, userId: r.userId, at: now });
     await tem.flush();
     const failures = await tem.count(StepUpFailure, { teamId: r.teamId, userId: r.userId, at: { $gt: since } });

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../../src/app/local-directory.js';
+import { type Runtime, startRuntime } from '../../src/app/runtime.js';
+import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { Responder } from '../../src/db/entities.js';
+import type { Role } from '../../src/domain/roles.js';
+import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
+import { attachDatabase, freshDatabase } from './db.js';
+
+/**
+ * The whole app, as production builds it (src/app/runtime.ts), against the local Slack test bed,
+ * the Duo simulator over HTTP and a real PostgreSQL. Tests drive it only through signed HTTP.
+ */
+export interface Harness {
+  runtime: Runtime;
+  slack: FakeSlack;
+  duo: DuoSimulator;
+  driver: SlackDriver;
+  logger: ReturnType<typeof createMemoryLogger>;
+  signingSecret: string;
+  eventsUrl: string;
+  grant(userId: string, role: Role, approver?: boolean): Promise<void>;
+  revoke(userId: string): Promise<void>;
+  /** A second app instance on the same database (and the same Slack and Duo). */
+  addInstance(): Promise<{ runtime: Runtime; driver: SlackDriver }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  clock?: Clock;
+  startJobs?: boolean;
+  /** Extra Slack users (beyond the local demo people). */
+  users?: Array<{ id: string; name: string; teamId?: string }>;
+  pushTimeoutMs?: number;
+}
+
+export const TEAM = LOCAL_TEAM_ID;
+export const CHANNELS = LOCAL_CHANNELS;
+export const PEOPLE = {
+  owner: 'U123',
+  helpDesk: 'U234',
+  userManager: 'U345',
+  readOnly: 'U456',
+  stranger: 'U567',
+} as const;
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const db = await freshDatabase();
+  const slack = await startFakeSlack({
+    teamId: LOCAL_TEAM_ID,
+    users: [
+      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
+      ...(opts.users ?? []),
+    ],
+    channels: [
+      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
+      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
+      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
+    ],
+  });
+  const duo = await startDuoSimulator({
+    directory: 'demo',
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.pushTimeoutMs ? { pushTimeoutMs: opts.pushTimeoutMs } : {}),
+  });
+  const signingSecret = randomBytes(16).toString('hex');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_API_URL: slack.apiUrl,
+    DUO_IKEY: duo.ikey,
+    DUO_SKEY: duo.skey,
+    DUO_HOST: duo.url,
+    DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
+    DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
+    DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'debug',
+  });
+  const logger = createMemoryLogger('debug');
+  const runtimeOptions = {
+    config,
+    logger,
+    startJobs: opts.startJobs ?? true,
+    jobPollIntervalMs: 25,
+    relayPaceMs: 0,
+    webApiRetries: 0,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  };
+  const runtime = await startRuntime({ ...runtimeOptions, database: db });
+  const eventsUrl = `http://127.0.0.1:${runtime.slack.port}/slack/events`;
+  const driver = new SlackDriver({ slack, signingSecret, eventsUrl });
+  const others: Array<{ runtime: Runtime; close(): Promise<void> }> = [];
+  const h: Harness = {
+    runtime,
+    slack,
+    duo,
+    driver,
+    logger,
+    signingSecret,
+    eventsUrl,
+    async grant(userId, role, approver = false) {
+      const em = db.em.fork();
+      const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId });
+      if (existing) {
+        existing.role = role;
+        existing.approver = approver;
+      } else em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role, approver, grantedBy: 'test' });
+      await em.flush();
+    },
+    async revoke(userId) {
+      await db.em.fork().nativeDelete(Responder, { teamId: LOCAL_TEAM_ID, userId });
+    },
+    async addInstance() {
+      const second = await attachDatabase(db);
+      const rt = await startRuntime({ ...runtimeOptions, database: second });
+      others.push({ runtime: rt, close: () => second.close() });
+      const d = new SlackDriver({ slack, signingSecret, eventsUrl: `http://127.0.0.1:${rt.slack.port}/slack/events` });
+      return { runtime: rt, driver: d };
+    },
+    async close() {
+      for (const o of others) {
+        await o.runtime.stop();
+        await o.close();
+      }
+      await runtime.stop();
+      await duo.close();
+      await slack.close();
+      await db.drop();
+    },
+  };
+  for (const p of LOCAL_PEOPLE) if (p.role) await h.grant(p.id, p.role, p.approver);
+  return h;
+}
