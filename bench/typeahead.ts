@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { type Database, type EntityManager, openDatabase } from '../src/db/database.js';
 import { generateDirectory } from '../src/duo-sim/index.js';
-import { escapeLike, indexUsers, searchDirectory } from '../src/usecases/directory-index.js';
+import { escapeLike, explainSearch, indexUsers, searchDirectory } from '../src/usecases/directory-index.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 2_000);
@@ -181,13 +181,8 @@ async function main() {
       '(the baseline is not equivalent: it misses aliases and last names, and returns any 20 matches unordered)',
     );
 
-    const plan = (await conn.execute(
-      `explain analyze select e.duo_user_id, e.username from directory_entry e
-       where e.duo_user_id in (select t.duo_user_id from directory_term t where t.term like ? || '%')
-       order by lower(e.username) = ? desc, e.username, e.duo_user_id limit 20`,
-      ['ada', 'ada'],
-    )) as Array<Record<string, string>>;
-    console.log(`\nplan for 'ada':\n${plan.map((r) => `  ${Object.values(r)[0]}`).join('\n')}`);
+    const plan = await explainSearch(db.em.fork(), 'ada', { analyze: true });
+    console.log(`\nplan for 'ada':\n${plan.map((line) => `  ${line}`).join('\n')}`);
     console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await dispose();

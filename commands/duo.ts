@@ -5,6 +5,7 @@ import { commandListener } from '../src/slack/listener.js';
 import { SLASH_COMMAND } from '../views/ids.js';
 import { help } from './help.js';
 import type { CommandEnv, SubcommandHandler } from './kit.js';
+import { lookup } from './lookup.js';
 
 /**
  * `/duo <subcommand> …`: one listener that parses the text and hands the rest to the subcommand.
@@ -12,6 +13,7 @@ import type { CommandEnv, SubcommandHandler } from './kit.js';
  */
 export const SUBCOMMANDS: Record<string, SubcommandHandler> = {
   help,
+  lookup,
 };
 
 export const commandTextSchema = z

@@ -59,3 +59,16 @@ export async function authorizeOrThrow(
   }
   return settings;
 }
+
+/** The entry check before opening a form: the same decision the use case makes again on submit. */
+export async function ensureAllowed(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  action: Action,
+  target: Target = { kind: 'none' },
+) {
+  const actor = await requireActor(deps, em, caller);
+  const settings = await authorizeOrThrow(deps, em, caller, actor, action, target);
+  return { actor, settings };
+}

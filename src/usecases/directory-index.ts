@@ -35,6 +35,19 @@ export const DIRECTORY_PAGE_SIZE = 300;
 export const DIRECTORY_PAGE_DELAY_MS = 500;
 
 const MAX_TERM = 255;
+/**
+ * Prefix of the one non-searchable term per user that holds its lower-cased username, so "is there a user with
+ * exactly this username" is one index probe (directory_entry has no index on username). Queries are stripped of
+ * control characters, so no prefix search can reach these rows.
+ */
+const USERNAME_KEY = '\u0001';
+/**
+ * At most this many matching term rows (the lexicographically closest to the query, straight off the index)
+ * are considered per search. Exact for any query matching fewer terms; for a broad one- or two-letter prefix
+ * at 100k users it bounds the work to a few hundred index and primary-key reads instead of sorting thousands of
+ * users, and the responder narrows the list by typing on.
+ */
+export const SEARCH_WINDOW = 1000;
 /** Rows per multi-row statement: 7 values per entry row, 2 per term row, far below Postgres' 65,535 parameters. */
 const ENTRY_CHUNK = 1000;
 const TERM_CHUNK = 4000;
@@ -135,6 +148,21 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 
 const placeholders = (rows: number, perRow: string) => Array.from({ length: rows }, () => perRow).join(', ');
 
+function withUsernameKey(username: string, terms: string[]): string[] {
+  const key = clip(USERNAME_KEY + username.trim().toLowerCase());
+  return key.length > USERNAME_KEY.length ? [...terms, key] : terms;
+}
+
+/** Lower-cased, trimmed, without control characters (which also keeps queries off the username keys). */
+function normalizeQuery(query: string): string {
+  return clip(
+    query
+      .replace(/\p{Cc}/gu, '')
+      .trim()
+      .toLowerCase(),
+  );
+}
+
 interface Normalized {
   id: string;
   username: string;
@@ -157,7 +185,7 @@ function normalize(u: DirectoryUser): Normalized {
     email,
     realname,
     status: u.status ? clip(u.status) : null,
-    terms: directoryTerms({ username, aliases, email, realname }),
+    terms: withUsernameKey(username, directoryTerms({ username, aliases, email, realname })),
   };
 }
 
@@ -171,12 +199,15 @@ interface StoredRow {
 
 function storedTerms(r: StoredRow): string[] {
   const aliases = typeof r.aliases === 'string' ? JSON.parse(r.aliases) : r.aliases;
-  return directoryTerms({
-    username: r.username,
-    aliases: Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string') : [],
-    email: r.email,
-    realname: r.realname,
-  });
+  return withUsernameKey(
+    r.username,
+    directoryTerms({
+      username: r.username,
+      aliases: Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string') : [],
+      email: r.email,
+      realname: r.realname,
+    }),
+  );
 }
 
 const sameTerms = (a: readonly string[], b: readonly string[]) =>
@@ -253,30 +284,56 @@ export async function indexUsers(em: EntityManager, users: readonly DirectoryUse
   return { entries: rows.length, termsRewritten };
 }
 
+function searchQuery(query: string, limit: number): { sql: string; params: unknown[] } | undefined {
+  const q = normalizeQuery(query);
+  if (q.length < 1) return undefined;
+  const n = Math.max(1, Math.min(100, Math.floor(limit) || 20));
+  return {
+    sql: `with cand as materialized (
+       (select t.duo_user_id from directory_term t where t.term like ? || '%' order by t.term using ~<~ limit ?)
+       union
+       (select t.duo_user_id from directory_term t where t.term = ?)
+     )
+     select e.duo_user_id, e.username, e.realname, e.email, e.status
+     from cand c
+     cross join lateral (
+       select x.duo_user_id, x.username, x.realname, x.email, x.status
+       from directory_entry x where x.duo_user_id = c.duo_user_id offset 0
+     ) e
+     order by lower(e.username) = ? desc, e.username, e.duo_user_id
+     limit ?`,
+    params: [escapeLike(q), SEARCH_WINDOW, clip(USERNAME_KEY + q), q, n],
+  };
+}
+
+/** The query plan of searchDirectory for `query` (tests and the benchmark check it uses the term index). */
+export async function explainSearch(em: EntityManager, query: string, opts: { analyze?: boolean } = {}) {
+  const search = searchQuery(query, 20);
+  if (!search) return [];
+  const rows: Array<Record<string, string>> = await em
+    .getConnection()
+    .execute(`explain ${opts.analyze ? '(analyze, buffers) ' : ''}${search.sql}`, search.params, 'all');
+  return rows.map((r) => String(Object.values(r)[0]));
+}
+
 /**
- * Typeahead search: users with any term starting with `query` (case-insensitive; % _ \ match literally),
- * the exact username first, then by username. Served by the text_pattern_ops index on directory_term.term.
+ * Typeahead search: users with any term starting with `query` (case-insensitive; % _ and \ match literally),
+ * distinct, the exact username first, then by username, among the first SEARCH_WINDOW matching terms.
+ *
+ * Plan: an ordered range scan of directory_term_prefix_idx (text_pattern_ops: `term ~>=~ 'ab' and term ~<~ 'ac'`,
+ * read in `~<~` order and cut at the window), one index probe for the exact username, then primary-key lookups
+ * of the candidates (the `offset 0` keeps the planner from hashing the whole entry table) and a top-N sort.
  */
 export async function searchDirectory(em: EntityManager, query: string, limit = 20): Promise<DirectoryHit[]> {
-  const q = clip(query.trim().toLowerCase());
-  if (q.length < 1) return [];
-  const n = Math.max(1, Math.min(100, Math.floor(limit) || 20));
+  const search = searchQuery(query, limit);
+  if (!search) return [];
   const rows: Array<{
     duo_user_id: string;
     username: string;
     realname: string | null;
     email: string | null;
     status: string | null;
-  }> = await em.getConnection().execute(
-    `select e.duo_user_id, e.username, e.realname, e.email, e.status
-     from directory_entry e
-     where e.duo_user_id in (select t.duo_user_id from directory_term t where t.term like ? || '%')
-     order by lower(e.username) = ? desc, e.username, e.duo_user_id
-     limit ?`,
-    [escapeLike(q), q, n],
-    'all',
-    em.getTransactionContext(),
-  );
+  }> = await em.getConnection().execute(search.sql, search.params, 'all', em.getTransactionContext());
   return rows.map((r) => ({
     duoUserId: r.duo_user_id,
     username: r.username,

@@ -285,7 +285,7 @@ export async function startTotpEnrollment(
       params: { phase: 'started', reenrollment },
     });
   });
-  const otpauthUri = generateURI({ issuer: TOTP_ISSUER, label: `${r.teamId}:${r.userId}`, secret });
+  const otpauthUri = generateURI({ issuer: TOTP_ISSUER, label: `${r.userId}@${r.teamId}`, secret });
   const qrPng = await QRCode.toBuffer(otpauthUri, { type: 'png', width: 256 });
   return { otpauthUri, secretForManualEntry: secret, qrPng };
 }

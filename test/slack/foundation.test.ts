@@ -28,7 +28,8 @@ describe('the request path', () => {
     expect(text).toContain('/duo lookup');
     expect(text).toContain('/duo verify');
     expect(text).toContain('/duo audit');
-    for (const sub of ['unlock', 'status', 'bypass', 'codes', 'roles', 'enroll']) expect(text).not.toContain(`/duo ${sub} `);
+    for (const sub of ['unlock', 'status', 'bypass', 'codes', 'roles', 'enroll'])
+      expect(text).not.toContain(`/duo ${sub} `);
   });
 
   it('when /duo has no text, then it shows the help', async () => {
@@ -55,14 +56,15 @@ describe('the request path', () => {
   });
 
   it('when the signature is wrong, stale or missing, then Slack gets 401 and nothing runs', async () => {
-    const botCalls = () => h.slack.calls.filter((c) => (c.args as { channel?: string }).channel !== CHANNELS.audit).length;
+    const botCalls = () =>
+      h.slack.calls.filter((c) => (c.args as { channel?: string }).channel !== CHANNELS.audit).length;
     const before = botCalls();
     const auditBefore = (await auditRows(h)).length;
     const form = `token=x&team_id=${'T0DUODESK'}&user_id=${PEOPLE.owner}&command=%2Fduo&text=help&channel_id=${CHANNELS.helpdesk}`;
     expect(await h.driver.sendRaw('form', form, { signature: 'v0=deadbeef' })).toMatchObject({ status: 401 });
-    expect(
-      await h.driver.sendRaw('form', form, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }),
-    ).toMatchObject({ status: 401 });
+    expect(await h.driver.sendRaw('form', form, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).toMatchObject({
+      status: 401,
+    });
     expect(await h.driver.sendRaw('form', form, { omitSignature: true })).toMatchObject({ status: 401 });
     expect(botCalls()).toBe(before);
     expect((await auditRows(h)).length).toBe(auditBefore);

@@ -1,0 +1,34 @@
+import type { Phone, User } from '../duo/types.js';
+import type { Action } from './authorize.js';
+
+/** Facts about a Duo user that several flows need, from Duo's own object. */
+export const canTakePush = (p: Phone): boolean => p.activated === true && (p.capabilities ?? []).includes('push');
+export const pushCapablePhones = (u: User): Phone[] => (u.phones ?? []).filter(canTakePush);
+export const isDirectorySynced = (u: User): boolean => Boolean(u.external_id) || u.last_directory_sync != null;
+export const isLockedOut = (u: User): boolean => u.status === 'locked out';
+export const hasEnrolledDevice = (u: User): boolean =>
+  u.is_enrolled === true ||
+  (u.phones?.length ?? 0) > 0 ||
+  (u.tokens?.length ?? 0) > 0 ||
+  (u.webauthncredentials?.length ?? 0) > 0;
+
+export function phoneLabel(p: Phone): string {
+  const kind = p.number ? p.number.replace(/^(\+\d{1,3})\d+(\d{4})$/, '$1 ••• $2') : 'no number (tablet)';
+  const model = [p.platform, p.model].filter((x) => x && x !== 'Unknown').join(' ');
+  return [p.name, model || p.type, kind].filter(Boolean).join(' · ');
+}
+
+/** Which permission a status change needs: unlock and re-enable are distinct from other changes. */
+export function statusChangeAction(from: string, to: 'active' | 'bypass' | 'disabled'): Action {
+  if (to === 'active' && from === 'locked out') return 'user.unlock';
+  if (to === 'active' && from === 'disabled') return 'user.reenable';
+  return 'user.set_status';
+}
+
+export const STATUS_LABELS: Record<string, string> = {
+  active: 'Active',
+  bypass: 'Bypass',
+  disabled: 'Disabled',
+  'locked out': 'Locked out',
+  'pending deletion': 'Pending deletion',
+};

@@ -1,0 +1,99 @@
+import type { IVerification } from '../src/db/entities.js';
+import { phoneLabel, STATUS_LABELS } from '../src/domain/duo-user.js';
+import type { CardAction, UserCardModel } from '../src/usecases/lookup.js';
+import { actions, type Block, button, context, divider, esc, header, section, slackDate } from './common.js';
+import { ACTIONS } from './ids.js';
+
+/** The user card: everything a help-desk agent needs on the call, and only the buttons they may use. */
+const BUTTONS: Record<CardAction, { text: string; action: string; style?: 'primary' | 'danger' }> = {
+  verify: { text: 'Verify with Duo Push', action: ACTIONS.cardVerify, style: 'primary' },
+  unlock: { text: 'Unlock', action: ACTIONS.cardUnlock },
+  status: { text: 'Change status', action: ACTIONS.cardStatus },
+  bypass: { text: 'Request bypass codes', action: ACTIONS.cardBypass },
+  enroll: { text: 'Send enrollment email', action: ACTIONS.cardEnroll },
+  codes: { text: 'Bypass codes', action: ACTIONS.cardCodes },
+};
+
+const when = (unix: number | null | undefined, none = 'never') => (unix ? slackDate(new Date(unix * 1000)) : none);
+
+export function verificationText(v: IVerification | null): string {
+  if (!v) return 'No verification yet';
+  const by = `by <@${v.responderUserId}>`;
+  switch (v.status) {
+    case 'waiting':
+      return `:hourglass_flowing_sand: Push sent ${slackDate(v.sentAt)} ${by}, waiting for an answer`;
+    case 'approved':
+      return `:white_check_mark: Approved ${slackDate(v.answeredAt ?? v.sentAt)} (push ${by})`;
+    case 'denied':
+      return `:x: Denied ${slackDate(v.answeredAt ?? v.sentAt)} (push ${by})`;
+    case 'fraud':
+      return `:rotating_light: Reported as FRAUD ${slackDate(v.answeredAt ?? v.sentAt)} (push ${by})`;
+    case 'timed_out':
+      return `:hourglass: Timed out ${slackDate(v.answeredAt ?? v.sentAt)} (push ${by})`;
+    default:
+      return `:warning: Push failed ${slackDate(v.sentAt)} (${by})`;
+  }
+}
+
+export function statusText(status: string, lockoutReason: string | null | undefined): string {
+  const label = STATUS_LABELS[status] ?? status;
+  const icon =
+    status === 'active'
+      ? ':large_green_circle:'
+      : status === 'locked out'
+        ? ':lock:'
+        : status === 'bypass'
+          ? ':warning:'
+          : ':red_circle:';
+  return `${icon} ${label}${status === 'locked out' && lockoutReason ? ` (${esc(lockoutReason)})` : ''}`;
+}
+
+export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
+  const u = m.user;
+  const aliases = Object.values(u.aliases ?? {}).filter(Boolean);
+  const phones = (u.phones ?? []).map((p) => {
+    const caps =
+      ['push', 'sms', 'phone'].filter((c) => (p.capabilities ?? []).includes(c)).join(' / ') || 'no capabilities';
+    return `• ${esc(phoneLabel(p))}: ${p.activated ? 'Duo Mobile activated' : 'not activated'}, ${caps}${p.last_seen ? `, last seen ${esc(p.last_seen)}` : ''}`;
+  });
+  const tokens = (u.tokens ?? []).map((t) => `• Hardware token ${esc(t.type ?? '')} ${esc(t.serial ?? '')}`.trim());
+  const webauthn = (u.webauthncredentials ?? []).map(
+    (w) => `• Security key: ${esc(w.credential_name ?? w.label ?? 'WebAuthn')}`,
+  );
+  const devices = [...phones, ...tokens, ...webauthn];
+  const groups = (u.groups ?? []).map((g) => esc(g.name)).join(', ');
+  const title = `${u.realname ? esc(u.realname) : esc(u.username)} (${esc(u.username)})`;
+  const fields = [
+    `*Status*\n${statusText(u.status, u.lockout_reason)}`,
+    `*Enrolled*\n${u.is_enrolled ? 'Yes' : 'No'}`,
+    `*Email*\n${u.email ? esc(u.email) : '_none_'}`,
+    `*Aliases*\n${aliases.length ? aliases.map(esc).join(', ') : '_none_'}`,
+    `*Last login*\n${when(u.last_login)}`,
+    `*Created*\n${when(u.created, 'unknown')}`,
+    `*Active bypass codes*\n${m.activeBypassCodes}`,
+    `*Groups*\n${groups || '_none_'}`,
+  ].map((t) => ({ type: 'mrkdwn', text: t }));
+  const blocks: Block[] = [
+    header(title.slice(0, 150)),
+    { type: 'section', fields },
+    ...(m.directorySynced
+      ? [
+          context(
+            `:arrows_counterclockwise: Managed by directory sync${u.last_directory_sync ? ` (last sync ${when(u.last_directory_sync)})` : ''}: status and fields come from the source directory.`,
+          ),
+        ]
+      : []),
+    section(`*Devices*\n${devices.length ? devices.join('\n') : '_No enrolled devices._'}`),
+    section(`*Last verification*\n${verificationText(m.lastVerification)}`),
+  ];
+  if (m.actions.length) {
+    blocks.push(divider());
+    blocks.push(
+      actions(
+        'card_actions',
+        m.actions.map((a) => button(BUTTONS[a].text, BUTTONS[a].action, u.user_id, BUTTONS[a].style)),
+      ),
+    );
+  } else blocks.push(context('Your role allows no actions on this user.'));
+  return { text: `Duo user ${u.username}: ${STATUS_LABELS[u.status] ?? u.status}`, blocks };
+}
