@@ -35,6 +35,8 @@ export interface HarnessOptions {
   /** Extra Slack users (beyond the local demo people). */
   users?: Array<{ id: string; name: string; teamId?: string }>;
   pushTimeoutMs?: number;
+  /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
+  socketMode?: boolean;
 }
 
 export const TEAM = LOCAL_TEAM_ID;
@@ -49,8 +51,10 @@ export const PEOPLE = {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = await freshDatabase();
+  const appToken = opts.socketMode ? `xapp-1-A0DUODESK-${randomBytes(8).toString('hex')}` : undefined;
   const slack = await startFakeSlack({
     teamId: LOCAL_TEAM_ID,
+    ...(appToken ? { appToken } : {}),
     users: [
       ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
       ...(opts.users ?? []),
@@ -73,6 +77,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_BOT_TOKEN: slack.botToken,
     SLACK_API_URL: slack.apiUrl,
+    ...(appToken ? { SLACK_APP_TOKEN: appToken } : {}),
     DUO_IKEY: duo.ikey,
     DUO_SKEY: duo.skey,
     DUO_HOST: duo.url,
@@ -93,7 +98,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   const runtime = await startRuntime({ ...runtimeOptions, database: db });
   const eventsUrl = `http://127.0.0.1:${runtime.slack.port}/slack/events`;
-  const driver = new SlackDriver({ slack, signingSecret, eventsUrl });
+  const driver = opts.socketMode
+    ? new SlackDriver({ slack, signingSecret, socket: true })
+    : new SlackDriver({ slack, signingSecret, eventsUrl });
   const others: Array<{ runtime: Runtime; close(): Promise<void> }> = [];
   const h: Harness = {
     runtime,
