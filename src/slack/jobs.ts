@@ -1,6 +1,10 @@
 import type { JobQueue } from '../jobs/queue.js';
+import { EXPIRE_JOB } from '../usecases/bypass-store.js';
 import type { Deps } from '../usecases/deps.js';
+import { VERIFY_FOLLOW_JOB } from '../usecases/verify.js';
+import { createBypassExpiry } from './bypass-jobs.js';
 import type { Notifier } from './notifier.js';
+import { createVerificationFollower } from './verification-follower.js';
 
 /** Durable jobs that end in something a person sees in Slack (verification follower, approval expiry, …). */
 export interface JobEnv {
@@ -9,4 +13,7 @@ export interface JobEnv {
   teamId: string;
 }
 
-export function registerJobs(_jobs: JobQueue, _env: JobEnv): void {}
+export function registerJobs(jobs: JobQueue, env: JobEnv): void {
+  jobs.register(VERIFY_FOLLOW_JOB, createVerificationFollower(env));
+  jobs.register(EXPIRE_JOB, createBypassExpiry(env));
+}

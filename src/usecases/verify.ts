@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { raw } from '@mikro-orm/core';
+import { type IVerification, Verification, type VerificationStatus } from '../db/entities.js';
+import { phoneLabel, pushCapablePhones } from '../domain/duo-user.js';
+import { isDuoError } from '../duo/errors.js';
+import type { Phone, User, VerificationPushResult } from '../duo/types.js';
+import { AppError } from '../errors.js';
+import { authorizeOrThrow, findActor, requireActor } from './access.js';
+import type { Caller, Deps, EntityManager } from './deps.js';
+import { findDuoUser } from './lookup.js';
+import { loadSettings } from './settings.js';
+
+/**
+ * Verify a caller with a Duo Push: the responder sends a verification push to one of the user's
+ * activated push phones, reads the confirmation code to the caller, and a durable job follows the
+ * answer. The confirmation code is returned to the caller of `sendVerificationPush` only (to be shown
+ * once, to the responder): it is never stored, audited or logged.
+ */
+export const VERIFY_FOLLOW_JOB = 'verification.follow';
+export const followJobKey = (verificationId: string) => `${VERIFY_FOLLOW_JOB}:${verificationId}`;
+
+/**
+ * How the follower paces itself. Duo keeps a result for 120 s (then 404 → 'timeout'); if Duo keeps
+ * failing we give up after the window plus a margin. Mutable so tests (same process) can poll fast.
+ */
+export const verificationTiming = { pollMs: 2_000, giveUpAfterMs: 150_000 };
+
+export type VerifyTarget = { duoUserId: string } | { query: string };
+
+export interface SentVerification {
+  kind: 'sent';
+  user: User;
+  verification: IVerification;
+  /** Show it once, to the responder only. Never store, log or audit it. */
+  confirmationCode: string;
+  phoneLabel: string;
+}
+
+export type StartVerificationResult =
+  | { kind: 'needsPhoneChoice'; user: User; phones: Phone[] }
+  | { kind: 'noPushDevice'; user: User }
+  | SentVerification;
+
+async function authorizedActor(deps: Deps, em: EntityManager, caller: Caller) {
+  const actor = await requireActor(deps, em, caller);
+  await authorizeOrThrow(deps, em, caller, actor, 'user.verify', { kind: 'none' });
+  return actor;
+}
+
+/** Finds the user; sends at once when there is exactly one push phone, else says what to ask. */
+export async function startVerification(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  target: VerifyTarget,
+): Promise<StartVerificationResult> {
+  await authorizedActor(deps, em, caller);
+  const user = await findDuoUser(deps, 'duoUserId' in target ? target.duoUserId : target.query);
+  const phones = pushCapablePhones(user);
+  if (phones.length === 0) return { kind: 'noPushDevice', user };
+  if (phones.length > 1) return { kind: 'needsPhoneChoice', user, phones };
+  return sendVerificationPush(deps, em, caller, user.user_id, phones[0]!.phone_id);
+}
+
+/** Sends the push to a phone the user has now (ids from Slack are re-checked against Duo). */
+export async function sendVerificationPush(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  duoUserId: string,
+  phoneId: string,
+): Promise<SentVerification> {
+  const actor = await authorizedActor(deps, em, caller);
+  const user = await findDuoUser(deps, duoUserId);
+  const phone = pushCapablePhones(user).find((p) => p.phone_id === phoneId);
+  if (!phone)
+    throw new AppError('INVALID_STATE', 'phone is not a push phone of this user', {
+      userMessage: `That phone can no longer receive a Duo Push for *${user.username}*. Start again with \`/duo verify ${user.username}\`.`,
+    });
+  const id = randomUUID();
+  const label = phoneLabel(phone);
+  const intent = await deps.audit.intent(em, {
+    teamId: actor.teamId,
+    actor: { userId: actor.userId, role: actor.role },
+    action: 'verification.sent',
+    target: { duoUserId: user.user_id, username: user.username },
+    correlationId: caller.correlationId,
+    requestRef: id,
+    params: { phoneId: phone.phone_id },
+  });
+  let pushId: string;
+  let confirmationCode: string;
+  try {
+    ({ pushId, confirmationCode } = await deps.duo.sendVerificationPush(user.user_id, phone.phone_id));
+  } catch (e) {
+    // No Verification row: nothing is left 'waiting' for a push that may not exist.
+    await deps.audit.complete(em, intent, {
+      outcome: isDuoError(e) && e.outcomeUnknown ? 'unknown' : 'failed',
+      duoRef: isDuoError(e) ? e.code : 'error',
+    });
+    throw e;
+  }
+  const now = deps.clock.now();
+  await em.transactional(async (tem) => {
+    tem.create(Verification, {
+      id,
+      teamId: actor.teamId,
+      responderUserId: actor.userId,
+      duoUserId: user.user_id,
+      username: user.username,
+      phoneId: phone.phone_id,
+      phoneLabel: label,
+      pushId,
+      status: 'waiting',
+      sentAt: now,
+      answeredAt: null,
+      validUntil: null,
+      messageChannel: null,
+      messageTs: null,
+      correlationId: caller.correlationId,
+    });
+    await tem.flush();
+    await deps.jobs.enqueue(tem, {
+      kind: VERIFY_FOLLOW_JOB,
+      payload: { verificationId: id },
+      runAt: new Date(now.getTime() + verificationTiming.pollMs),
+      dedupeKey: followJobKey(id),
+    });
+    await deps.audit.complete(tem, intent, { outcome: 'success', duoRef: pushId });
+  });
+  const verification = await em.findOneOrFail(Verification, { id }, { refresh: true });
+  return { kind: 'sent', user, verification, confirmationCode, phoneLabel: label };
+}
+
+/** Remembers where the responder's status message is, so the follower can update it later. */
+export async function attachVerificationMessage(
+  em: EntityManager,
+  verificationId: string,
+  message: { channel: string; ts: string },
+): Promise<IVerification | null> {
+  await em.nativeUpdate(
+    Verification,
+    { id: verificationId },
+    { messageChannel: message.channel, messageTs: message.ts, version: raw('version + 1') },
+  );
+  return em.findOne(Verification, { id: verificationId }, { refresh: true });
+}
+
+const FINAL_STATUS: Record<Exclude<VerificationPushResult, 'waiting'>, VerificationStatus> = {
+  approve: 'approved',
+  deny: 'denied',
+  fraud: 'fraud',
+  timeout: 'timed_out',
+};
+
+export interface FollowResult {
+  verification: IVerification | null;
+  /** False while the push is still waiting: poll again. */
+  done: boolean;
+}
+
+/** One poll of Duo. Finishes the verification (once, whichever instance gets there) when Duo answered. */
+export async function followVerification(deps: Deps, em: EntityManager, verificationId: string): Promise<FollowResult> {
+  const v = await em.findOne(Verification, { id: verificationId }, { refresh: true });
+  if (v?.status !== 'waiting') return { verification: v, done: true };
+  const now = deps.clock.now();
+  const overdue = now.getTime() - v.sentAt.getTime() > verificationTiming.giveUpAfterMs;
+  let result: VerificationPushResult = 'timeout';
+  if (v.pushId) {
+    try {
+      result = (await deps.duo.getVerificationPushResponse(v.duoUserId, v.pushId)).result;
+    } catch (e) {
+      // Transient (rate limit, 5xx, network): try again on the next poll, until the window is over.
+      deps.logger.warn('verification poll failed; will retry', {
+        verificationId,
+        code: isDuoError(e) ? e.code : 'UNKNOWN',
+      });
+      result = 'waiting';
+    }
+  }
+  if (result === 'waiting') {
+    if (!overdue) return { verification: v, done: false };
+    result = 'timeout';
+  }
+  const status = FINAL_STATUS[result];
+  const minutes = (await loadSettings(em, v.teamId)).verification_valid_minutes_unlock;
+  const validUntil = status === 'approved' && minutes > 0 ? new Date(now.getTime() + minutes * 60_000) : null;
+  await em.transactional(async (tem) => {
+    // Conditional: only from 'waiting', so two instances can't both finish (and audit) it.
+    const changed = await tem.nativeUpdate(
+      Verification,
+      { id: v.id, status: 'waiting' },
+      { status, answeredAt: now, validUntil, version: raw('version + 1') },
+    );
+    if (changed !== 1) return;
+    const actor = await findActor(tem, v.teamId, v.responderUserId);
+    await deps.audit.record(tem, {
+      teamId: v.teamId,
+      actor: { userId: v.responderUserId, role: actor?.role ?? null },
+      action: 'verification.answered',
+      outcome: status === 'approved' ? 'success' : 'failed',
+      target: { duoUserId: v.duoUserId, username: v.username },
+      correlationId: v.correlationId,
+      requestRef: v.id,
+      duoRef: v.pushId,
+      params: { result, phoneId: v.phoneId, ...(status === 'fraud' ? { alert: true } : {}) },
+    });
+  });
+  return { verification: await em.findOne(Verification, { id: v.id }, { refresh: true }), done: true };
+}
