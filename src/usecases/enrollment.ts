@@ -1,0 +1,80 @@
+import type { User } from '../duo/types.js';
+import { authorizeOrThrow, requireActor } from './access.js';
+import type { Caller, Deps, EntityManager } from './deps.js';
+import { findDuoUser } from './lookup.js';
+import { auditedDuoCall, checkFreeText, invalidState, type Progress } from './status.js';
+
+/**
+ * Sending Duo's enrollment email to a user who has an address and no device yet. The modal shows
+ * the address Duo holds; the submit re-reads the user and writes the audit intent before the call.
+ */
+export interface EnrollModalModel {
+  duoUserId: string;
+  username: string;
+  realname: string | null;
+  email: string;
+}
+
+function enrollable(user: User): string {
+  if (user.is_enrolled)
+    throw invalidState(
+      'already enrolled',
+      `*${user.username}* is already enrolled in Duo: no enrollment email is needed. To add a device, use the Duo Admin Panel or the user's self-service portal.`,
+    );
+  if (!user.email)
+    throw invalidState(
+      'no email address',
+      `*${user.username}* has no email address in Duo, so no enrollment email can be sent. The address must be set in Duo (or in the source directory, for directory-synced users) first.`,
+    );
+  return user.email;
+}
+
+export async function prepareEnrollment(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  ref: string,
+): Promise<EnrollModalModel> {
+  const actor = await requireActor(deps, em, caller);
+  await authorizeOrThrow(deps, em, caller, actor, 'user.enroll', { kind: 'none' });
+  const user = await findDuoUser(deps, ref);
+  const email = enrollable(user);
+  return { duoUserId: user.user_id, username: user.username, realname: user.realname ?? null, email };
+}
+
+export async function sendEnrollment(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  input: { duoUserId: string; ticket?: string | null | undefined },
+  progress: Progress = {},
+): Promise<{ username: string; email: string }> {
+  const ticket = input.ticket?.trim().slice(0, 100) || null;
+  if (ticket) checkFreeText('-', ticket);
+  const actor = await requireActor(deps, em, caller);
+  await authorizeOrThrow(
+    deps,
+    em,
+    caller,
+    actor,
+    'user.enroll',
+    { kind: 'none' },
+    {
+      targetUser: { duoUserId: input.duoUserId },
+    },
+  );
+  await progress.accepted?.();
+  const user = await deps.duo.getUserById(input.duoUserId);
+  const email = enrollable(user);
+  const intent = await deps.audit.intent(em, {
+    teamId: actor.teamId,
+    actor: { userId: actor.userId, role: actor.role },
+    action: 'enrollment.sent',
+    target: { duoUserId: user.user_id, username: user.username },
+    ticket,
+    correlationId: caller.correlationId,
+    params: { email },
+  });
+  await auditedDuoCall(deps, em, intent, () => deps.duo.enrollUser({ username: user.username, email }));
+  return { username: user.username, email };
+}

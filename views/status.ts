@@ -1,0 +1,224 @@
+import { STATUS_LABELS } from '../src/domain/duo-user.js';
+import type { SettableUserStatus } from '../src/duo/types.js';
+import type { EnrollModalModel } from '../src/usecases/enrollment.js';
+import type { StatusChangeResult, StatusModalModel } from '../src/usecases/status.js';
+import { actions, type Block, button, context, esc, modalTitle, plain, section, slackDate } from './common.js';
+import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from './ids.js';
+import { statusText, verificationText } from './user-card.js';
+
+/**
+ * The unlock, change-status and enrollment modals and their result views. private_metadata holds
+ * only the Duo user id and the channel to answer in; the submit handler re-checks everything.
+ */
+export interface StatusModalMeta {
+  duoUserId: string;
+  channelId: string;
+}
+
+export const STATUS_OPTION_TEXT: Record<SettableUserStatus, string> = {
+  active: 'Active (two-factor required)',
+  bypass: 'Bypass (NO two-factor)',
+  disabled: 'Disabled (cannot log in)',
+};
+
+export const BYPASS_WARNING =
+  ':rotating_light: *Bypass turns off two-factor for this user everywhere*: anyone with the password gets in. Use it only briefly, for a reason you write down, and set the user back to Active afterwards.';
+
+const meta = (m: StatusModalMeta) => JSON.stringify({ duoUserId: m.duoUserId, channelId: m.channelId });
+
+function textInput(
+  blockId: string,
+  labelText: string,
+  opts: { multiline?: boolean; optional?: boolean; min?: number; max: number; placeholder?: string; hint?: string },
+): Block {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(labelText),
+    optional: opts.optional ?? false,
+    element: {
+      type: 'plain_text_input',
+      action_id: inputActionId(blockId),
+      multiline: opts.multiline ?? false,
+      max_length: opts.max,
+      ...(opts.min ? { min_length: opts.min } : {}),
+      ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
+    },
+    ...(opts.hint ? { hint: plain(opts.hint) } : {}),
+  };
+}
+
+const reasonInput = () =>
+  textInput(BLOCKS.reason, 'Reason', {
+    multiline: true,
+    max: 500,
+    placeholder: 'What the caller asked for and how you verified them',
+  });
+const ticketInput = () =>
+  textInput(BLOCKS.ticket, 'Ticket reference', { optional: true, max: 100, placeholder: 'e.g. INC-12345' });
+const totpInput = (optional: boolean) =>
+  textInput(BLOCKS.totp, 'Code from your authenticator app', {
+    optional,
+    min: 6,
+    max: 7,
+    placeholder: '6-digit code',
+    hint: optional
+      ? 'Needed only when setting the user back to Active (step-up).'
+      : 'Unlocking needs step-up: enter the current code for duo-desk.',
+  });
+
+function userHeader(m: StatusModalModel): Block[] {
+  const u = m.user;
+  const name = u.realname ? `${esc(u.realname)} (${esc(u.username)})` : esc(u.username);
+  const blocks = [section(`*${name}*\nCurrent status: ${statusText(u.status, u.lockout_reason)}`)];
+  if (m.directorySynced)
+    blocks.push(
+      context(':arrows_counterclockwise: Managed by directory sync: the source directory may change it back.'),
+    );
+  return blocks;
+}
+
+/** The verification state for an unlock, and the way to get one when it is missing. */
+export function verificationBlocks(m: StatusModalModel): Block[] {
+  const v = m.verification;
+  if (!v.required)
+    return [
+      context(':information_source: No caller verification is required for unlocks here (setting is 0 minutes).'),
+    ];
+  if (v.satisfied)
+    return [
+      section(
+        `:white_check_mark: *Caller verified* by you with a Duo Push, ${slackDate(v.verification.answeredAt ?? v.verification.sentAt)}; valid until ${slackDate(v.expiresAt)}.`,
+      ),
+    ];
+  return [
+    section(
+      `:warning: *Not verified.* Unlocking needs a Duo Push approved by *${esc(m.user.username)}*, sent by you in the last ${m.verificationMinutes} minutes.\nLatest: ${verificationText(v.latest)}`,
+    ),
+    actions('verify_from_modal', [
+      button('Send verification push', ACTIONS.verifySendFromModal, m.user.user_id, 'primary'),
+    ]),
+    context(
+      `Or run \`${SLASH_COMMAND} verify ${esc(m.user.username)}\`, have the caller read back the code, then submit this form.`,
+    ),
+  ];
+}
+
+export function unlockModal(m: StatusModalModel, where: StatusModalMeta): Record<string, unknown> {
+  const what = m.user.status === 'disabled' ? 're-enables' : 'unlocks';
+  return {
+    type: 'modal',
+    callback_id: VIEWS.unlock,
+    private_metadata: meta(where),
+    title: modalTitle(m.user.status === 'disabled' ? 'Re-enable user' : 'Unlock user'),
+    submit: plain(m.user.status === 'disabled' ? 'Re-enable' : 'Unlock'),
+    close: plain('Cancel'),
+    blocks: [
+      ...userHeader(m),
+      context(`This ${what} *${esc(m.user.username)}* in Duo: their status becomes Active.`),
+      ...verificationBlocks(m),
+      reasonInput(),
+      ticketInput(),
+      ...(m.stepUp ? [totpInput(false)] : []),
+    ],
+  };
+}
+
+export function statusModal(m: StatusModalModel, where: StatusModalMeta): Record<string, unknown> {
+  const options = m.allowed.map((s) => ({ text: plain(STATUS_OPTION_TEXT[s]), value: s }));
+  return {
+    type: 'modal',
+    callback_id: VIEWS.status,
+    private_metadata: meta(where),
+    title: modalTitle('Change status'),
+    submit: plain('Change status'),
+    close: plain('Cancel'),
+    blocks: [
+      ...userHeader(m),
+      {
+        type: 'input',
+        block_id: BLOCKS.status,
+        label: plain('New status'),
+        element: {
+          type: 'static_select',
+          action_id: inputActionId(BLOCKS.status),
+          options,
+          ...(options.length === 1 ? { initial_option: options[0] } : {}),
+        },
+        hint: plain('Only the statuses your role may set for this user are listed.'),
+      },
+      ...(m.allowed.includes('bypass') ? [section(BYPASS_WARNING)] : []),
+      ...(m.activeIsUnlock
+        ? [
+            context('Setting this user back to *Active* is an unlock: the caller must be verified.'),
+            ...verificationBlocks(m),
+          ]
+        : []),
+      reasonInput(),
+      ticketInput(),
+      ...(m.stepUp ? [totpInput(true)] : []),
+    ],
+  };
+}
+
+export function enrollModal(m: EnrollModalModel, where: StatusModalMeta): Record<string, unknown> {
+  const name = m.realname ? `${esc(m.realname)} (${esc(m.username)})` : esc(m.username);
+  return {
+    type: 'modal',
+    callback_id: VIEWS.enroll,
+    private_metadata: meta(where),
+    title: modalTitle('Send enrollment email'),
+    submit: plain('Send email'),
+    close: plain('Cancel'),
+    blocks: [
+      section(`Send Duo's enrollment email to *${name}* at *${esc(m.email)}*?`),
+      context(
+        ':shield: Whoever opens that mailbox can enroll a device for this user. The address comes from Duo; if the caller asks for another address, stop: it must be changed in Duo or the directory.',
+      ),
+      ticketInput(),
+    ],
+  };
+}
+
+const doneModal = (title: string, text: string, note?: string): Record<string, unknown> => ({
+  type: 'modal',
+  callback_id: VIEWS.working,
+  title: modalTitle(title),
+  close: plain('Close'),
+  blocks: [section(text), ...(note ? [context(note)] : [])],
+});
+
+export function statusDoneModal(r: StatusChangeResult): Record<string, unknown> {
+  const from = STATUS_LABELS[r.from] ?? r.from;
+  const to = STATUS_LABELS[r.to] ?? r.to;
+  return doneModal(
+    'Status changed',
+    `:white_check_mark: *${esc(r.username)}* is now *${to}* in Duo (was ${from}).${r.to === 'bypass' ? `\n${BYPASS_WARNING}` : ''}`,
+    r.card
+      ? 'The refreshed user card was sent to you privately. The change is in the audit trail.'
+      : 'The change is in the audit trail. Duo could not be read again just now: look the user up to see the card.',
+  );
+}
+
+export function enrollDoneModal(r: { username: string; email: string }): Record<string, unknown> {
+  return doneModal(
+    'Enrollment email sent',
+    `:envelope: Duo sent the enrollment email to *${esc(r.username)}* at *${esc(r.email)}*.`,
+    'The link in it is valid for 30 days. The send is in the audit trail.',
+  );
+}
+
+/** Shown when the verify flow is not installed yet: the command still works. */
+export function verifyHintModal(username: string): Record<string, unknown> {
+  return doneModal(
+    'Verify the caller',
+    `Run \`${SLASH_COMMAND} verify ${esc(username)}\`, have the caller read back the confirmation code, then come back to this form and submit it.`,
+  );
+}
+
+export const statusWorkingText = (flow: 'unlock' | 'status' | 'enroll') =>
+  flow === 'enroll'
+    ? 'Asking Duo to send the enrollment email…'
+    : flow === 'unlock'
+      ? 'Unlocking the user in Duo…'
+      : 'Changing the status in Duo…';
