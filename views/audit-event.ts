@@ -45,7 +45,8 @@ export function auditEventMessage(row: AuditRow): { text: string; blocks: unknow
     paramText(row.params),
   ].filter(Boolean);
   const when = `${row.occurredAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-  const line = auditLine(row);
+  // Events flagged `alert` (e.g. a verification push reported as fraud) must stand out in the channel.
+  const line = row.params.alert === true ? `:rotating_light: *ALERT* ${auditLine(row)}` : auditLine(row);
   return {
     text: `${line} (#${row.seq}, ${when})`,
     blocks: [section(line), context(`#${row.seq} · ${when}${details.length ? ` · ${details.join(' · ')}` : ''}`)],

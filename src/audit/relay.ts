@@ -65,7 +65,14 @@ export function createAuditRelay(opts: RelayOptions): JobHandler {
         continue;
       }
       if (next.status === 'sending') {
-        const ts = await opts.poster.findPosted(channel, event.id, new Date(next.updatedAt.getTime() - 60_000));
+        let ts: string | undefined;
+        try {
+          ts = await opts.poster.findPosted(channel, event.id, new Date(next.updatedAt.getTime() - 60_000));
+        } catch (e) {
+          // Not a job failure (those run out of attempts during a long Slack outage): try again later.
+          logger.warn('audit relay could not check for an earlier post; will retry', { err: e, eventId: event.id });
+          return later(Math.min(60_000, 1000 * 2 ** Math.min(next.attempts, 6)));
+        }
         if (ts) {
           await setOutbox(em, event.id, { status: 'posted', postedTs: ts, postedChannel: channel });
           continue;

@@ -38,6 +38,16 @@ export async function verifyAuditChain(em: EntityManager): Promise<ChainReport> 
     tips.set(row.teamId, { seq: row.seq, hash: row.hash });
     checked++;
   }
+  for (const [teamId, tip] of tips)
+    if (!heads.has(teamId))
+      return {
+        ok: false,
+        checked,
+        teamId,
+        seq: tip.seq,
+        eventId: null,
+        problem: `the chain has events up to #${tip.seq} but no head: the chain head was deleted`,
+      };
   for (const [teamId, head] of heads) {
     const tip = tips.get(teamId) ?? { seq: 0, hash: GENESIS_HASH };
     if (head.seq !== tip.seq || head.hash !== tip.hash)

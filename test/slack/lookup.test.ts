@@ -11,9 +11,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const lastReply = async (userId: string) =>
-  h.slack.waitFor(() => h.slack.calls.filter((c) => c.method === 'response_url').at(-1), { description: `reply to ${userId}` });
-
 const buttonsOf = (blocks: unknown[]): string[] =>
   blocks
     .filter((b) => (b as { type: string }).type === 'actions')

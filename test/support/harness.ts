@@ -33,7 +33,7 @@ export interface HarnessOptions {
   clock?: Clock;
   startJobs?: boolean;
   /** Extra Slack users (beyond the local demo people). */
-  users?: Array<{ id: string; name: string; teamId?: string }>;
+  users?: Array<{ id: string; name: string; realName?: string; email?: string; teamId?: string }>;
   pushTimeoutMs?: number;
   /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
   socketMode?: boolean;

@@ -126,7 +126,7 @@ describe('TOTP enrollment', () => {
     const result = await start(caller);
     const { secretForManualEntry: secret } = result;
 
-    expect(result.otpauthUri.startsWith(`otpauth://totp/duo-desk:${TEAM}:${caller.userId}?`)).toBe(true);
+    expect(result.otpauthUri.startsWith(`otpauth://totp/duo-desk:${caller.userId}%40${TEAM}?`)).toBe(true);
     expect(result.otpauthUri).toContain('issuer=duo-desk');
     expect(result.otpauthUri).toContain(`secret=${secret}`);
     expect(result.qrPng.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));

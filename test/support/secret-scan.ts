@@ -1,0 +1,68 @@
+import type { Harness } from './harness.js';
+
+/**
+ * Looks for secrets everywhere the app leaves traces: every audit row, every row of every table
+ * (as text), everything the fake Slack received and every log line. Returns where each secret was
+ * found, e.g. `{ secret: 0, where: 'audit_event seq 12' }`; `allow(where)` drops expected places
+ * (say, `table step_up_enrollment` holding an encrypted seed). Digit-only secrets (bypass and TOTP
+ * codes) only match as a whole number, not inside a longer one (a Slack ts, an id).
+ *
+ *   expect(await scanForSecrets(h, [code], () => false)).toEqual([]);
+ */
+export interface SecretFinding {
+  /** Index of the secret in the list given (the value itself is not repeated in test output). */
+  secret: number;
+  where: string;
+}
+
+export async function scanForSecrets(
+  h: Harness,
+  secrets: string[],
+  allow: (where: string) => boolean = () => false,
+): Promise<SecretFinding[]> {
+  const matchers = secrets.map((s, i) => {
+    if (s.length < 6) throw new Error(`secret #${i} is too short to scan for (${s.length} characters)`);
+    const variants = [...new Set([s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])].map(escapeRegExp);
+    const body = variants.join('|');
+    return new RegExp(/^\d+$/.test(s) ? `(?<!\\d)(?:${body})(?!\\d)` : body);
+  });
+  const found: SecretFinding[] = [];
+  const seen = new Set<string>();
+  const check = (where: string, text: string) => {
+    for (const [i, re] of matchers.entries()) {
+      const key = `${i}\u0000${where}`;
+      if (!seen.has(key) && re.test(text) && !allow(where)) {
+        seen.add(key);
+        found.push({ secret: i, where });
+      }
+    }
+  };
+
+  const conn = h.runtime.db.em.fork().getConnection();
+  const audit = await conn.execute<Array<{ seq: string; row: string }>>(
+    'select e.seq, row_to_json(e)::text as row from audit_event e order by e.id',
+  );
+  for (const r of audit) check(`audit_event seq ${r.seq}`, r.row);
+
+  const tables = await conn.execute<Array<{ table_name: string }>>(
+    `select table_name from information_schema.tables
+     where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`,
+  );
+  for (const { table_name } of tables) {
+    if (table_name === 'audit_event') continue; // scanned above, by seq
+    const rows = await conn.execute<Array<{ row: string }>>(`select t::text as row from "${table_name}" t`);
+    for (const [n, r] of rows.entries()) check(`table ${table_name} row ${n + 1}`, r.row);
+  }
+
+  const received = JSON.parse(h.slack.everythingReceived()) as {
+    requests: Array<{ method: string; args: unknown }>;
+    socketAcks: unknown[];
+  };
+  for (const [n, r] of received.requests.entries()) check(`slack ${r.method} #${n + 1}`, JSON.stringify(r.args));
+  for (const [n, a] of received.socketAcks.entries()) check(`slack socket ack #${n + 1}`, JSON.stringify(a));
+
+  for (const [n, line] of h.logger.lines.entries()) check(`log line ${n + 1}`, line);
+  return found;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
