@@ -15,6 +15,7 @@ import { isAppError } from './errors.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
 import { newCorrelationId } from './slack/request-context.js';
+import { DEFAULT_TUNING } from './usecases/deps.js';
 import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from './usecases/responders.js';
 import { changeSetting, loadSettings } from './usecases/settings.js';
 
@@ -100,6 +101,7 @@ function cliDeps(db: Database, cfg: Config) {
     audit,
     jobs,
     secretBox: undefined as never,
+    tuning: DEFAULT_TUNING,
   };
 }
 

@@ -14,7 +14,7 @@ import { loadEncryptionKey, SecretBox } from '../secret-box.js';
 import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
-import type { Deps } from '../usecases/deps.js';
+import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -33,7 +33,7 @@ export interface RuntimeOptions {
   jobPollIntervalMs?: number;
   relayPaceMs?: number;
   webApiRetries?: number;
-  /** Overrides Duo's answer for the readiness check (e.g. local mode). */
+  /** How often pending verification pushes are polled (tests shorten it). */
   verificationPollMs?: number;
 }
 
@@ -76,7 +76,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       dataDir: config.dataDir,
       logger,
     });
-    const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key) };
+    const tuning = {
+      ...DEFAULT_TUNING,
+      ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
+    };
+    const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key), tuning };
 
     const readiness = async (): Promise<Readiness> => {
       const checks: Readiness['checks'] = {};

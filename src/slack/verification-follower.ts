@@ -6,7 +6,6 @@ import {
   attachVerificationMessage,
   followVerification,
   type SentVerification,
-  verificationTiming,
 } from '../usecases/verify.js';
 import type { Notifier } from './notifier.js';
 
@@ -44,7 +43,7 @@ export function createVerificationFollower(env: VerifyEnv): JobHandler {
       return undefined;
     }
     const r = await followVerification(env.deps, ctx.em, parsed.data.verificationId);
-    if (!r.done) return { runAgainAt: new Date(env.deps.clock.now().getTime() + verificationTiming.pollMs) };
+    if (!r.done) return { runAgainAt: new Date(env.deps.clock.now().getTime() + env.deps.tuning.verificationPollMs) };
     const v = r.verification;
     // Idempotent: re-rendering the final state is harmless, and a Slack failure throws so the job retries.
     if (v?.messageChannel && v.messageTs)

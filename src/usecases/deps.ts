@@ -17,7 +17,18 @@ export interface Deps {
   audit: AuditTrail;
   jobs: JobQueue;
   secretBox: SecretBox;
+  tuning: Tuning;
 }
+
+/** Pacing that production leaves at its defaults and tests shorten. */
+export interface Tuning {
+  /** How often a pending verification push is polled (Duo keeps a result for 120 s). */
+  verificationPollMs: number;
+  /** When to stop following a push whose result Duo never gave (the window plus a margin). */
+  verificationGiveUpMs: number;
+}
+
+export const DEFAULT_TUNING: Tuning = { verificationPollMs: 2_000, verificationGiveUpMs: 150_000 };
 
 /** Who is asking, as Slack told us: a reference only. Use cases load the responder themselves. */
 export interface Caller {

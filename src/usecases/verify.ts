@@ -19,12 +19,6 @@ import { loadSettings } from './settings.js';
 export const VERIFY_FOLLOW_JOB = 'verification.follow';
 export const followJobKey = (verificationId: string) => `${VERIFY_FOLLOW_JOB}:${verificationId}`;
 
-/**
- * How the follower paces itself. Duo keeps a result for 120 s (then 404 → 'timeout'); if Duo keeps
- * failing we give up after the window plus a margin. Mutable so tests (same process) can poll fast.
- */
-export const verificationTiming = { pollMs: 2_000, giveUpAfterMs: 150_000 };
-
 export type VerifyTarget = { duoUserId: string } | { query: string };
 
 export interface SentVerification {
@@ -123,7 +117,7 @@ export async function sendVerificationPush(
     await deps.jobs.enqueue(tem, {
       kind: VERIFY_FOLLOW_JOB,
       payload: { verificationId: id },
-      runAt: new Date(now.getTime() + verificationTiming.pollMs),
+      runAt: new Date(now.getTime() + deps.tuning.verificationPollMs),
       dedupeKey: followJobKey(id),
     });
     await deps.audit.complete(tem, intent, { outcome: 'success', duoRef: pushId });
@@ -164,7 +158,7 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
   const v = await em.findOne(Verification, { id: verificationId }, { refresh: true });
   if (v?.status !== 'waiting') return { verification: v, done: true };
   const now = deps.clock.now();
-  const overdue = now.getTime() - v.sentAt.getTime() > verificationTiming.giveUpAfterMs;
+  const overdue = now.getTime() - v.sentAt.getTime() > deps.tuning.verificationGiveUpMs;
   let result: VerificationPushResult = 'timeout';
   if (v.pushId) {
     try {

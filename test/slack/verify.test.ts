@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushAnswer } from '../../src/duo-sim/types.js';
 import type { StoredMessage } from '../../src/slack-testbed/index.js';
-import { verificationTiming } from '../../src/usecases/verify.js';
 import { auditRows, auditRowsText } from '../support/audit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
-
-verificationTiming.pollMs = 50;
 
 interface Row {
   id: string;
@@ -71,7 +68,7 @@ const answered = (h: Harness, row: Row) =>
 describe('/duo verify', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ verificationPollMs: 50 });
   });
   afterAll(async () => {
     await h?.close();
@@ -249,7 +246,7 @@ describe('/duo verify', () => {
 describe('/duo verify when nobody answers', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ pushTimeoutMs: 1500 });
+    h = await startHarness({ pushTimeoutMs: 1500, verificationPollMs: 50 });
   });
   afterAll(async () => {
     await h?.close();

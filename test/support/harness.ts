@@ -35,6 +35,7 @@ export interface HarnessOptions {
   /** Extra Slack users (beyond the local demo people). */
   users?: Array<{ id: string; name: string; realName?: string; email?: string; teamId?: string }>;
   pushTimeoutMs?: number;
+  verificationPollMs?: number;
   /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
   socketMode?: boolean;
 }
@@ -93,6 +94,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     startJobs: opts.startJobs ?? true,
     jobPollIntervalMs: 25,
     relayPaceMs: 0,
+    verificationPollMs: opts.verificationPollMs ?? 50,
     webApiRetries: 0,
     ...(opts.clock ? { clock: opts.clock } : {}),
   };

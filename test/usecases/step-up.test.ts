@@ -9,7 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
-import type { Caller, Deps } from '../../src/usecases/deps.js';
+import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
 import {
   checkStepUp,
   confirmTotpEnrollment,
@@ -44,6 +44,7 @@ beforeAll(async () => {
     audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
+    tuning: DEFAULT_TUNING,
   };
 });
 afterAll(async () => {
