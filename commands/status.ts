@@ -6,13 +6,7 @@ import { actionListener, type ListenerCtx, viewListener } from '../src/slack/lis
 import { ensureAllowed } from '../src/usecases/access.js';
 import { prepareEnrollment, sendEnrollment } from '../src/usecases/enrollment.js';
 import { parseUserQuery } from '../src/usecases/lookup.js';
-import {
-  changeStatus,
-  prepareStatusChange,
-  SETTABLE,
-  type StatusFlow,
-  verificationHint,
-} from '../src/usecases/status.js';
+import { changeStatus, prepareStatusChange, SETTABLE, type StatusFlow } from '../src/usecases/status.js';
 import { errorModal, workingModal } from '../views/common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from '../views/ids.js';
 import {
@@ -23,7 +17,6 @@ import {
   statusModal,
   statusWorkingText,
   unlockModal,
-  verifyHintModal,
 } from '../views/status.js';
 import { userCard } from '../views/user-card.js';
 import type { CommandEnv, SubcommandHandler } from './kit.js';
@@ -198,18 +191,6 @@ export function registerStatus(app: App, env: CommandEnv): void {
         { accepted: () => ack({ response_action: 'update', view: working('enroll') as never }) },
       );
       await quietly(c, 'show the result', () => notifier.updateView(view.id, enrollDoneModal(result)));
-    }),
-  );
-
-  // Until the verify flow (commands/verify.ts) answers the modal's "Send verification push" itself, the
-  // responder is told which command to run. When it registers ACTIONS.verifySendFromModal, remove this
-  // listener: only one listener may ack an action.
-  app.action<BlockAction>(
-    ACTIONS.verifySendFromModal,
-    actionListener(deps, async (c, { action, body }) => {
-      const { value } = buttonSchema.parse(action);
-      const { username } = await verificationHint(deps, c.em, c.caller, value);
-      await notifier.pushView(body.trigger_id, verifyHintModal(username));
     }),
   );
 }

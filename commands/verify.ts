@@ -74,6 +74,18 @@ export function registerVerify(app: App, env: CommandEnv): void {
     }),
   );
 
+  // "Send verification push" inside the unlock, status and bypass forms: the verify flow opens on top
+  // of the form, which re-checks the verification from the database when it is submitted.
+  app.action(
+    ACTIONS.verifySendFromModal,
+    actionListener(env.deps, async (c, { body, action }) => {
+      const id = duoUserId.parse((action as { value?: string }).value);
+      await ensureAllowed(env.deps, c.em, c.caller, 'user.verify');
+      const view = await env.notifier.pushView(body.trigger_id, workingModal(TITLE, 'Asking Duo…', VIEWS.working));
+      await runInModal(c, env, view.id, { duoUserId: id });
+    }),
+  );
+
   app.view(
     VIEWS.verifyPick,
     viewListener(env.deps, async (c, { ack, view }) => {

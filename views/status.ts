@@ -208,14 +208,6 @@ export function enrollDoneModal(r: { username: string; email: string }): Record<
   );
 }
 
-/** Shown when the verify flow is not installed yet: the command still works. */
-export function verifyHintModal(username: string): Record<string, unknown> {
-  return doneModal(
-    'Verify the caller',
-    `Run \`${SLASH_COMMAND} verify ${esc(username)}\`, have the caller read back the confirmation code, then come back to this form and submit it.`,
-  );
-}
-
 export const statusWorkingText = (flow: 'unlock' | 'status' | 'enroll') =>
   flow === 'enroll'
     ? 'Asking Duo to send the enrollment email…'

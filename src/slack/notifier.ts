@@ -85,7 +85,8 @@ export class Notifier {
     await this.client.views.update({ view_id: viewId, view: view as never, ...(hash ? { hash } : {}) });
   }
 
-  async pushView(triggerId: string, view: unknown): Promise<void> {
-    await this.client.views.push({ trigger_id: triggerId, view: view as never });
+  async pushView(triggerId: string, view: unknown): Promise<{ id: string; hash: string }> {
+    const r = await this.client.views.push({ trigger_id: triggerId, view: view as never });
+    return { id: String(r.view?.id), hash: String(r.view?.hash) };
   }
 }

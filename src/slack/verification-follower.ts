@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { verificationMessage } from '../../views/verify.js';
 import type { JobHandler } from '../jobs/queue.js';
 import type { Deps, EntityManager } from '../usecases/deps.js';
-import {
-  attachVerificationMessage,
-  followVerification,
-  type SentVerification,
-} from '../usecases/verify.js';
+import { attachVerificationMessage, followVerification, type SentVerification } from '../usecases/verify.js';
 import type { Notifier } from './notifier.js';
 
 /**

@@ -1,6 +1,6 @@
 import { assertAuditSafe } from '../audit/secrets-guard.js';
 import type { AuditRecord } from '../audit/trail.js';
-import { DirectoryEntry, type IVerification } from '../db/entities.js';
+import type { IVerification } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import { isDirectorySynced, STATUS_LABELS, statusChangeAction } from '../domain/duo-user.js';
 import type { Actor } from '../domain/roles.js';
@@ -360,20 +360,4 @@ export async function changeStatus(
     (u) => ({ duoStatus: u.status }),
   );
   return { username: user.username, from, to, card: await refreshedCard(deps, em, actor, settings, updated) };
-}
-
-/**
- * Until the verify flow answers the modal's "Send verification push" button itself: the username to
- * tell the responder to verify, from the local directory index (no Duo call, so the push fits in 3 s).
- */
-export async function verificationHint(
-  deps: Deps,
-  em: EntityManager,
-  caller: Caller,
-  duoUserId: string,
-): Promise<{ username: string }> {
-  const actor = await requireActor(deps, em, caller);
-  await authorizeOrThrow(deps, em, caller, actor, 'user.verify', { kind: 'none' });
-  const entry = await em.findOne(DirectoryEntry, { duoUserId }, { refresh: true });
-  return { username: entry?.username ?? duoUserId };
 }

@@ -22,7 +22,13 @@ const problems = (env: Record<string, string>): string => {
 describe('configuration', () => {
   it('when the environment is empty, then local mode starts with defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ slackMode: 'local', port: 3000, duo: undefined, databaseUrl: undefined, dataDir: '.data' });
+    expect(c).toMatchObject({
+      slackMode: 'local',
+      port: 3000,
+      duo: undefined,
+      databaseUrl: undefined,
+      dataDir: '.data',
+    });
   });
 
   it('when Slack and Duo are configured, then HTTP mode is chosen; an app token switches to Socket Mode', () => {

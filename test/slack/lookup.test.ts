@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { indexUsers } from '../../src/usecases/directory-index.js';
 import { demoDirectory } from '../../src/duo-sim/index.js';
+import { indexUsers } from '../../src/usecases/directory-index.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 let h: Harness;
@@ -27,7 +27,15 @@ describe('/duo lookup', () => {
     expect(text).toContain('Failed Attempts');
     expect(text).toContain('Duo Mobile activated');
     const buttons = buttonsOf((reply.args as { blocks: unknown[] }).blocks);
-    expect(buttons).toEqual(expect.arrayContaining(['Verify with Duo Push', 'Unlock', 'Change status', 'Request bypass codes', 'Bypass codes']));
+    expect(buttons).toEqual(
+      expect.arrayContaining([
+        'Verify with Duo Push',
+        'Unlock',
+        'Change status',
+        'Request bypass codes',
+        'Bypass codes',
+      ]),
+    );
     expect(buttons).not.toContain('Send enrollment email');
   });
 
@@ -73,7 +81,9 @@ describe('/duo lookup', () => {
     expect(alice).toBeDefined();
     const before = h.slack.calls.length;
     await h.driver.submitView(modal, PEOPLE.helpDesk, { 'Duo user': { value: alice!.value, text: alice!.text.text } });
-    const card = await h.slack.waitFor(() => h.slack.calls.slice(before).find((c) => c.method === 'chat.postEphemeral'));
+    const card = await h.slack.waitFor(() =>
+      h.slack.calls.slice(before).find((c) => c.method === 'chat.postEphemeral'),
+    );
     expect(JSON.stringify(card.args)).toContain('(alice)');
   });
 });

@@ -20,8 +20,19 @@ interface Registered {
 
 function registered(): Registered {
   const r: Registered = { commands: [], actions: [], views: [], options: [] };
-  const app = new App({ token: 'xoxb-manifest-test', signingSecret: 'x', tokenVerificationEnabled: false, botId: 'B1', botUserId: 'U0BOT' });
-  const id = (c: unknown) => (typeof c === 'string' ? c : (c as { action_id?: string; callback_id?: string }).action_id ?? (c as { callback_id?: string }).callback_id ?? String(c));
+  const app = new App({
+    token: 'xoxb-manifest-test',
+    signingSecret: 'x',
+    tokenVerificationEnabled: false,
+    botId: 'B1',
+    botUserId: 'U0BOT',
+  });
+  const id = (c: unknown) =>
+    typeof c === 'string'
+      ? c
+      : ((c as { action_id?: string; callback_id?: string }).action_id ??
+        (c as { callback_id?: string }).callback_id ??
+        String(c));
   const spy = app as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const [method, key] of [
     ['command', 'commands'],
@@ -68,7 +79,14 @@ describe('manifest.yml', () => {
     expect(manifest.settings.org_deploy_enabled).toBe(true);
     const scopes: string[] = manifest.oauth_config.scopes.bot;
     expect(scopes).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'im:write', 'files:write', 'channels:history', 'metadata.message:read']),
+      expect.arrayContaining([
+        'commands',
+        'chat:write',
+        'im:write',
+        'files:write',
+        'channels:history',
+        'metadata.message:read',
+      ]),
     );
     const urls = [
       manifest.settings.interactivity.request_url,

@@ -121,12 +121,21 @@ describe('unlock', () => {
     }
   });
 
-  it('when the responder presses Send verification push in the modal, then they are told which command to run', async () => {
+  it('when the responder presses Send verification push in the modal, then the push goes out on top of the form', async () => {
+    const form = await openForm(PEOPLE.helpDesk, 'unlock trent');
+    const since = Date.now();
+    await h.driver.clickButton({ view: form }, 'Send verification push', PEOPLE.helpDesk);
+    const sent = await settledView(PEOPLE.helpDesk, since, 'DM');
+    expect(sent.previousViewId).toBe(form.id);
+    expect(h.duo.pendingPushes().some((p) => p.username === 'trent')).toBe(true);
+  });
+
+  it('when the user has no push-capable device, then the pushed view explains the alternatives', async () => {
     const form = await openForm(PEOPLE.helpDesk, 'unlock mallory');
     const since = Date.now();
     await h.driver.clickButton({ view: form }, 'Send verification push', PEOPLE.helpDesk);
-    const hint = await settledView(PEOPLE.helpDesk, since, '/duo verify mallory');
-    expect(hint.previousViewId).toBe(form.id);
+    const explained = await settledView(PEOPLE.helpDesk, since, 'security key');
+    expect(explained.previousViewId).toBe(form.id);
   });
 
   it('when a read-only responder asks to unlock, then the card has no Unlock button and the command answers with the roles that may', async () => {
