@@ -15,6 +15,7 @@ import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
+import { scheduleDirectorySync } from '../usecases/directory-index.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -135,6 +136,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
     const em = db.em.fork();
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
+    // The typeahead's directory index: a paced full pass now and hourly (lookups refresh single users).
+    await scheduleDirectorySync(jobs, em, { duo, clock });
     if (config.auditChannel)
       await jobs.enqueue(em, {
         kind: 'audit.relay',

@@ -52,11 +52,11 @@ export function createAuditRelay(opts: RelayOptions): JobHandler {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const later = (ms: number) => ({ runAgainAt: new Date(opts.clock.now().getTime() + ms) });
 
-  return async (payload, { em, logger }) => {
+  return async (payload, { em, logger, signal }) => {
     const teamId = String(payload.teamId);
     const channel = opts.channel;
     if (!channel) return later(60_000);
-    for (let i = 0; i < batch; i++) {
+    for (let i = 0; i < batch && !signal.aborted; i++) {
       const next = await nextOutboxRow(em, teamId);
       if (!next) return later(idleMs);
       const event = await auditRowById(em, next.eventId);
@@ -99,7 +99,7 @@ export function createAuditRelay(opts: RelayOptions): JobHandler {
         logger.warn('audit relay post failed; will retry', { err: e, eventId: event.id });
         return later(Math.min(60_000, 1000 * 2 ** Math.min(next.attempts, 6)));
       }
-      await sleep(paceMs);
+      if (!signal.aborted) await sleep(paceMs);
     }
     return later(0);
   };

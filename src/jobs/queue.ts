@@ -13,6 +13,8 @@ export interface JobContext {
   attempt: number;
   em: EntityManager;
   logger: Logger;
+  /** Aborted when the runner stops: long handlers (the relay) end their batch early. */
+  signal: AbortSignal;
 }
 
 /** A handler finishes its job, or asks to run again later (polling, pacing, idle relays). */
@@ -47,6 +49,7 @@ export class JobQueue {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
+  private stopping = new AbortController();
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
   private readonly batchSize: number;
@@ -102,6 +105,7 @@ export class JobQueue {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     const tick = async () => {
       if (!this.running) return;
       this.inFlight = this.runDue()
@@ -115,6 +119,7 @@ export class JobQueue {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight;
   }
@@ -159,7 +164,13 @@ export class JobQueue {
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
       const payload = typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload;
-      const result = await handler(payload, { jobId: id, attempt: job.attempts, em: this.db.em.fork(), logger });
+      const result = await handler(payload, {
+        jobId: id,
+        attempt: job.attempts,
+        em: this.db.em.fork(),
+        logger,
+        signal: this.stopping.signal,
+      });
       if (result?.runAgainAt) {
         await conn.execute(
           `update job set status = 'queued', run_at = ?, attempts = 0, locked_until = null, updated_at = ? where id = ?`,

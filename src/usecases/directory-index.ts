@@ -47,7 +47,7 @@ const USERNAME_KEY = '\u0001';
  * at 100k users it bounds the work to a few hundred index and primary-key reads instead of sorting thousands of
  * users, and the responder narrows the list by typing on.
  */
-export const SEARCH_WINDOW = 1000;
+export const SEARCH_WINDOW = 300;
 /** Rows per multi-row statement: 7 values per entry row, 2 per term row, far below Postgres' 65,535 parameters. */
 const ENTRY_CHUNK = 1000;
 const TERM_CHUNK = 4000;
@@ -290,9 +290,14 @@ function searchQuery(query: string, limit: number): { sql: string; params: unkno
   const n = Math.max(1, Math.min(100, Math.floor(limit) || 20));
   return {
     sql: `with cand as materialized (
-       (select t.duo_user_id from directory_term t where t.term like ? || '%' order by t.term using ~<~ limit ?)
-       union
-       (select t.duo_user_id from directory_term t where t.term = ?)
+       select m.duo_user_id, bool_or(m.exact) as exact
+       from (
+         (select t.duo_user_id, false as exact from directory_term t
+          where t.term like ? || '%' order by t.term using ~<~ limit ?)
+         union all
+         (select t.duo_user_id, true from directory_term t where t.term = ?)
+       ) m
+       group by m.duo_user_id
      )
      select e.duo_user_id, e.username, e.realname, e.email, e.status
      from cand c
@@ -300,9 +305,9 @@ function searchQuery(query: string, limit: number): { sql: string; params: unkno
        select x.duo_user_id, x.username, x.realname, x.email, x.status
        from directory_entry x where x.duo_user_id = c.duo_user_id offset 0
      ) e
-     order by lower(e.username) = ? desc, e.username, e.duo_user_id
+     order by c.exact desc, lower(e.username) collate "C", e.duo_user_id
      limit ?`,
-    params: [escapeLike(q), SEARCH_WINDOW, clip(USERNAME_KEY + q), q, n],
+    params: [escapeLike(q), SEARCH_WINDOW, clip(USERNAME_KEY + q), n],
   };
 }
 
@@ -318,7 +323,8 @@ export async function explainSearch(em: EntityManager, query: string, opts: { an
 
 /**
  * Typeahead search: users with any term starting with `query` (case-insensitive; % _ and \ match literally),
- * distinct, the exact username first, then by username, among the first SEARCH_WINDOW matching terms.
+ * distinct, the exact username first, then by lower-cased username (byte order, so the same on every server),
+ * among the first SEARCH_WINDOW matching terms.
  *
  * Plan: an ordered range scan of directory_term_prefix_idx (text_pattern_ops: `term ~>=~ 'ab' and term ~<~ 'ac'`,
  * read in `~<~` order and cut at the window), one index probe for the exact username, then primary-key lookups

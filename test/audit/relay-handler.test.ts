@@ -60,7 +60,7 @@ async function newEvent(): Promise<number> {
 const run = (p: ChannelPoster) =>
   createAuditRelay({ channel: CHANNEL, poster: p, render: auditEventMessage, clock, paceMs: 0 })(
     { teamId: TEAM },
-    { jobId: 1, attempt: 1, em: db.em.fork(), logger },
+    { jobId: 1, attempt: 1, em: db.em.fork(), logger, signal: new AbortController().signal },
   );
 
 describe('audit relay job', () => {

@@ -3,6 +3,7 @@ import { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerListeners } from '../../commands/index.js';
+import { loadConfig } from '../../src/config.js';
 import { SLASH_COMMAND } from '../../views/ids.js';
 
 /**
@@ -46,7 +47,8 @@ function registered(): Registered {
       return original(constraint, ...rest);
     };
   }
-  registerListeners(app, { deps: {} as never, notifier: {} as never });
+  // Registration reads only the configuration; nothing runs.
+  registerListeners(app, { deps: { config: loadConfig({}) } as never, notifier: {} as never });
   return r;
 }
 

@@ -13,6 +13,7 @@ import {
   indexUsers,
   refreshDirectoryUser,
   removeDirectoryUser,
+  SEARCH_WINDOW,
   searchDirectory,
   syncDirectory,
 } from '../../src/usecases/directory-index.js';
@@ -111,6 +112,32 @@ describe('directory index', () => {
     await sync();
     expect(await usernames('bob')).toEqual(['bob', 'aaron', 'bobby']);
     expect(await usernames('bob', 2)).toEqual(['bob', 'aaron']);
+
+    const user = (user_id: string, username: string, realname: string) =>
+      ({ user_id, username, realname, email: null, aliases: {}, status: 'active' }) as const;
+    await indexUsers(
+      db.em.fork(),
+      [user('DUUMIT00000000000001', 'Ümit', 'Ümit Yılmaz'), user('DUUMIT00000000000002', 'a.yilmaz', 'Ümit Ali')],
+      clock.now(),
+    );
+    expect(await usernames('ÜMIT')).toEqual(['Ümit', 'a.yilmaz']);
+  });
+
+  it('when more users share a term than the search window holds, then the exact username still comes first', async () => {
+    const many = Array.from({ length: SEARCH_WINDOW + 50 }, (_, i) => ({
+      user_id: `DUSMITH${String(i).padStart(13, '0')}`,
+      username: `k.smith${i}`,
+      realname: 'Kim Smith',
+      email: null,
+      aliases: {},
+      status: 'active',
+    }));
+    const smith = { ...many[0]!, user_id: 'DUZZZZZZZZZZZZZZZZZZ', username: 'Smith', realname: 'Pat Jones' };
+    await indexUsers(db.em.fork(), [...many, smith], clock.now());
+    const hits = await usernames('smith');
+    expect(hits).toHaveLength(20);
+    expect(hits[0]).toBe('Smith');
+    expect(hits.slice(1)).toEqual([...hits.slice(1)].sort());
   });
 
   it('when a user is deleted in Duo, then it disappears from the index after the next sync', async () => {
