@@ -1,26 +1,9 @@
 import type { EntityManager } from '../db/database.js';
+import type { ChainedFields } from './chain.js';
 
 /** Reading the audit trail back: verification, export, `/duo audit`. */
-export interface AuditRow {
+export interface AuditRow extends ChainedFields {
   id: number;
-  teamId: string;
-  seq: number;
-  occurredAt: Date;
-  actorUserId: string | null;
-  actorRole: string | null;
-  action: string;
-  phase: string;
-  targetDuoUserId: string | null;
-  targetUsername: string | null;
-  outcome: string;
-  reason: string | null;
-  ticket: string | null;
-  correlationId: string | null;
-  intentId: number | null;
-  requestRef: string | null;
-  duoRef: string | null;
-  params: Record<string, unknown>;
-  prevHash: string;
   hash: string;
 }
 

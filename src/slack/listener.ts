@@ -50,6 +50,21 @@ function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
     : denial('NOT_A_RESPONDER', 'not a responder');
 }
 
+/** Bolt's args with an ack that remembers it was called (a listener may ack with a payload itself). */
+function withTrackedAck<A extends { ack: (r?: never) => Promise<void> }>(
+  args: A,
+): { tracked: A; acked: () => boolean } {
+  let acked = false;
+  const ack = args.ack;
+  const tracked = Object.assign({}, args, {
+    ack: async (r?: never) => {
+      acked = true;
+      await ack(r);
+    },
+  });
+  return { tracked, acked: () => acked };
+}
+
 function logUnknown(rc: RequestContext, err: unknown, where: string) {
   const d = describeError(err, rc.correlationId);
   if (d.known) rc.logger.info(`${where}: ${d.code}`, { code: d.code });
@@ -60,21 +75,14 @@ function logUnknown(rc: RequestContext, err: unknown, where: string) {
 export function commandListener(deps: Deps, fn: (c: ListenerCtx, args: CommandArgs) => Promise<void>) {
   return async (args: CommandArgs) => {
     const rc = getRequestContext(args.context);
-    let acked = false;
-    const ack = args.ack;
-    const tracked = Object.assign({}, args, {
-      ack: async (r?: Parameters<typeof ack>[0]) => {
-        acked = true;
-        await ack(r as never);
-      },
-    }) as CommandArgs;
+    const { tracked, acked } = withTrackedAck(args);
     try {
       const c = await enforce(deps, rc);
       await fn(c, tracked);
-      if (!acked) await ack();
+      if (!acked()) await args.ack();
     } catch (err) {
       const d = logUnknown(rc, err, `command ${args.command.text.split(/\s+/)[0] ?? ''}`);
-      if (!acked) await ack({ response_type: 'ephemeral', text: d.text });
+      if (!acked()) await args.ack({ response_type: 'ephemeral', text: d.text });
       else await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text }).catch(() => {});
     }
   };
@@ -106,24 +114,18 @@ export function actionListener(deps: Deps, fn: (c: ListenerCtx, args: ActionArgs
 export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) => Promise<void>) {
   return async (args: ViewArgs) => {
     const rc = getRequestContext(args.context);
-    let acked = false;
+    const { tracked, acked } = withTrackedAck(args);
     const ack = args.ack;
-    const tracked = Object.assign({}, args, {
-      ack: async (r?: Parameters<typeof ack>[0]) => {
-        acked = true;
-        await ack(r as never);
-      },
-    }) as ViewArgs;
     try {
       const c = await enforce(deps, rc);
       await fn(c, tracked);
-      if (!acked) await ack();
+      if (!acked()) await ack();
     } catch (err) {
       const d = logUnknown(rc, err, `view ${args.view.callback_id}`);
       const field = errorField(err);
-      if (!acked && field)
+      if (!acked() && field)
         await ack({ response_action: 'errors', errors: { [field]: d.text.replace(/^:warning: /, '') } });
-      else if (!acked) await ack({ response_action: 'update', view: errorModal(d.text) as never });
+      else if (!acked()) await ack({ response_action: 'update', view: errorModal(d.text) as never });
       else
         await args.client.views
           .update({ view_id: args.view.id, view: errorModal(d.text) as never })
