@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { App, LogLevel } from '@slack/bolt';
 import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../src/app/local-directory.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, describeDatabaseUrl, openDatabase } from '../src/db/database.js';
 import { Responder } from '../src/db/entities.js';
+import { createScratchDatabase } from '../src/db/scratch.js';
 import type { Role } from '../src/domain/roles.js';
 import { type DuoSimulator, startDuoSimulator } from '../src/duo-sim/index.js';
 import { createLogger, type Logger } from '../src/log.js';
@@ -60,21 +60,6 @@ export interface BenchDatabase {
   dispose(): Promise<void>;
 }
 
-async function adminExecute(url: string, sql: string): Promise<void> {
-  const orm = await MikroORM.init({
-    clientUrl: url,
-    entities: [],
-    discovery: { warnWhenNoEntities: false },
-    pool: { min: 0, max: 1 },
-    allowGlobalContext: true,
-  });
-  try {
-    await orm.em.getConnection().execute(sql);
-  } finally {
-    await orm.close(true);
-  }
-}
-
 /**
  * The embedded database in memory when no server is configured; otherwise a scratch database on that server
  * (as the harness does), so a benchmark never writes thousands of responders' audit events into a real trail.
@@ -85,25 +70,8 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     const db = await openDatabase({ inMemory: true });
     return { db, where: 'embedded PGlite (in memory)', dispose: () => db.close() };
   }
-  const name = `duodesk_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  await adminExecute(serverUrl, `create database "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  let db: Database;
-  try {
-    db = await openDatabase({ url: url.toString() });
-  } catch (e) {
-    await adminExecute(serverUrl, `drop database if exists "${name}" with (force)`);
-    throw e;
-  }
-  return {
-    db,
-    where: `PostgreSQL server (scratch database ${name})`,
-    async dispose() {
-      await db.close();
-      await adminExecute(serverUrl, `drop database if exists "${name}" with (force)`);
-    },
-  };
+  const db = await createScratchDatabase(serverUrl, 'duodesk_bench');
+  return { db, where: 'PostgreSQL server (scratch database)', dispose: () => db.drop() };
 }
 
 // The app

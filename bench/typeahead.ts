@@ -10,9 +10,8 @@
  * Options (env): BENCH_USERS (default 100000), BENCH_QUERIES (default 2000).
  * A benchmark someone runs, not a test: it asserts nothing.
  */
-import { randomBytes } from 'node:crypto';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { type Database, type EntityManager, openDatabase } from '../src/db/database.js';
+import { createScratchDatabase } from '../src/db/scratch.js';
 import { generateDirectory } from '../src/duo-sim/index.js';
 import {
   escapeLike,
@@ -26,21 +25,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 2_000);
 const BATCH = 1_000;
 
-async function adminExecute(url: string, sql: string): Promise<void> {
-  const orm = await MikroORM.init({
-    clientUrl: url,
-    entities: [],
-    discovery: { warnWhenNoEntities: false },
-    pool: { min: 0, max: 1 },
-    allowGlobalContext: true,
-  });
-  try {
-    await orm.em.getConnection().execute(sql);
-  } finally {
-    await orm.close(true);
-  }
-}
-
 /** A scratch database on the given server, or the embedded one in memory. */
 async function openBenchDatabase(): Promise<{ db: Database; where: string; dispose(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -48,19 +32,8 @@ async function openBenchDatabase(): Promise<{ db: Database; where: string; dispo
     const db = await openDatabase({ inMemory: true });
     return { db, where: 'embedded PGlite (in memory)', dispose: () => db.close() };
   }
-  const name = `duodesk_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  await adminExecute(serverUrl, `create database "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString() });
-  return {
-    db,
-    where: `PostgreSQL server (scratch database ${name})`,
-    async dispose() {
-      await db.close();
-      await adminExecute(serverUrl, `drop database if exists "${name}" with (force)`);
-    },
-  };
+  const db = await createScratchDatabase(serverUrl, 'duodesk_bench');
+  return { db, where: 'PostgreSQL server (scratch database)', dispose: () => db.drop() };
 }
 
 /** mulberry32: a deterministic query mix from run to run. */
