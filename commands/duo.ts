@@ -3,9 +3,16 @@ import { z } from 'zod';
 import { AppError } from '../src/errors.js';
 import { commandListener } from '../src/slack/listener.js';
 import { SLASH_COMMAND } from '../views/ids.js';
+import { audit } from './audit.js';
+import { bypass } from './bypass.js';
+import { codes } from './codes.js';
 import { help } from './help.js';
 import type { CommandEnv, SubcommandHandler } from './kit.js';
 import { lookup } from './lookup.js';
+import { mfa } from './mfa.js';
+import { roles } from './roles.js';
+import { enroll, status, unlock } from './status.js';
+import { verify } from './verify.js';
 
 /**
  * `/duo <subcommand> …`: one listener that parses the text and hands the rest to the subcommand.
@@ -14,6 +21,15 @@ import { lookup } from './lookup.js';
 export const SUBCOMMANDS: Record<string, SubcommandHandler> = {
   help,
   lookup,
+  bypass,
+  codes,
+  mfa,
+  roles,
+  audit,
+  unlock,
+  status,
+  enroll,
+  verify,
 };
 
 export const commandTextSchema = z

@@ -1,0 +1,288 @@
+import { assertAuditSafe } from '../audit/secrets-guard.js';
+import type { IBypassRequest } from '../db/entities.js';
+import { authorize } from '../domain/authorize.js';
+import type { Actor } from '../domain/roles.js';
+import { AppError } from '../errors.js';
+import { authorizeOrThrow, findActor, requireActor } from './access.js';
+import {
+  type BypassNotices,
+  type IssueOutcome,
+  issueCodes,
+  notPendingError,
+  type Progress,
+  refreshCard,
+} from './bypass-issue.js';
+import { loadRequest, transition } from './bypass-store.js';
+import type { Caller, Deps, EntityManager } from './deps.js';
+import { loadSettings } from './settings.js';
+import { checkStepUp, totpStatus } from './step-up.js';
+
+/**
+ * The second person's side: approve (after TOTP step-up) or deny a pending request, the requester's
+ * cancel, and expiry. Every path re-loads the request and the responder and authorizes again; the
+ * request id that came back from Slack is only a reference.
+ */
+const targetOf = (r: IBypassRequest) => ({ duoUserId: r.duoUserId, username: r.username });
+const paramsOf = (r: IBypassRequest) => ({ count: r.count, validSecs: r.validSecs, reuseCount: r.reuseCount });
+
+async function authorizeDecision(deps: Deps, em: EntityManager, caller: Caller, requestId: string) {
+  const actor = await requireActor(deps, em, caller);
+  const request = await loadRequest(em, actor.teamId, requestId);
+  await authorizeOrThrow(
+    deps,
+    em,
+    caller,
+    actor,
+    'bypass.approve',
+    { kind: 'approval', requesterUserId: request.requesterUserId },
+    { targetUser: targetOf(request) },
+  );
+  const stale = notPendingError(request, deps.clock.now());
+  if (stale) throw stale;
+  return { actor, request };
+}
+
+/** The check behind the Approve and Deny buttons, before their modal opens. */
+export async function prepareDecision(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  requestId: string,
+  decision: 'approve' | 'deny',
+): Promise<IBypassRequest> {
+  const { actor, request } = await authorizeDecision(deps, em, caller, requestId);
+  if (decision === 'approve' && (await totpStatus(em, actor.teamId, actor.userId)).status !== 'active')
+    throw new AppError('STEP_UP_NOT_ENROLLED', 'approver has no active TOTP', {
+      userMessage:
+        'Approving bypass codes needs a code from your authenticator app, and you have none set up yet. Run `/duo mfa` first, then click Approve again.',
+    });
+  return request;
+}
+
+/** The requester must still be allowed to receive exactly these codes when they are issued. */
+async function assertRequesterStillAllowed(em: EntityManager, request: IBypassRequest) {
+  const requester = await findActor(em, request.teamId, request.requesterUserId);
+  const settings = await loadSettings(em, request.teamId);
+  const ok =
+    requester &&
+    authorize(requester, 'bypass.request', { kind: 'bypass', params: paramsOf(request) }, settings).allowed;
+  if (!ok)
+    throw new AppError('INVALID_STATE', 'requester no longer allowed', {
+      userMessage: `<@${request.requesterUserId}> may no longer request these codes (their role changed). Deny this request.`,
+    });
+}
+
+export interface ApproveResult {
+  request: IBypassRequest;
+  issue: IssueOutcome;
+}
+
+/**
+ * Step-up first (outside any transaction, so a refused code is recorded), then the decision as one
+ * conditional UPDATE (the first decision wins), then the Duo call outside the transaction.
+ */
+export async function approveBypassRequest(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  notices: BypassNotices,
+  input: { requestId: string; totpCode: string },
+): Promise<ApproveResult> {
+  const { actor, request } = await authorizeDecision(deps, em, caller, input.requestId);
+  await assertRequesterStillAllowed(em, request);
+  await checkStepUp(deps, em, caller, input.totpCode, 'approve');
+  const now = deps.clock.now();
+  const won = await em.transactional(async (tem) => {
+    const ok = await transition(tem, {
+      id: request.id,
+      teamId: request.teamId,
+      from: 'pending',
+      to: 'approved',
+      set: { decidedBy: actor.userId, decidedAt: now },
+      notExpiredAt: now,
+    });
+    if (ok)
+      await deps.audit.record(tem, {
+        teamId: actor.teamId,
+        actor: { userId: actor.userId, role: actor.role },
+        action: 'bypass.approved',
+        outcome: 'success',
+        target: targetOf(request),
+        requestRef: request.id,
+        correlationId: caller.correlationId,
+        params: { ...paramsOf(request), requester: request.requesterUserId, stepUp: true },
+      });
+    return ok;
+  });
+  await em.refresh(request);
+  if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'decision lost');
+  const issue = await issueCodes(
+    deps,
+    em,
+    notices,
+    request,
+    { userId: actor.userId, role: actor.role },
+    caller.correlationId,
+  );
+  return { request, issue };
+}
+
+const DENY_FIELD = 'deny_reason'; // BLOCKS.denyReason
+
+export async function denyBypassRequest(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  notices: BypassNotices,
+  input: { requestId: string; reason: string },
+  progress: Progress = {},
+): Promise<IBypassRequest> {
+  const reason = input.reason.trim();
+  if (!reason || reason.length > 500)
+    throw new AppError('INVALID_INPUT', 'deny reason missing or too long', {
+      userMessage: 'Say why in a few words (at most 500 characters): the requester will see it.',
+      details: { field: DENY_FIELD },
+    });
+  try {
+    assertAuditSafe({}, [reason]);
+  } catch (e) {
+    throw new AppError('INVALID_INPUT', 'deny reason looks like a secret', {
+      userMessage: (e as AppError).userMessage ?? 'Describe the reason in words.',
+      details: { field: DENY_FIELD },
+    });
+  }
+  const { actor, request } = await authorizeDecision(deps, em, caller, input.requestId);
+  const now = deps.clock.now();
+  const won = await em.transactional(async (tem) => {
+    const ok = await transition(tem, {
+      id: request.id,
+      teamId: request.teamId,
+      from: 'pending',
+      to: 'denied',
+      set: { decidedBy: actor.userId, decidedAt: now, decisionNote: reason },
+      notExpiredAt: now,
+    });
+    if (ok) await audit(deps, tem, actor, request, 'bypass.denied', caller.correlationId, reason);
+    return ok;
+  });
+  await em.refresh(request);
+  if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'decision lost');
+  await progress.accepted?.();
+  await refreshCard(deps, em, notices, request);
+  await notices.tellRequester(request, { kind: 'denied' }).catch((e) => warn(deps, 'tell the requester', e));
+  return request;
+}
+
+/** Only the requester cancels, and only while the request is pending. */
+export async function cancelBypassRequest(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  notices: BypassNotices,
+  requestId: string,
+): Promise<IBypassRequest> {
+  const actor = await requireActor(deps, em, caller);
+  const request = await loadRequest(em, actor.teamId, requestId);
+  if (request.requesterUserId !== actor.userId) {
+    await deps.audit.record(em, {
+      teamId: actor.teamId,
+      actor: { userId: actor.userId, role: actor.role },
+      action: 'permission.denied',
+      outcome: 'denied',
+      target: targetOf(request),
+      requestRef: request.id,
+      correlationId: caller.correlationId,
+      params: { attempted: 'bypass.cancel', why: 'not the requester' },
+    });
+    throw new AppError('PERMISSION_DENIED', 'cancel by someone else', {
+      userMessage: 'Only the person who asked for these codes can cancel the request.',
+    });
+  }
+  const now = deps.clock.now();
+  const won = await em.transactional(async (tem) => {
+    const ok = await transition(tem, {
+      id: request.id,
+      teamId: request.teamId,
+      from: 'pending',
+      to: 'cancelled',
+      set: { decidedBy: actor.userId, decidedAt: now },
+    });
+    if (ok) await audit(deps, tem, actor, request, 'bypass.cancelled', caller.correlationId);
+    return ok;
+  });
+  await em.refresh(request);
+  if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'cancel lost');
+  await refreshCard(deps, em, notices, request);
+  return request;
+}
+
+/**
+ * The 'bypass.expire' job: pending → expired once expires_at has passed (a decision that came first
+ * wins), then the card and the requester are told. Returns when to look again if run early.
+ */
+export async function expireBypassRequest(
+  deps: Deps,
+  em: EntityManager,
+  notices: BypassNotices,
+  q: { teamId: string; requestId: string },
+): Promise<{ runAgainAt: Date } | undefined> {
+  let request: IBypassRequest;
+  try {
+    request = await loadRequest(em, q.teamId, q.requestId);
+  } catch {
+    return undefined;
+  }
+  if (request.status !== 'pending') return undefined;
+  const now = deps.clock.now();
+  if (request.expiresAt.getTime() > now.getTime()) return { runAgainAt: request.expiresAt };
+  const won = await em.transactional(async (tem) => {
+    const ok = await transition(tem, {
+      id: request.id,
+      teamId: request.teamId,
+      from: 'pending',
+      to: 'expired',
+      expiredAt: now,
+    });
+    if (ok)
+      await deps.audit.record(tem, {
+        teamId: request.teamId,
+        actor: { system: 'duo-desk' },
+        action: 'bypass.expired',
+        outcome: 'success',
+        target: targetOf(request),
+        requestRef: request.id,
+        params: { ...paramsOf(request), requester: request.requesterUserId },
+      });
+    return ok;
+  });
+  if (!won) return undefined;
+  await em.refresh(request);
+  await refreshCard(deps, em, notices, request);
+  await notices.tellRequester(request, { kind: 'expired' }).catch((e) => warn(deps, 'tell the requester', e));
+  return undefined;
+}
+
+function audit(
+  deps: Deps,
+  em: EntityManager,
+  actor: Actor,
+  request: IBypassRequest,
+  action: 'bypass.denied' | 'bypass.cancelled',
+  correlationId: string,
+  reason?: string,
+) {
+  return deps.audit.record(em, {
+    teamId: actor.teamId,
+    actor: { userId: actor.userId, role: actor.role },
+    action,
+    outcome: 'success',
+    target: targetOf(request),
+    requestRef: request.id,
+    correlationId,
+    reason: reason ?? null,
+    params: { ...paramsOf(request), requester: request.requesterUserId },
+  });
+}
+
+const warn = (deps: Deps, what: string, e: unknown) =>
+  deps.logger.warn(`bypass: could not ${what}`, { code: (e as { code?: string }).code ?? 'unknown' });

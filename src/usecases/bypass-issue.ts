@@ -1,0 +1,217 @@
+import type { AuditActor } from '../audit/trail.js';
+import { type IBypassRequest, type IVerification, Verification } from '../db/entities.js';
+import { isDuoError } from '../duo/errors.js';
+import type { User } from '../duo/types.js';
+import { AppError, isAppError } from '../errors.js';
+import { transition } from './bypass-store.js';
+import type { Deps, EntityManager } from './deps.js';
+import { countActiveCodes } from './lookup.js';
+
+/**
+ * Creating the codes in Duo and handing them over. The codes live in one local variable between
+ * Duo's answer and the delivery to the requester: never in the database, the audit trail, a log
+ * line, the approval card or the audit channel.
+ */
+
+/** What the approval card shows, read from the request row and a fresh Duo read (never from a payload). */
+export interface ApprovalCardModel {
+  request: IBypassRequest;
+  /** null when Duo could not be read just now. */
+  user: User | null;
+  existingCodes: number | null;
+  verification: IVerification | null;
+}
+
+export type RequesterNotice =
+  | { kind: 'submitted' }
+  | { kind: 'denied' }
+  | { kind: 'expired' }
+  | { kind: 'cancelled' }
+  | { kind: 'failed' }
+  | { kind: 'unknown'; codesNow: number | null };
+
+/** The Slack side of the flow, as a port (src/slack/bypass-jobs.ts implements it). */
+export interface BypassNotices {
+  /** Posts the card to the approval channel, or updates it in place once posted. */
+  publishCard(card: ApprovalCardModel): Promise<{ channel: string; ts: string }>;
+  /** Tells the requester privately: ephemeral where they asked, else a DM. */
+  tellRequester(request: IBypassRequest, notice: RequesterNotice): Promise<void>;
+  /** Hands the codes to the requester only, once. `validUntil` is the earliest they can expire (null: never). */
+  deliverCodes(request: IBypassRequest, codes: readonly string[], validUntil: Date | null): Promise<'ephemeral' | 'dm'>;
+}
+
+/** Called once every check that needs no Duo call has passed: the listener acks and shows a working state. */
+export interface Progress {
+  accepted?: () => Promise<void>;
+}
+
+export type IssueOutcome =
+  | { outcome: 'issued'; deliveredVia: 'ephemeral' | 'dm' | null }
+  | { outcome: 'failed'; errorCode: string }
+  | { outcome: 'unknown'; errorCode: string; codesNow: number | null };
+
+export async function approvalCard(deps: Deps, em: EntityManager, request: IBypassRequest): Promise<ApprovalCardModel> {
+  let user: User | null = null;
+  let existingCodes: number | null = null;
+  try {
+    user = await deps.duo.getUserById(request.duoUserId);
+    existingCodes = countActiveCodes(await deps.duo.getUserBypassCodes(request.duoUserId), deps.clock.now());
+  } catch (e) {
+    deps.logger.warn('approval card: Duo read failed', { requestId: request.id, code: (e as { code?: string }).code });
+  }
+  const verification = request.verificationId
+    ? await em.findOne(Verification, { id: request.verificationId, teamId: request.teamId }, { refresh: true })
+    : null;
+  return { request, user, existingCodes, verification };
+}
+
+/** Runs a notification; Slack being down must not undo or block a decision already committed. */
+export async function safely<T>(deps: Deps, what: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (e) {
+    deps.logger.warn(`bypass: could not ${what}`, { code: (e as { code?: string }).code ?? 'unknown' });
+    return null;
+  }
+}
+
+/** Re-renders the approval card from the current row (when there is one). */
+export async function refreshCard(deps: Deps, em: EntityManager, notices: BypassNotices, request: IBypassRequest) {
+  if (!request.approvalTs) return;
+  const card = await approvalCard(deps, em, request);
+  await safely(deps, 'update the approval card', () => notices.publishCard(card));
+}
+
+const reload = async (em: EntityManager, r: IBypassRequest) => {
+  await em.refresh(r);
+  return r;
+};
+
+const codeIds = async (deps: Deps, duoUserId: string): Promise<Set<string> | null> =>
+  deps.duo.getUserBypassCodes(duoUserId).then(
+    (list) => new Set(list.map((c) => c.bypass_code_id)),
+    () => null,
+  );
+
+/**
+ * Creates exactly the approved parameters (from the row) for an 'approved' request, with intent and
+ * outcome audit rows around the Duo call, then delivers the codes to the requester. Nothing is ever
+ * retried. When Duo's answer is lost, the user's code list is read again: no new code id means
+ * nothing was created (failed); otherwise, or when Duo cannot be read, the outcome is unknown.
+ */
+export async function issueCodes(
+  deps: Deps,
+  em: EntityManager,
+  notices: BypassNotices,
+  request: IBypassRequest,
+  issuer: AuditActor,
+  correlationId: string,
+): Promise<IssueOutcome> {
+  const base = { id: request.id, teamId: request.teamId, from: 'approved' as const };
+  const settle = async (to: 'failed' | 'unknown', failureReason: string, notice: RequesterNotice) => {
+    await transition(em, { ...base, to, set: { failureReason } });
+    await reload(em, request);
+    await safely(deps, 'tell the requester', () => notices.tellRequester(request, notice));
+    await refreshCard(deps, em, notices, request);
+  };
+  const before = await codeIds(deps, request.duoUserId);
+  if (!before) {
+    // Duo cannot even be read: do not attempt the creation.
+    await deps.audit.record(em, {
+      teamId: request.teamId,
+      actor: issuer,
+      action: 'bypass.failed',
+      outcome: 'failed',
+      target: { duoUserId: request.duoUserId, username: request.username },
+      requestRef: request.id,
+      correlationId,
+      params: { why: 'Duo unreachable before creating the codes' },
+    });
+    await settle('failed', 'DUO_UNAVAILABLE', { kind: 'failed' });
+    return { outcome: 'failed', errorCode: 'DUO_UNAVAILABLE' };
+  }
+  const params = { count: request.count, validSecs: request.validSecs, reuseCount: request.reuseCount };
+  const intent = await deps.audit.intent(em, {
+    teamId: request.teamId,
+    actor: issuer,
+    action: 'bypass.issued',
+    target: { duoUserId: request.duoUserId, username: request.username },
+    requestRef: request.id,
+    correlationId,
+    params,
+  });
+  // Taken before the call: Duo's clock starts a little later, so this is never later than the real expiry.
+  const validUntil = request.validSecs ? new Date(deps.clock.now().getTime() + request.validSecs * 1000) : null;
+  let codes: string[];
+  try {
+    codes = await deps.duo.createBypassCodes(request.duoUserId, params);
+  } catch (e) {
+    const errorCode = isAppError(e) ? e.code : 'UNKNOWN';
+    if (!isAppError(e)) deps.logger.error('bypass: code creation failed', { err: e, requestId: request.id });
+    if (isDuoError(e) && e.outcomeUnknown) {
+      const after = await codeIds(deps, request.duoUserId);
+      const created = after ? [...after].filter((id) => !before.has(id)).length : null;
+      if (created === 0) {
+        await deps.audit.complete(em, intent, { outcome: 'failed', duoRef: errorCode, params: { recheckedNew: 0 } });
+        await settle('failed', errorCode, { kind: 'failed' });
+        return { outcome: 'failed', errorCode };
+      }
+      const codesNow = after ? after.size : null;
+      await deps.audit.complete(em, intent, {
+        outcome: 'unknown',
+        duoRef: errorCode,
+        params: { recheckedNew: created, codesNow },
+      });
+      const note = `${errorCode}: Duo's answer was lost; the user has ${codesNow ?? 'an unknown number of'} codes now${created ? ` (${created} new)` : ''}`;
+      await settle('unknown', note, { kind: 'unknown', codesNow });
+      return { outcome: 'unknown', errorCode, codesNow };
+    }
+    await deps.audit.complete(em, intent, { outcome: 'failed', duoRef: errorCode });
+    await settle('failed', errorCode, { kind: 'failed' });
+    return { outcome: 'failed', errorCode };
+  }
+  await deps.audit.complete(em, intent, { outcome: 'success' });
+  await transition(em, { ...base, to: 'issued' });
+  await reload(em, request);
+  let deliveredVia: 'ephemeral' | 'dm' | null = null;
+  try {
+    deliveredVia = await notices.deliverCodes(request, codes, validUntil);
+  } catch (e) {
+    deps.logger.error('bypass: codes created but not delivered', {
+      requestId: request.id,
+      code: (e as { code?: string }).code ?? 'unknown',
+    });
+    const failureReason = 'delivery to the requester failed';
+    await transition(em, { ...base, from: 'issued', to: 'issued', set: { failureReason } });
+    await reload(em, request);
+  } finally {
+    codes.fill('');
+    codes = [];
+  }
+  await refreshCard(deps, em, notices, request);
+  return { outcome: 'issued', deliveredVia };
+}
+
+/** Why a request can no longer be decided, in words for the person who tried. */
+export function notPendingError(request: IBypassRequest, now: Date): AppError | null {
+  const who = request.decidedBy ? `<@${request.decidedBy}>` : 'someone';
+  const when = request.decidedAt ? ` at ${request.decidedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  const msg: Partial<Record<IBypassRequest['status'], string>> = {
+    approved: `This request was already approved by ${who}${when}.`,
+    issued: `This request was already approved by ${who}${when}, and the codes were issued.`,
+    failed: `This request was already approved by ${who}${when}; issuing the codes failed.`,
+    unknown: `This request was already approved by ${who}${when}.`,
+    denied: `This request was already denied by ${who}${when}.`,
+    expired: 'This request expired before anyone decided it.',
+    cancelled: 'The requester cancelled this request.',
+  };
+  if (request.status !== 'pending')
+    return new AppError('INVALID_STATE', `bypass request is ${request.status}`, {
+      userMessage: msg[request.status] ?? 'This request was already decided.',
+    });
+  if (request.expiresAt.getTime() <= now.getTime())
+    return new AppError('INVALID_STATE', 'bypass request expired', {
+      userMessage: 'This request has expired. The requester can ask again.',
+    });
+  return null;
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { generate } from 'otplib';
+import type { ManualClock } from '../../src/clock.js';
+import { Verification } from '../../src/db/entities.js';
+import type { SlackDriver, StoredMessage, StoredView } from '../../src/slack-testbed/index.js';
+import type { Caller } from '../../src/usecases/deps.js';
+import { changeSetting } from '../../src/usecases/settings.js';
+import { confirmTotpEnrollment, startTotpEnrollment } from '../../src/usecases/step-up.js';
+import { CHANNELS, type Harness, TEAM } from './harness.js';
+
+/** Helpers for the bypass, codes and mfa tests: step-up enrollment through the real use cases, and waits. */
+export const callerOf = (userId: string): Caller => ({ teamId: TEAM, userId, correlationId: `test-${userId}` });
+
+export const nowSeconds = (h: Harness) => Math.floor(h.runtime.deps.clock.now().getTime() / 1000);
+
+/** The TOTP code at the current time (shifted by `steps` 30-second steps). */
+export const totpAt = (h: Harness, secret: string, steps = 0) =>
+  generate({ secret, epoch: nowSeconds(h) + steps * 30 });
+
+/** Enrolls the responder's authenticator with startTotpEnrollment + confirmTotpEnrollment; returns the secret. */
+export async function enrollTotp(h: Harness, userId: string): Promise<string> {
+  const em = h.runtime.db.em.fork();
+  const e = await startTotpEnrollment(h.runtime.deps, em, callerOf(userId));
+  await confirmTotpEnrollment(h.runtime.deps, em, callerOf(userId), await totpAt(h, e.secretForManualEntry));
+  return e.secretForManualEntry;
+}
+
+/** Moves to the next TOTP step, so a fresh code exists (the last accepted step cannot be used again). */
+export const nextStep = (clock: ManualClock) => clock.advance(30_000);
+
+/** What the verify flow leaves behind after the caller approved a push (the verify flow is tested on its own). */
+export async function addVerification(h: Harness, responderUserId: string, username: string): Promise<string> {
+  const user = h.duo.getUser(username)!;
+  const em = h.runtime.db.em.fork();
+  const now = h.runtime.deps.clock.now();
+  const id = randomUUID();
+  em.create(Verification, {
+    id,
+    teamId: TEAM,
+    responderUserId,
+    duoUserId: user.user_id,
+    username,
+    phoneId: user.phones[0]?.phone_id ?? 'none',
+    phoneLabel: 'test phone',
+    pushId: `push-${id}`,
+    status: 'approved',
+    sentAt: now,
+    answeredAt: now,
+    validUntil: new Date(now.getTime() + 10 * 60_000),
+    correlationId: 'test',
+  });
+  await em.flush();
+  return id;
+}
+
+export const setSetting = (h: Harness, name: string, value: unknown) =>
+  changeSetting(h.runtime.deps, h.runtime.db.em.fork(), { system: 'cli' }, TEAM, name, value, 'test');
+
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+export interface RequestRow {
+  id: string;
+  status: string;
+  requester_user_id: string;
+  decided_by: string | null;
+  count: number;
+  reuse_count: number;
+  valid_secs: number;
+  approval_ts: string | null;
+  failure_reason: string | null;
+  decision_note: string | null;
+}
+
+export const requestRows = (h: Harness, where = 'true', params: unknown[] = []) =>
+  h.runtime.db.em
+    .fork()
+    .getConnection()
+    .execute<RequestRow[]>(`select * from bypass_request where ${where} order by created_at, id`, params);
+
+export async function requestRow(h: Harness, id: string): Promise<RequestRow> {
+  const [row] = await requestRows(h, 'id = ?', [id]);
+  return row!;
+}
+
+/** Waits for a view that opened after `before` views of this user, with this callback_id and (optionally) text. */
+export function waitForView(h: Harness, userId: string, callbackId: string, before: number, text?: string) {
+  return h.slack.waitFor(
+    () => {
+      const v = h.slack.lastView(userId);
+      const fresh = h.slack.views(userId).length > before;
+      return fresh && v?.callbackId === callbackId && (!text || JSON.stringify(v.definition).includes(text))
+        ? v
+        : undefined;
+    },
+    { description: `${callbackId} view for ${userId}${text ? ` showing "${text}"` : ''}` },
+  );
+}
+
+export const viewText = (v: StoredView | undefined) => JSON.stringify(v?.definition ?? {});
+export const messageText = (m: StoredMessage | undefined) => JSON.stringify([m?.text ?? '', m?.blocks ?? []]);
+
+/** The approval card of a request (its buttons carry the request id; once decided, its text names the user). */
+export const cardOf = (h: Harness, approvalTs: string) => h.slack.message(CHANNELS.approvals, approvalTs);
+
+/** Messages privately sent to `userId` (ephemeral anywhere, or in their DM) that contain `text`. */
+export function privateMessages(h: Harness, userId: string, text: string): StoredMessage[] {
+  const dm = h.slack.dmChannelFor(userId);
+  return h.slack
+    .messages()
+    .filter((m) => m.ephemeralUser === userId || m.channel === dm)
+    .filter((m) => messageText(m).includes(text));
+}
+
+/** Clicks Approve on the card and submits the code; returns the submission's HTTP answer. */
+export async function approveWith(
+  h: Harness,
+  approvalTs: string,
+  approverId: string,
+  code: string,
+  driver: SlackDriver = h.driver,
+) {
+  const before = h.slack.views(approverId).length;
+  await driver.clickButton({ message: cardOf(h, approvalTs)! }, 'Approve', approverId);
+  const modal = await waitForView(h, approverId, 'approve_modal', before);
+  return driver.submitView(modal, approverId, { 'Code from your authenticator app': code });
+}

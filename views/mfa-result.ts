@@ -1,0 +1,44 @@
+import { type Block, context, modalTitle, plain, section } from './common.js';
+import { VIEWS } from './ids.js';
+
+/** What `/duo mfa` answers besides the enrollment DM and the code modal (views/mfa.ts). Pure builders. */
+export function mfaDoneModal(text: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.working,
+    title: modalTitle('Step-up'),
+    close: plain('Close'),
+    blocks: [section(text)],
+  };
+}
+
+export const MFA_ACTIVE_TEXT =
+  ':white_check_mark: Step-up is on. duo-desk will ask for a code from your authenticator app before you approve bypass codes (and where the settings ask for it).';
+
+export const MFA_DM_SENT_TEXT =
+  ':iphone: I sent you a direct message with a QR code and a key for your authenticator app. Add it, then press *Confirm with a code* there.';
+
+export function mfaStatusMessage(
+  status: 'none' | 'pending' | 'active',
+  lockedUntil: Date | null,
+): {
+  text: string;
+  blocks: Block[];
+} {
+  const line = {
+    none: 'You have no authenticator set up for duo-desk step-up. Run `/duo mfa` to set one up.',
+    pending:
+      'You started setting up an authenticator but have not confirmed it with a code yet. Press *Confirm with a code* in the DM, or run `/duo mfa` to start again.',
+    active: 'Your step-up is on. To move it to a new phone, run `/duo mfa` and enter a code from the current one.',
+  }[status];
+  const lock = lockedUntil
+    ? ` Step-up is locked after repeated wrong codes until ${lockedUntil.toISOString().slice(11, 16)} UTC.`
+    : '';
+  return {
+    text: `${line}${lock}`,
+    blocks: [
+      section(`${line}${lock}`),
+      context('Lost your phone? An Owner can reset your enrollment: `/duo mfa reset @you`.'),
+    ],
+  };
+}
