@@ -6,7 +6,7 @@ import { AuditTrail } from '../audit/trail.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
-import { DuoAdminClient } from '../duo/client.js';
+import { DuoAdminClient, type DuoAdminClientOptions } from '../duo/client.js';
 import type { DuoAdmin } from '../duo/types.js';
 import { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   database?: Database;
   /** Another Duo (tests inject nothing here: they point config.duo at the simulator). */
   duo?: DuoAdmin;
+  /** Client pacing: request timeout and 429 back-off (tests shorten them; production keeps Duo's). */
+  duoClient?: Pick<DuoAdminClientOptions, 'timeoutMs' | 'maxRateLimitRetries' | 'sleep'>;
   /** Job runner settings; tests drive jobs by hand with `startJobs: false`. */
   startJobs?: boolean;
   jobPollIntervalMs?: number;
@@ -66,6 +68,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         skey: config.duo!.skey,
         host: config.duo!.host,
         logger: logger.child({ component: 'duo' }),
+        ...opts.duoClient,
       });
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,

@@ -230,6 +230,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
     enrollmentOutbox: () => state.outbox.map((e) => ({ ...e })),
     requests: () => log.map((r) => ({ ...r })),
     bypassCodesOf: (userId) => state.bypassCodesOf(userId).map((c) => ({ ...c })),
+    issuedBypassCodes: () => state.issuedCodes.map((c) => ({ ...c })),
     getUser: (username) => {
       const u = state.findByUsername(username);
       return u ? structuredClone(u) : undefined;

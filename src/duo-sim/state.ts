@@ -46,6 +46,8 @@ export class SimState {
   private byId = new Map<string, SimUser>();
   private byName = new Map<string, SimUser>();
   private bypass = new Map<string, SimBypassCode[]>();
+  /** Every code the API handed out (deleted and expired ones too), so tests can scan for leaks. */
+  readonly issuedCodes: Array<{ userId: string; code: string }> = [];
   private pushes = new Map<string, SimPush>();
   private autoAnswers = new Map<string, AutoAnswer>();
   private failures = new Map<string, number>();
@@ -181,6 +183,7 @@ export class SimState {
       fresh.push(c);
     }
     this.bypass.set(userId, [...existing, ...fresh]);
+    for (const c of fresh) this.issuedCodes.push({ userId, code: c.code });
     return fresh.map((c) => c.code);
   }
 

@@ -151,6 +151,8 @@ export interface DuoSimulator {
   enrollmentOutbox(): EnrollmentEmail[];
   requests(): SimRequestRecord[];
   bypassCodesOf(userId: string): SimBypassCode[];
+  /** Every plaintext code created through the API since start (tests scan for leaks). */
+  issuedBypassCodes(): Array<{ userId: string; code: string }>;
   getUser(username: string): SimUser | undefined;
   addUser(user: Partial<SimUser> & { username: string }): SimUser;
   reset(): void;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
-import { scanForSecrets } from '../support/secret-scan.js';
+import { assertNoSecretLeaks, scanForSecrets } from '../support/secret-scan.js';
 
 /** Credentials never reach logs, the database, the audit trail or Slack; and the scanner itself finds what is there. */
 let h: Harness;
@@ -63,5 +63,22 @@ describe('secrets', () => {
     h.logger.info('digits', { inside: 'x9123456789012x', whole: 'code 555111222 end' });
     const found = await scanForSecrets(h, ['123456789', '555111222']);
     expect(found.map((f) => f.secret)).toEqual([1]);
+  });
+
+  it('when an issued bypass code reaches a log line, then the suite-wide leak check fails and says what leaked where', async () => {
+    const alice = h.duo.getUser('alice')!;
+    const [code] = await h.runtime.deps.duo.createBypassCodes(alice.user_id, {
+      count: 1,
+      reuseCount: 1,
+      validSecs: 3600,
+    });
+    await expect(assertNoSecretLeaks(h)).resolves.toBeUndefined();
+    h.logger.info(`oops ${code}`);
+    await expect(assertNoSecretLeaks(h)).rejects.toThrow(/bypass code #\d+ found in log line/);
+    h.logger.lines.splice(
+      h.logger.lines.findIndex((l) => l.includes('oops')),
+      1,
+    );
+    await expect(assertNoSecretLeaks(h)).resolves.toBeUndefined();
   });
 });

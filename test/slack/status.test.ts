@@ -316,6 +316,45 @@ describe('when Duo fails', () => {
     });
   }
 
+  it('when Duo keeps answering 429 on the unlock, then the responder hears Duo is rate limiting and nothing changed', async () => {
+    h.duo.addUser({ username: 'rhoda', status: 'locked out', lockout_reason: 'Failed Attempts', is_enrolled: true });
+    await verified(PEOPLE.owner, 'rhoda');
+    const form = await openForm(PEOPLE.owner, 'unlock rhoda');
+    h.duo.injectFault({ kind: 'rate_limit', method: 'POST', path: `/admin/v1/users/${duoId('rhoda')}`, times: 5 });
+    const failed = await submit(form, PEOPLE.owner, { reason: REASON }, ':warning:');
+    h.duo.clearFaults();
+    expect(viewText(failed.view)).toContain('rate limiting');
+    expect(statusOf('rhoda')).toBe('locked out');
+    const rows = (await statusRows('rhoda')).filter((r) => r.actor_user_id === PEOPLE.owner);
+    expect(rows.map((r) => [r.phase, r.outcome])).toEqual([
+      ['intent', 'pending'],
+      ['outcome', 'failed'],
+    ]);
+    expect(rows[1]!.duo_ref).toBe('DUO_RATE_LIMITED');
+  });
+
+  it('when Duo does not answer the unlock in time, then the responder is told and the outcome is recorded as unknown', async () => {
+    h.duo.addUser({ username: 'tomas', status: 'locked out', lockout_reason: 'Failed Attempts', is_enrolled: true });
+    await verified(PEOPLE.owner, 'tomas');
+    const form = await openForm(PEOPLE.owner, 'unlock tomas');
+    h.duo.injectFault({
+      kind: 'latency',
+      latencyMs: 5000,
+      method: 'POST',
+      path: `/admin/v1/users/${duoId('tomas')}`,
+      times: 1,
+    });
+    const failed = await submit(form, PEOPLE.owner, { reason: REASON }, ':warning:');
+    expect(viewText(failed.view)).toContain("didn't answer in time");
+    expect(viewText(failed.view)).not.toContain('hourglass');
+    const rows = (await statusRows('tomas')).filter((r) => r.actor_user_id === PEOPLE.owner);
+    expect(rows.map((r) => [r.phase, r.outcome])).toEqual([
+      ['intent', 'pending'],
+      ['outcome', 'unknown'],
+    ]);
+    expect(rows[1]!.duo_ref).toBe('DUO_TIMEOUT');
+  });
+
   it('when Duo fails while sending the enrollment email, then the modal says so and no email is recorded', async () => {
     h.duo.addUser({ username: 'yusuf', email: 'yusuf@example.com', is_enrolled: false });
     const form = await openForm(PEOPLE.owner, 'enroll yusuf');

@@ -9,6 +9,7 @@ import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js
 import { createMemoryLogger } from '../../src/log.js';
 import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
 import { attachDatabase, freshDatabase } from './db.js';
+import { assertNoSecretLeaks } from './secret-scan.js';
 
 /**
  * The whole app, as production builds it (src/app/runtime.ts), against the local Slack test bed,
@@ -95,6 +96,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     jobPollIntervalMs: 25,
     relayPaceMs: 0,
     verificationPollMs: opts.verificationPollMs ?? 50,
+    // Duo failures must show within a test's patience: a short timeout, one 429 retry, brief back-off.
+    duoClient: {
+      timeoutMs: 3000,
+      maxRateLimitRetries: 1,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 100))),
+    },
     webApiRetries: 0,
     ...(opts.clock ? { clock: opts.clock } : {}),
   };
@@ -132,6 +139,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return { runtime: rt, driver: d };
     },
     async close() {
+      // Every end-to-end file ends with the leak scan: a leak fails the file that caused it.
+      const leak = await assertNoSecretLeaks(h).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       for (const o of others) {
         await o.runtime.stop();
         await o.close();
@@ -140,6 +152,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await duo.close();
       await slack.close();
       await db.drop();
+      if (leak) throw leak;
     },
   };
   for (const p of LOCAL_PEOPLE) if (p.role) await h.grant(p.id, p.role, p.approver);

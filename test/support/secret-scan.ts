@@ -66,3 +66,53 @@ export async function scanForSecrets(
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The suite-wide leak check every harness runs when it closes (so it covers every end-to-end test):
+ * the Duo skey, the Slack bot token and signing secret, the encryption key, every TOTP secret any
+ * responder holds, and every bypass code the Duo simulator ever issued, looked for in every audit row,
+ * every table, everything Slack received and every log line. Bypass codes may appear only in their
+ * one delivery message (ephemeral, or a DM, headed "Bypass codes for …"); nothing else may appear at all.
+ */
+export async function assertNoSecretLeaks(h: Harness): Promise<void> {
+  const config = h.runtime.deps.config;
+  const fixed = [
+    config.duo?.skey,
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.encryptionKey,
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
+  const sealed = await h.runtime.db.em
+    .fork()
+    .getConnection()
+    .execute<Array<{ totp_secret: string | null }>>('select totp_secret from responder where totp_secret is not null');
+  const totp = sealed.flatMap((r) => {
+    const doc = JSON.parse(h.runtime.deps.secretBox.open(r.totp_secret!)) as Record<string, unknown>;
+    return Object.values(doc).filter((v): v is string => typeof v === 'string' && v.length >= 6);
+  });
+  const codes = [...new Set(h.duo.issuedBypassCodes().map((c) => c.code))];
+
+  const received = JSON.parse(h.slack.everythingReceived()) as { requests: Array<{ method: string; args: unknown }> };
+  const deliveries = new Set<string>();
+  for (const [n, r] of received.requests.entries()) {
+    const args = r.args as { channel?: string; blocks?: unknown };
+    const privateTarget =
+      r.method === 'chat.postEphemeral' || (r.method === 'chat.postMessage' && args.channel?.startsWith('D'));
+    if (privateTarget && JSON.stringify(args.blocks ?? '').includes('Bypass codes for'))
+      deliveries.add(`slack ${r.method} #${n + 1}`);
+  }
+  const secrets = [...fixed, ...totp, ...codes];
+  const firstCode = fixed.length + totp.length;
+  const findings = await scanForSecrets(h, secrets);
+  const leaks = findings.filter((f) => !(f.secret >= firstCode && deliveries.has(f.where)));
+  const perCode = new Map<number, number>();
+  for (const f of findings) if (f.secret >= firstCode) perCode.set(f.secret, (perCode.get(f.secret) ?? 0) + 1);
+  const repeated = [...perCode]
+    .filter(([, n]) => n > 1)
+    .map(([secret]) => ({ secret, where: 'delivered more than once' }));
+  const kind = (i: number) =>
+    i < fixed.length ? 'configuration secret' : i < firstCode ? 'TOTP secret' : 'bypass code';
+  const problems = [...leaks, ...repeated].map((f) => `${kind(f.secret)} #${f.secret} found in ${f.where}`);
+  if (problems.length) throw new Error(`secrets leaked:\n${problems.join('\n')}`);
+}
