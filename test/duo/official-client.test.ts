@@ -1,31 +1,12 @@
 /**
- * The official Node client (@duosecurity/duo_api 1.5.0) against our simulator: proves the simulator speaks
- * Duo's wire protocol as Duo's own code produces it (v2 with form/query params, v5 with a JSON body).
- *
- * How it is pointed at the simulator: lib/main.js is https-only. It calls `https.request({host, method, path,
- * headers, ca: <Duo's pinned roots>})` with no port, agent or protocol option, and signs `this.host` which it
- * also sends as the Host header. So we give it host `127.0.0.1:PORT` (signed and sent as Host exactly as it
- * would `api-xxx.duosecurity.com`) and, for the duration of each test, replace `https.request` with a shim that
- * splits host/port and hands the identical options, headers and body to `http.request`. A self-signed TLS
- * server would not help: the pinned CA list cannot be overridden, so certificate checks would fail anyway.
- * Everything above the transport (canonicalization, signature, Date header, params placement, body bytes)
- * is the official code, unmodified.
+ * The official Node client against our simulator: proves the simulator speaks Duo's wire protocol as
+ * Duo's own code produces it (v2 with form/query params, v5 with a JSON body). See
+ * test/support/official-duo.ts for how it reaches a loopback http server.
  */
-import http from 'node:http';
 import https from 'node:https';
-import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type DuoSimulator, startDuoSimulator, userIdFor } from '../../src/duo-sim/index.js';
-
-const require = createRequire(import.meta.url);
-interface OfficialClient {
-  jsonApiCall(method: string, path: string, params: Record<string, string>, cb: (res: unknown) => void): void;
-}
-const duo = require('@duosecurity/duo_api') as {
-  Client: new (ikey: string, skey: string, host: string, sigVersion?: number) => OfficialClient;
-  SIGNATURE_VERSION_2: number;
-  SIGNATURE_VERSION_5: number;
-};
+import { officialCall as call, officialDuo as duo, routeOfficialClientOverHttp } from '../support/official-duo.js';
 
 let sim: DuoSimulator;
 
@@ -37,24 +18,11 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sim.reset();
-  const realRequest = http.request;
-  vi.spyOn(https, 'request').mockImplementation(((
-    options: https.RequestOptions,
-    cb?: (res: http.IncomingMessage) => void,
-  ) => {
-    const [hostname, port] = String(options.host).split(':');
-    const { ca: _pinnedCa, host: _host, ...rest } = options;
-    return realRequest({ ...rest, hostname, port: Number(port) }, cb);
-  }) as unknown as typeof https.request);
+  routeOfficialClientOverHttp();
 });
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-const call = (client: OfficialClient, method: string, path: string, params: Record<string, string>) =>
-  new Promise<Record<string, unknown>>((resolve) =>
-    client.jsonApiCall(method, path, params, (r) => resolve(r as Record<string, unknown>)),
-  );
 
 for (const [label, version] of [
   ['SIGNATURE_VERSION_2', 2],
