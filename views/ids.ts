@@ -13,7 +13,6 @@ export const ACTIONS = {
   cardEnroll: 'card_enroll',
   cardCodes: 'card_codes',
   lookupPicker: 'lookup_user_picker',
-  verifyPhone: 'verify_phone',
   verifySendFromModal: 'verify_send_from_modal',
   approvalApprove: 'approval_approve',
   approvalDeny: 'approval_deny',
@@ -40,7 +39,6 @@ export const VIEWS = {
   roleEdit: 'role_edit_modal',
   settingEdit: 'setting_edit_modal',
   mfaConfirm: 'mfa_confirm_modal',
-  codesDelete: 'codes_delete_modal',
   working: 'working_modal',
 } as const;
 
