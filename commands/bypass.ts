@@ -25,7 +25,7 @@ import {
 } from '../views/bypass-approval.js';
 import { errorModal, workingModal } from '../views/common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from '../views/ids.js';
-import type { CommandEnv, SubcommandHandler } from './kit.js';
+import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
 
 /**
  * `/duo bypass <user>`, the card's "Request bypass codes", the approval card's Approve / Deny, and
@@ -71,20 +71,8 @@ function requestIdOf(raw: string): string {
   return parsed.data;
 }
 
-function parseMeta(raw: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    json = undefined;
-  }
-  const parsed = metaSchema.safeParse(json);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'bad private_metadata', {
-      userMessage: 'This form is no longer valid. Open it again from the user card or `/duo bypass <user>`.',
-    });
-  return parsed.data;
-}
+const parseMeta = (raw: string) =>
+  parsePrivateMetadata(metaSchema, raw, 'Open it again from the user card or `/duo bypass <user>`.');
 
 /** Opens a working modal at once (the trigger lives 3 s), then the form or the reason there is none. */
 async function openForm(c: ListenerCtx, { deps, notifier }: CommandEnv, ref: string, trigger: string, channel: string) {

@@ -14,7 +14,7 @@ import {
 } from '../src/usecases/roles-admin.js';
 import { ACTIONS, BLOCKS, inputActionId, VIEWS } from '../views/ids.js';
 import { APPROVER_VALUE, REVOKE_VALUE, roleEditModal, rolesHomeModal, settingEditModal } from '../views/roles.js';
-import type { CommandEnv, SubcommandHandler } from './kit.js';
+import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
 
 /**
  * `/duo roles`: the responders (and, for owners, settings) modal, its Edit / Add buttons, and the
@@ -96,20 +96,8 @@ function homeViewId(c: ListenerCtx, meta: { root: string }, view: { root_view_id
   return meta.root;
 }
 
-function parseMeta<T>(schema: z.ZodType<T>, raw: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    json = undefined;
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'bad private_metadata', {
-      userMessage: 'This form is out of date. Close it and reopen `/duo roles`.',
-    });
-  return parsed.data;
-}
+const parseMeta = <T>(schema: z.ZodType<T>, raw: string): T =>
+  parsePrivateMetadata(schema, raw, 'Close it and reopen `/duo roles`.');
 
 function parseRoleChange(values: unknown): RoleChange {
   const parsed = roleState.safeParse(values);

@@ -19,7 +19,7 @@ import {
   unlockModal,
 } from '../views/status.js';
 import { userCard } from '../views/user-card.js';
-import type { CommandEnv, SubcommandHandler } from './kit.js';
+import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
 
 /**
  * `/duo unlock|status|enroll <user>` and the card's Unlock / Change status / Send enrollment email
@@ -45,20 +45,8 @@ const stateSchema = z.record(
   ),
 );
 
-function parseMeta(raw: string): StatusModalMeta {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    json = undefined;
-  }
-  const parsed = metaSchema.safeParse(json);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'bad private_metadata', {
-      userMessage: 'This form is no longer valid. Open it again from the user card.',
-    });
-  return parsed.data;
-}
+const parseMeta = (raw: string): StatusModalMeta =>
+  parsePrivateMetadata(metaSchema, raw, 'Open it again from the user card.');
 
 function formValues(values: unknown) {
   const state = stateSchema.safeParse(values);
