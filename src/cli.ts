@@ -18,6 +18,7 @@ import { newCorrelationId } from './slack/request-context.js';
 import { DEFAULT_TUNING } from './usecases/deps.js';
 import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from './usecases/responders.js';
 import { changeSetting, loadSettings } from './usecases/settings.js';
+import { applyTotpReset } from './usecases/step-up.js';
 
 const USAGE = `duo-desk <command>
 
@@ -29,6 +30,7 @@ const USAGE = `duo-desk <command>
   roles list [--team <T…>]
   settings list [--team <T…>]
   settings set <name> <value> [--team <T…>]
+  mfa reset <slack-user-id> [--team <T…>]   clear a responder's TOTP enrollment (they enroll again with /duo mfa)
   audit verify                              check the audit hash chain (exit 1 at the first broken link)
   audit export --format csv|json [--since <iso>] [--until <iso>] [--team <T…>]
 
@@ -59,6 +61,8 @@ export async function cli(argv: string[]): Promise<number> {
       return settingsCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'mfa':
+      return mfaCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -178,6 +182,19 @@ async function settingsCommand(args: string[]): Promise<number> {
       return 0;
     }
     return fail('usage: duo-desk settings list|set …');
+  });
+}
+
+async function mfaCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { team: { type: 'string' } } });
+  const [verb, user] = positionals;
+  if (verb !== 'reset' || !user) return fail('usage: duo-desk mfa reset <slack-user-id> [--team <T…>]');
+  return withDb(async (db, cfg) => {
+    const teamId = await resolveTeam(values.team, cfg);
+    const userId = parseSlackUserId(user);
+    await applyTotpReset(cliDeps(db, cfg), db.em.fork(), { system: 'cli' }, teamId, userId, newCorrelationId());
+    out(`cleared the TOTP enrollment of ${userId} in ${teamId}: they enroll again with /duo mfa`);
+    return 0;
   });
 }
 

@@ -372,7 +372,29 @@ export async function resetTotpEnrollment(
           : 'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',
     });
   }
-  const target = await em.findOne(Responder, { teamId: caller.teamId, userId: targetUserId }, { refresh: true });
+  await applyTotpReset(
+    deps,
+    em,
+    { userId: actor.userId, role: actor.role },
+    caller.teamId,
+    targetUserId,
+    caller.correlationId,
+  );
+}
+
+/**
+ * Clears a responder's enrollment, failures and lock, audited. Callers decide who may: an Owner for
+ * someone else (above), or the installer from the command line (a one-owner install has no other Owner).
+ */
+export async function applyTotpReset(
+  deps: Deps,
+  em: EntityManager,
+  by: { userId: string; role: string | null } | { system: 'cli' },
+  teamId: string,
+  targetUserId: string,
+  correlationId: string,
+): Promise<void> {
+  const target = await em.findOne(Responder, { teamId, userId: targetUserId }, { refresh: true });
   if (!target)
     throw new AppError('NOT_FOUND', 'no such responder', { userMessage: `<@${targetUserId}> is not a responder.` });
   const now = deps.clock.now();
@@ -382,13 +404,13 @@ export async function resetTotpEnrollment(
       { id: target.id },
       { totpSecret: null, totpStatus: 'none', totpLastStep: null, stepUpLockedUntil: null, updatedAt: now },
     );
-    await tem.nativeDelete(StepUpFailure, { teamId: caller.teamId, userId: targetUserId });
+    await tem.nativeDelete(StepUpFailure, { teamId, userId: targetUserId });
     await deps.audit.record(tem, {
-      teamId: caller.teamId,
-      actor: { userId: actor.userId, role: actor.role },
+      teamId,
+      actor: by,
       action: 'stepup.reset',
       outcome: 'success',
-      correlationId: caller.correlationId,
+      correlationId,
       params: { targetUserId, previousStatus: target.totpStatus },
     });
   });

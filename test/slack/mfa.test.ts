@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { checkStepUp, totpStatus } from '../../src/usecases/step-up.js';
 import { auditRows } from '../support/audit.js';
+import { runCli } from '../support/cli.js';
 import { callerOf, nextStep, privateMessages, viewText, waitForView } from '../support/bypass-kit.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 import { scanForSecrets } from '../support/secret-scan.js';
@@ -98,6 +99,19 @@ describe('/duo mfa', () => {
     expect(await statusOf(PEOPLE.helpDesk)).toBe('none');
     const [reset] = await auditRows(h, "action = 'stepup.reset'");
     expect(reset).toMatchObject({ actor_user_id: PEOPLE.owner });
+  });
+
+  it('when the only owner lost their authenticator, then the installer resets it from the command line, audited as cli', async () => {
+    await h.driver.command(PEOPLE.owner, 'mfa');
+    const key = await enrollmentKey(PEOPLE.owner, 1);
+    await submitCode(PEOPLE.owner, 'turn on step-up', await code(key));
+    expect(await statusOf(PEOPLE.owner)).toBe('active');
+    const r = await runCli(h.runtime.db.url, ['mfa', 'reset', PEOPLE.owner, '--team', TEAM]);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toContain('enroll again with /duo mfa');
+    expect(await statusOf(PEOPLE.owner)).toBe('none');
+    const resets = await auditRows(h, "action = 'stepup.reset' and actor_user_id = 'cli'");
+    expect(resets).toHaveLength(1);
   });
 
   it('when someone who is not a responder runs /duo mfa, then nothing is enrolled', async () => {
