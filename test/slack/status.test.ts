@@ -58,10 +58,17 @@ async function settledView(userId: string, since: number, contains = ''): Promis
 }
 
 async function openForm(userId: string, text: string): Promise<StoredView> {
-  const since = Date.now();
+  const previous = h.slack.lastView(userId)?.id;
   const r = await h.driver.command(userId, text);
   expect(r.status).toBe(200);
-  return settledView(userId, since);
+  // Each command opens a new modal: wait for that one (not the last form, settled in the same millisecond).
+  return h.slack.waitFor(
+    () => {
+      const v = h.slack.lastView(userId);
+      return v && v.id !== previous && !viewText(v).includes(':hourglass_flowing_sand:') ? v : undefined;
+    },
+    { description: `the modal opened by ${text}` },
+  );
 }
 
 async function submit(view: StoredView, userId: string, values: Record<string, string>, expectText: string) {
