@@ -38,6 +38,8 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
     ],
   });
   const duoSim = config.duo ? undefined : await startDuoSimulator({ directory: 'demo' });
+  // So a verification completes on its own in the demo: alice approves her pushes after a few seconds.
+  duoSim?.setAutoAnswer('alice', { result: 'approve', afterMs: 8000 });
   const signingSecret = randomBytes(24).toString('hex');
   const local: Config = {
     ...config,

@@ -1,7 +1,9 @@
 /** Renders what the bot sent to Slack as plain text for the terminal (`duo-desk slack`). */
 type Json = Record<string, unknown>;
 
-const textOf = (t: unknown): string => (t && typeof t === 'object' ? String((t as Json).text ?? '') : '');
+/** Slack's date tokens read as their fallback text in a terminal. */
+const plainDates = (s: string) => s.replace(/<!date\^\d+\^[^|>]*\|([^>]+)>/g, '$1');
+const textOf = (t: unknown): string => (t && typeof t === 'object' ? plainDates(String((t as Json).text ?? '')) : '');
 
 export function renderBlocks(blocks: unknown[] | undefined, fallback = ''): string {
   if (!blocks?.length) return fallback;

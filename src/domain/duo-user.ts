@@ -13,7 +13,8 @@ export const hasEnrolledDevice = (u: User): boolean =>
   (u.webauthncredentials?.length ?? 0) > 0;
 
 export function phoneLabel(p: Phone): string {
-  const kind = p.number ? p.number.replace(/^(\+\d{1,3})\d+(\d{4})$/, '$1 ••• $2') : 'no number (tablet)';
+  // Only the last four digits: enough to tell phones apart on a call, no more of the number than needed.
+  const kind = p.number ? `••• ${p.number.replace(/\D/g, '').slice(-4)}` : 'no number (tablet)';
   const model = [p.platform, p.model].filter((x) => x && x !== 'Unknown').join(' ');
   return [p.name, model || p.type, kind].filter(Boolean).join(' · ');
 }

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { checkStepUp, totpStatus } from '../../src/usecases/step-up.js';
 import { auditRows } from '../support/audit.js';
-import { runCli } from '../support/cli.js';
 import { callerOf, nextStep, privateMessages, viewText, waitForView } from '../support/bypass-kit.js';
+import { runCli } from '../support/cli.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 import { scanForSecrets } from '../support/secret-scan.js';
 
