@@ -220,6 +220,53 @@ export async function cancelBypassRequest(
  * The 'bypass.expire' job: pending → expired once expires_at has passed (a decision that came first
  * wins), then the card and the requester are told. Returns when to look again if run early.
  */
+/**
+ * Issuing follows the approval within seconds (Duo's client gives up within about two minutes). A request
+ * still 'approved' long after its decision means duo-desk stopped in between: nobody knows whether Duo
+ * created codes, so it is closed as unknown, audited, and the requester told to check the user's codes.
+ * Nothing is created again automatically.
+ */
+export const STUCK_APPROVAL_MS = 5 * 60_000;
+
+async function settleStuckApproval(
+  deps: Deps,
+  em: EntityManager,
+  notices: BypassNotices,
+  request: IBypassRequest,
+  now: Date,
+): Promise<{ runAgainAt: Date } | undefined> {
+  const stuckAt = new Date((request.decidedAt ?? now).getTime() + STUCK_APPROVAL_MS);
+  if (stuckAt.getTime() > now.getTime()) return { runAgainAt: stuckAt };
+  const failureReason = 'duo-desk stopped between the approval and Duo’s answer: check the user’s codes';
+  const won = await em.transactional(async (tem) => {
+    const ok = await transition(tem, {
+      id: request.id,
+      teamId: request.teamId,
+      from: 'approved',
+      to: 'unknown',
+      set: { failureReason },
+    });
+    if (ok)
+      await deps.audit.record(tem, {
+        teamId: request.teamId,
+        actor: { system: 'duo-desk' },
+        action: 'bypass.failed',
+        outcome: 'unknown',
+        target: targetOf(request),
+        requestRef: request.id,
+        params: { ...paramsOf(request), why: 'issuing never finished' },
+      });
+    return ok;
+  });
+  if (!won) return undefined;
+  await em.refresh(request);
+  await refreshCard(deps, em, notices, request);
+  await notices
+    .tellRequester(request, { kind: 'unknown', codesNow: null })
+    .catch((e) => warn(deps, 'tell the requester', e));
+  return undefined;
+}
+
 export async function expireBypassRequest(
   deps: Deps,
   em: EntityManager,
@@ -232,8 +279,9 @@ export async function expireBypassRequest(
   } catch {
     return undefined;
   }
-  if (request.status !== 'pending') return undefined;
   const now = deps.clock.now();
+  if (request.status === 'approved') return settleStuckApproval(deps, em, notices, request, now);
+  if (request.status !== 'pending') return undefined;
   if (request.expiresAt.getTime() > now.getTime()) return { runAgainAt: request.expiresAt };
   const won = await em.transactional(async (tem) => {
     const ok = await transition(tem, {

@@ -4,6 +4,7 @@ import type { AppError } from '../../src/errors.js';
 import { slackBypassNotices } from '../../src/slack/bypass-jobs.js';
 import type { StoredView } from '../../src/slack-testbed/index.js';
 import { approveBypassRequest } from '../../src/usecases/bypass-approval.js';
+import { transition } from '../../src/usecases/bypass-store.js';
 import { auditRows } from '../support/audit.js';
 import {
   addVerification,
@@ -24,7 +25,7 @@ import {
   waitForView,
 } from '../support/bypass-kit.js';
 import { clickAction } from '../support/forge.js';
-import { CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 import { scanForSecrets } from '../support/secret-scan.js';
 
 const clock = new ManualClock();
@@ -262,6 +263,31 @@ describe('bypass codes with approval', () => {
     );
     expect(late.status).toBe(200);
     await h.slack.waitFor(() => privateMessages(h, PEOPLE.owner, 'expired before anyone decided')[0]);
+  });
+
+  it('when duo-desk stopped between an approval and Duo’s answer, then the request is closed as unknown and the requester told to check', async () => {
+    await addVerification(h, PEOPLE.helpDesk, 'judy');
+    const req = await requestCodes(PEOPLE.helpDesk, 'judy');
+    // The decision committed, then the process died before it called Duo (no intent was written).
+    const em = h.runtime.db.em.fork();
+    expect(
+      await transition(em, {
+        id: req.id,
+        teamId: TEAM,
+        from: 'pending',
+        to: 'approved',
+        set: { decidedBy: PEOPLE.owner, decidedAt: h.runtime.deps.clock.now() },
+      }),
+    ).toBe(true);
+    clock.advance(31 * 60_000);
+    await waitStatus(req.id, 'unknown');
+    await h.slack.waitFor(() => privateMessages(h, PEOPLE.helpDesk, "Duo's answer was lost")[0]);
+    const [audit] = await auditRows(h, "action = 'bypass.failed' and request_ref = ?", [req.id]);
+    expect(audit).toMatchObject({ actor_user_id: 'duo-desk', outcome: 'unknown' });
+    const judy = h.duo.getUser('judy')!.user_id;
+    expect(h.duo.requests().filter((r) => r.method === 'POST' && r.path.endsWith(`${judy}/bypass_codes`))).toHaveLength(
+      0,
+    );
   });
 
   it('when the requester cancels a pending request, then it is cancelled and the card updated; nobody else can cancel it', async () => {
