@@ -4,7 +4,7 @@ import { DEFAULT_BYPASS_PARAMS } from '../src/domain/bypass-policy.js';
 import { AppError } from '../src/errors.js';
 import { slackBypassNotices } from '../src/slack/bypass-jobs.js';
 import { describeError, errorField } from '../src/slack/error-translator.js';
-import { actionListener, type ListenerCtx, viewListener } from '../src/slack/listener.js';
+import { actionListener, type ListenerCtx, showErrorInModal, viewListener } from '../src/slack/listener.js';
 import { ensureAllowed } from '../src/usecases/access.js';
 import { prepareBypassRequest, submitBypassRequest } from '../src/usecases/bypass.js';
 import {
@@ -23,7 +23,7 @@ import {
   denyModal,
   denyResultModal,
 } from '../views/bypass-approval.js';
-import { errorModal, workingModal } from '../views/common.js';
+import { workingModal } from '../views/common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from '../views/ids.js';
 import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
 
@@ -87,12 +87,7 @@ async function openForm(c: ListenerCtx, { deps, notifier }: CommandEnv, ref: str
       bypassRequestModal(model, { duoUserId: model.user.user_id, channelId: channel }),
     );
   } catch (err) {
-    const d = describeError(err, c.correlationId);
-    if (d.known) c.logger.info(`bypass form refused: ${d.code}`, { code: d.code });
-    else c.logger.error('bypass form failed', { err });
-    await notifier
-      .updateView(view.id, errorModal(d.text))
-      .catch((e) => c.logger.warn('could not show an error view', { err: e }));
+    await showErrorInModal(deps, notifier, c, view.id, err, 'bypass form');
   }
 }
 

@@ -1,13 +1,12 @@
 import type { App, BlockAction } from '@slack/bolt';
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { describeError } from '../src/slack/error-translator.js';
-import { actionListener, type ListenerCtx, viewListener } from '../src/slack/listener.js';
+import { actionListener, type ListenerCtx, showErrorInModal, viewListener } from '../src/slack/listener.js';
 import { ensureAllowed } from '../src/usecases/access.js';
 import { prepareEnrollment, sendEnrollment } from '../src/usecases/enrollment.js';
 import { parseUserQuery } from '../src/usecases/lookup.js';
 import { changeStatus, prepareStatusChange, SETTABLE, type StatusFlow } from '../src/usecases/status.js';
-import { errorModal, workingModal } from '../views/common.js';
+import { workingModal } from '../views/common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from '../views/ids.js';
 import {
   enrollDoneModal,
@@ -84,12 +83,7 @@ async function openFlow(
           );
     await notifier.updateView(view.id, next);
   } catch (err) {
-    const d = describeError(err, c.correlationId);
-    if (d.known) c.logger.info(`${flow} modal refused: ${d.code}`, { code: d.code });
-    else c.logger.error(`${flow} modal failed`, { err });
-    await notifier
-      .updateView(view.id, errorModal(d.text))
-      .catch((e) => c.logger.warn('could not show an error view', { err: e }));
+    await showErrorInModal(deps, notifier, c, view.id, err, `${flow} modal`);
   }
 }
 

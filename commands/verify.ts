@@ -1,13 +1,12 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { describeError } from '../src/slack/error-translator.js';
-import { actionListener, type ListenerCtx, viewListener } from '../src/slack/listener.js';
+import { actionListener, type ListenerCtx, showErrorInModal, viewListener } from '../src/slack/listener.js';
 import { publishVerification } from '../src/slack/verification-follower.js';
 import { ensureAllowed } from '../src/usecases/access.js';
 import { parseUserQuery } from '../src/usecases/lookup.js';
 import { sendVerificationPush, startVerification, type VerifyTarget } from '../src/usecases/verify.js';
-import { errorModal, workingModal } from '../views/common.js';
+import { workingModal } from '../views/common.js';
 import { ACTIONS, BLOCKS, inputActionId, VIEWS } from '../views/ids.js';
 import { noPushDeviceModal, phonePickerModal, pushSentModal } from '../views/verify.js';
 import type { CommandEnv, SubcommandHandler } from './kit.js';
@@ -36,13 +35,7 @@ async function runInModal(c: ListenerCtx, env: CommandEnv, viewId: string, targe
       return;
     }
   } catch (err) {
-    // The modal is ours: the error goes into it (never left spinning), through the one translator.
-    const d = describeError(err, c.correlationId);
-    if (d.known) c.logger.info(`verify: ${d.code}`, { code: d.code });
-    else c.logger.error('verify failed', { err });
-    await env.notifier
-      .updateView(viewId, errorModal(d.text))
-      .catch((e) => c.logger.warn('could not show an error view', { err: e }));
+    await showErrorInModal(env.deps, env.notifier, c, viewId, err, 'verify');
   }
 }
 

@@ -9,9 +9,11 @@ import type {
 } from '@slack/bolt';
 import { errorModal } from '../../views/common.js';
 import type { Actor } from '../domain/roles.js';
+import { isDuoError } from '../duo/errors.js';
 import { AppError } from '../errors.js';
 import type { Caller, Deps } from '../usecases/deps.js';
 import { describeError, errorField } from './error-translator.js';
+import type { Notifier } from './notifier.js';
 import { getRequestContext, type RequestContext } from './request-context.js';
 
 /**
@@ -65,11 +67,46 @@ function withTrackedAck<A extends { ack: (r?: never) => Promise<void> }>(
   return { tracked, acked: () => acked };
 }
 
-function logUnknown(rc: RequestContext, err: unknown, where: string) {
+/**
+ * Logs what went wrong (unknown errors with their detail, known ones by code) and records Duo errors in
+ * the audit trail, so a failed attempt is never missing from it (mutations also have their own
+ * intent and outcome rows).
+ */
+async function noteFailure(deps: Deps, rc: RequestContext, err: unknown, where: string) {
   const d = describeError(err, rc.correlationId);
   if (d.known) rc.logger.info(`${where}: ${d.code}`, { code: d.code });
   else rc.logger.error(`${where} failed`, { err });
+  if (isDuoError(err))
+    await deps.audit
+      .record(rc.em, {
+        teamId: rc.teamId,
+        actor: { userId: rc.userId, role: rc.resolution.kind === 'responder' ? rc.resolution.actor.role : null },
+        action: 'duo.error',
+        outcome: 'failed',
+        duoRef: err.code,
+        correlationId: rc.correlationId,
+        params: { during: where.slice(0, 100), httpStatus: err.httpStatus ?? null, outcomeUnknown: err.outcomeUnknown },
+      })
+      .catch((e) => rc.logger.warn('could not audit a Duo error', { err: e }));
   return d;
+}
+
+/**
+ * For flows that open a working modal first and fill it when Duo answers: an error goes into that
+ * modal (never left spinning), through the same translator, log and audit as every listener error.
+ */
+export async function showErrorInModal(
+  deps: Deps,
+  notifier: Notifier,
+  c: ListenerCtx,
+  viewId: string,
+  err: unknown,
+  where: string,
+): Promise<void> {
+  const d = await noteFailure(deps, c, err, where);
+  await notifier
+    .updateView(viewId, errorModal(d.text))
+    .catch((e) => c.logger.warn('could not show an error view', { err: e }));
 }
 
 export function commandListener(deps: Deps, fn: (c: ListenerCtx, args: CommandArgs) => Promise<void>) {
@@ -81,7 +118,7 @@ export function commandListener(deps: Deps, fn: (c: ListenerCtx, args: CommandAr
       await fn(c, tracked);
       if (!acked()) await args.ack();
     } catch (err) {
-      const d = logUnknown(rc, err, `command ${args.command.text.split(/\s+/)[0] ?? ''}`);
+      const d = await noteFailure(deps, rc, err, `command ${args.command.text.split(/\s+/)[0] ?? ''}`);
       if (!acked()) await args.ack({ response_type: 'ephemeral', text: d.text });
       else await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text }).catch(() => {});
     }
@@ -96,7 +133,7 @@ export function actionListener(deps: Deps, fn: (c: ListenerCtx, args: ActionArgs
       const c = await enforce(deps, rc);
       await fn(c, args);
     } catch (err) {
-      const d = logUnknown(rc, err, `action ${args.action.action_id}`);
+      const d = await noteFailure(deps, rc, err, `action ${args.action.action_id}`);
       try {
         if (args.body.view && args.body.trigger_id)
           await args.client.views.push({ trigger_id: args.body.trigger_id, view: errorModal(d.text) as never });
@@ -121,7 +158,7 @@ export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) =>
       await fn(c, tracked);
       if (!acked()) await ack();
     } catch (err) {
-      const d = logUnknown(rc, err, `view ${args.view.callback_id}`);
+      const d = await noteFailure(deps, rc, err, `view ${args.view.callback_id}`);
       const field = errorField(err);
       if (!acked() && field)
         await ack({ response_action: 'errors', errors: { [field]: d.text.replace(/^:warning: /, '') } });
@@ -141,7 +178,7 @@ export function optionsListener(deps: Deps, fn: (c: ListenerCtx, args: OptionsAr
       const c = await enforce(deps, rc);
       await fn(c, args);
     } catch (err) {
-      logUnknown(rc, err, `options ${args.body.action_id}`);
+      await noteFailure(deps, rc, err, `options ${args.body.action_id}`);
       await args.ack({ options: [] });
     }
   };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDirectory } from '../../src/duo-sim/index.js';
 import { indexUsers } from '../../src/usecases/directory-index.js';
+import { auditRows } from '../support/audit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 let h: Harness;
@@ -69,6 +70,8 @@ describe('/duo lookup', () => {
     const reply = await h.slack.waitFor(() => h.slack.calls.slice(before).find((c) => c.method === 'response_url'));
     expect(JSON.stringify(reply.args)).toContain('Duo is unreachable');
     h.duo.clearFaults();
+    const [error] = await auditRows(h, "action = 'duo.error'");
+    expect(error).toMatchObject({ actor_user_id: PEOPLE.helpDesk, outcome: 'failed', duo_ref: 'DUO_UNAVAILABLE' });
   });
 
   it('when /duo lookup has no argument, then a modal with a typeahead opens and picking a user shows the card', async () => {
