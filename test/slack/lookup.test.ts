@@ -56,6 +56,18 @@ describe('/duo lookup', () => {
     }
   });
 
+  it('when several Duo users share the email typed, then the reply lists them and asks for the exact username', async () => {
+    h.duo.addUser({ username: 'pat.one', email: 'pat@example.com' });
+    h.duo.addUser({ username: 'pat.two', email: 'pat@example.com' });
+    const before = h.slack.calls.length;
+    await h.driver.command(PEOPLE.helpDesk, 'lookup pat@example.com');
+    const reply = await h.slack.waitFor(() => h.slack.calls.slice(before).find((c) => c.method === 'response_url'));
+    const text = JSON.stringify(reply.args);
+    expect(text).toContain('2 Duo users match');
+    expect(text).toContain('pat.one');
+    expect(text).toContain('Use the exact username');
+  });
+
   it('when nobody matches, then the reply says so clearly', async () => {
     const before = h.slack.calls.length;
     await h.driver.command(PEOPLE.helpDesk, 'lookup nobody-here');
