@@ -1,4 +1,5 @@
-import { assertAuditSafe } from '../audit/secrets-guard.js';
+import { type AuditParams, assertAuditSafe } from '../audit/secrets-guard.js';
+import type { AuditEntry } from '../audit/trail.js';
 import type { IBypassRequest } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
@@ -12,7 +13,7 @@ import {
   type Progress,
   refreshCard,
 } from './bypass-issue.js';
-import { loadRequest, transition } from './bypass-store.js';
+import { loadRequest, type Transition, transition } from './bypass-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { loadSettings } from './settings.js';
 import { checkStepUp, totpStatus } from './step-up.js';
@@ -92,28 +93,19 @@ export async function approveBypassRequest(
   await assertRequesterStillAllowed(em, request);
   await checkStepUp(deps, em, caller, input.totpCode, 'approve');
   const now = deps.clock.now();
-  const won = await em.transactional(async (tem) => {
-    const ok = await transition(tem, {
+  const won = await transitionAudited(
+    deps,
+    em,
+    {
       id: request.id,
       teamId: request.teamId,
       from: 'pending',
       to: 'approved',
       set: { decidedBy: actor.userId, decidedAt: now },
       notExpiredAt: now,
-    });
-    if (ok)
-      await deps.audit.record(tem, {
-        teamId: actor.teamId,
-        actor: { userId: actor.userId, role: actor.role },
-        action: 'bypass.approved',
-        outcome: 'success',
-        target: targetOf(request),
-        requestRef: request.id,
-        correlationId: caller.correlationId,
-        params: { ...paramsOf(request), requester: request.requesterUserId, stepUp: true },
-      });
-    return ok;
-  });
+    },
+    event(request, actor, 'bypass.approved', 'success', caller.correlationId, { stepUp: true }),
+  );
   await em.refresh(request);
   if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'decision lost');
   const issue = await issueCodes(
@@ -153,18 +145,19 @@ export async function denyBypassRequest(
   }
   const { actor, request } = await authorizeDecision(deps, em, caller, input.requestId);
   const now = deps.clock.now();
-  const won = await em.transactional(async (tem) => {
-    const ok = await transition(tem, {
+  const won = await transitionAudited(
+    deps,
+    em,
+    {
       id: request.id,
       teamId: request.teamId,
       from: 'pending',
       to: 'denied',
       set: { decidedBy: actor.userId, decidedAt: now, decisionNote: reason },
       notExpiredAt: now,
-    });
-    if (ok) await audit(deps, tem, actor, request, 'bypass.denied', caller.correlationId, reason);
-    return ok;
-  });
+    },
+    { ...event(request, actor, 'bypass.denied', 'success', caller.correlationId), reason },
+  );
   await em.refresh(request);
   if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'decision lost');
   await progress.accepted?.();
@@ -199,17 +192,18 @@ export async function cancelBypassRequest(
     });
   }
   const now = deps.clock.now();
-  const won = await em.transactional(async (tem) => {
-    const ok = await transition(tem, {
+  const won = await transitionAudited(
+    deps,
+    em,
+    {
       id: request.id,
       teamId: request.teamId,
       from: 'pending',
       to: 'cancelled',
       set: { decidedBy: actor.userId, decidedAt: now },
-    });
-    if (ok) await audit(deps, tem, actor, request, 'bypass.cancelled', caller.correlationId);
-    return ok;
-  });
+    },
+    event(request, actor, 'bypass.cancelled', 'success', caller.correlationId),
+  );
   await em.refresh(request);
   if (!won) throw notPendingError(request, now) ?? new AppError('CONFLICT', 'cancel lost');
   await refreshCard(deps, em, notices, request);
@@ -238,26 +232,12 @@ async function settleStuckApproval(
   const stuckAt = new Date((request.decidedAt ?? now).getTime() + STUCK_APPROVAL_MS);
   if (stuckAt.getTime() > now.getTime()) return { runAgainAt: stuckAt };
   const failureReason = 'duo-desk stopped between the approval and Duo’s answer: check the user’s codes';
-  const won = await em.transactional(async (tem) => {
-    const ok = await transition(tem, {
-      id: request.id,
-      teamId: request.teamId,
-      from: 'approved',
-      to: 'unknown',
-      set: { failureReason },
-    });
-    if (ok)
-      await deps.audit.record(tem, {
-        teamId: request.teamId,
-        actor: { system: 'duo-desk' },
-        action: 'bypass.failed',
-        outcome: 'unknown',
-        target: targetOf(request),
-        requestRef: request.id,
-        params: { ...paramsOf(request), why: 'issuing never finished' },
-      });
-    return ok;
-  });
+  const won = await transitionAudited(
+    deps,
+    em,
+    { id: request.id, teamId: request.teamId, from: 'approved', to: 'unknown', set: { failureReason } },
+    event(request, null, 'bypass.failed', 'unknown', null, { why: 'issuing never finished' }),
+  );
   if (!won) return undefined;
   await em.refresh(request);
   await refreshCard(deps, em, notices, request);
@@ -283,26 +263,12 @@ export async function expireBypassRequest(
   if (request.status === 'approved') return settleStuckApproval(deps, em, notices, request, now);
   if (request.status !== 'pending') return undefined;
   if (request.expiresAt.getTime() > now.getTime()) return { runAgainAt: request.expiresAt };
-  const won = await em.transactional(async (tem) => {
-    const ok = await transition(tem, {
-      id: request.id,
-      teamId: request.teamId,
-      from: 'pending',
-      to: 'expired',
-      expiredAt: now,
-    });
-    if (ok)
-      await deps.audit.record(tem, {
-        teamId: request.teamId,
-        actor: { system: 'duo-desk' },
-        action: 'bypass.expired',
-        outcome: 'success',
-        target: targetOf(request),
-        requestRef: request.id,
-        params: { ...paramsOf(request), requester: request.requesterUserId },
-      });
-    return ok;
-  });
+  const won = await transitionAudited(
+    deps,
+    em,
+    { id: request.id, teamId: request.teamId, from: 'pending', to: 'expired', expiredAt: now },
+    event(request, null, 'bypass.expired', 'success', null),
+  );
   if (!won) return undefined;
   await em.refresh(request);
   await refreshCard(deps, em, notices, request);
@@ -310,26 +276,34 @@ export async function expireBypassRequest(
   return undefined;
 }
 
-function audit(
-  deps: Deps,
-  em: EntityManager,
-  actor: Actor,
+/** A state change of the request and its audit event commit together, or neither (the first decision wins). */
+function transitionAudited(deps: Deps, em: EntityManager, t: Transition, entry: AuditEntry): Promise<boolean> {
+  return em.transactional(async (tem) => {
+    const ok = await transition(tem, t);
+    if (ok) await deps.audit.record(tem, entry);
+    return ok;
+  });
+}
+
+/** The audit event of a decision on a request; `by` null means duo-desk itself (expiry, recovery). */
+function event(
   request: IBypassRequest,
-  action: 'bypass.denied' | 'bypass.cancelled',
-  correlationId: string,
-  reason?: string,
-) {
-  return deps.audit.record(em, {
-    teamId: actor.teamId,
-    actor: { userId: actor.userId, role: actor.role },
+  by: Actor | null,
+  action: 'bypass.approved' | 'bypass.denied' | 'bypass.cancelled' | 'bypass.expired' | 'bypass.failed',
+  outcome: 'success' | 'unknown',
+  correlationId: string | null,
+  extra: AuditParams = {},
+): AuditEntry {
+  return {
+    teamId: request.teamId,
+    actor: by ? { userId: by.userId, role: by.role } : { system: 'duo-desk' },
     action,
-    outcome: 'success',
+    outcome,
     target: targetOf(request),
     requestRef: request.id,
     correlationId,
-    reason: reason ?? null,
-    params: { ...paramsOf(request), requester: request.requesterUserId },
-  });
+    params: { ...paramsOf(request), requester: request.requesterUserId, ...extra },
+  };
 }
 
 const warn = (deps: Deps, what: string, e: unknown) =>
