@@ -57,27 +57,22 @@ const pickedPhone = z.object({
 });
 
 export function registerVerify(app: App, env: CommandEnv): void {
-  app.action(
-    ACTIONS.cardVerify,
-    actionListener(env.deps, async (c, { body, action }) => {
-      const id = duoUserId.parse((action as { value?: string }).value);
-      await ensureAllowed(env.deps, c.em, c.caller, 'user.verify');
-      const view = await env.notifier.openView(body.trigger_id, workingModal(TITLE, 'Asking Duo…', VIEWS.working));
-      await runInModal(c, env, view.id, { duoUserId: id });
-    }),
-  );
-
-  // "Send verification push" inside the unlock, status and bypass forms: the verify flow opens on top
-  // of the form, which re-checks the verification from the database when it is submitted.
-  app.action(
-    ACTIONS.verifySendFromModal,
-    actionListener(env.deps, async (c, { body, action }) => {
-      const id = duoUserId.parse((action as { value?: string }).value);
-      await ensureAllowed(env.deps, c.em, c.caller, 'user.verify');
-      const view = await env.notifier.pushView(body.trigger_id, workingModal(TITLE, 'Asking Duo…', VIEWS.working));
-      await runInModal(c, env, view.id, { duoUserId: id });
-    }),
-  );
+  // The card's Verify button opens the flow; "Send verification push" inside the unlock, status and
+  // bypass forms pushes it on top of the form, which re-checks the verification when submitted.
+  for (const [actionId, open] of [
+    [ACTIONS.cardVerify, (t: string, v: unknown) => env.notifier.openView(t, v)],
+    [ACTIONS.verifySendFromModal, (t: string, v: unknown) => env.notifier.pushView(t, v)],
+  ] as const) {
+    app.action(
+      actionId,
+      actionListener(env.deps, async (c, { body, action }) => {
+        const id = duoUserId.parse((action as { value?: string }).value);
+        await ensureAllowed(env.deps, c.em, c.caller, 'user.verify');
+        const view = await open(body.trigger_id, workingModal(TITLE, 'Asking Duo…', VIEWS.working));
+        await runInModal(c, env, view.id, { duoUserId: id });
+      }),
+    );
+  }
 
   app.view(
     VIEWS.verifyPick,
