@@ -11,6 +11,7 @@ import { errorModal } from '../../views/common.js';
 import type { Actor } from '../domain/roles.js';
 import { isDuoError } from '../duo/errors.js';
 import { AppError } from '../errors.js';
+import { recordDenial } from '../usecases/access.js';
 import type { Caller, Deps } from '../usecases/deps.js';
 import { describeError, errorField } from './error-translator.js';
 import type { Notifier } from './notifier.js';
@@ -37,14 +38,7 @@ function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
   const r = rc.resolution;
   if (r.kind === 'responder') return Promise.resolve({ ...rc, actor: r.actor, caller });
   const denial = async (code: 'NOT_A_RESPONDER' | 'FOREIGN_TEAM', why: string): Promise<never> => {
-    await deps.audit.record(rc.em, {
-      teamId: rc.teamId,
-      actor: { userId: rc.userId, role: null },
-      action: 'permission.denied',
-      outcome: 'denied',
-      correlationId: rc.correlationId,
-      params: { why },
-    });
+    await recordDenial(deps, rc.em, caller, null, { why });
     throw new AppError(code, why);
   };
   return r.kind === 'foreign_team'

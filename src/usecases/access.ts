@@ -1,3 +1,4 @@
+import type { AuditParams } from '../audit/secrets-guard.js';
 import { Responder } from '../db/entities.js';
 import { type Action, authorize, type Target } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
@@ -12,17 +13,36 @@ export async function findActor(em: EntityManager, teamId: string, userId: strin
   return r ? { teamId: r.teamId, userId: r.userId, role: r.role, approver: r.approver } : null;
 }
 
+/** Every refusal is an audit event: who tried what, on whom, and why it was refused. */
+export function recordDenial(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  actor: Actor | null,
+  d: {
+    attempted?: string;
+    why: string;
+    target?: { duoUserId?: string | null; username?: string | null } | undefined;
+    requestRef?: string;
+    params?: AuditParams;
+  },
+) {
+  return deps.audit.record(em, {
+    teamId: actor?.teamId ?? caller.teamId,
+    actor: { userId: caller.userId, role: actor?.role ?? null },
+    action: 'permission.denied',
+    outcome: 'denied',
+    target: d.target,
+    requestRef: d.requestRef ?? null,
+    correlationId: caller.correlationId,
+    params: { ...(d.attempted ? { attempted: d.attempted } : {}), why: d.why.slice(0, 200), ...d.params },
+  });
+}
+
 export async function requireActor(deps: Deps, em: EntityManager, caller: Caller): Promise<Actor> {
   const actor = await findActor(em, caller.teamId, caller.userId);
   if (!actor) {
-    await deps.audit.record(em, {
-      teamId: caller.teamId,
-      actor: { userId: caller.userId, role: null },
-      action: 'permission.denied',
-      outcome: 'denied',
-      correlationId: caller.correlationId,
-      params: { why: 'not a responder' },
-    });
+    await recordDenial(deps, em, caller, null, { why: 'not a responder' });
     throw new AppError('NOT_A_RESPONDER', `user ${caller.userId} is not a responder`);
   }
   return actor;
@@ -44,15 +64,7 @@ export async function authorizeOrThrow(
   const settings = opts.settings ?? (await loadSettings(em, actor.teamId));
   const decision = authorize(actor, action, target, settings);
   if (!decision.allowed) {
-    await deps.audit.record(em, {
-      teamId: actor.teamId,
-      actor: { userId: actor.userId, role: actor.role },
-      action: 'permission.denied',
-      outcome: 'denied',
-      target: opts.targetUser,
-      correlationId: caller.correlationId,
-      params: { attempted: action, why: decision.reason.slice(0, 200) },
-    });
+    await recordDenial(deps, em, caller, actor, { attempted: action, why: decision.reason, target: opts.targetUser });
     throw new AppError('PERMISSION_DENIED', `${action} denied for ${actor.role}`, {
       userMessage: `${decision.reason} This needs ${decision.allowedBy}.`,
     });

@@ -4,7 +4,7 @@ import type { IBypassRequest } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
 import { AppError } from '../errors.js';
-import { authorizeOrThrow, findActor, requireActor } from './access.js';
+import { authorizeOrThrow, findActor, recordDenial, requireActor } from './access.js';
 import {
   type BypassNotices,
   type IssueOutcome,
@@ -177,15 +177,11 @@ export async function cancelBypassRequest(
   const actor = await requireActor(deps, em, caller);
   const request = await loadRequest(em, actor.teamId, requestId);
   if (request.requesterUserId !== actor.userId) {
-    await deps.audit.record(em, {
-      teamId: actor.teamId,
-      actor: { userId: actor.userId, role: actor.role },
-      action: 'permission.denied',
-      outcome: 'denied',
+    await recordDenial(deps, em, caller, actor, {
+      attempted: 'bypass.cancel',
+      why: 'not the requester',
       target: targetOf(request),
       requestRef: request.id,
-      correlationId: caller.correlationId,
-      params: { attempted: 'bypass.cancel', why: 'not the requester' },
     });
     throw new AppError('PERMISSION_DENIED', 'cancel by someone else', {
       userMessage: 'Only the person who asked for these codes can cancel the request.',

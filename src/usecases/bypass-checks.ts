@@ -12,6 +12,7 @@ import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
 import type { User } from '../duo/types.js';
 import { AppError } from '../errors.js';
+import { recordDenial } from './access.js';
 import { countRecentRequests } from './bypass-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { verificationState } from './verification-policy.js';
@@ -113,14 +114,11 @@ export async function assertOffered(
     choices.validities.includes(p.validSecs) &&
     choices.reuses.includes(p.reuseCount);
   if (offered) return;
-  await deps.audit.record(em, {
-    teamId: actor.teamId,
-    actor: { userId: actor.userId, role: actor.role },
-    action: 'permission.denied',
-    outcome: 'denied',
+  await recordDenial(deps, em, caller, actor, {
+    attempted: 'bypass.request',
+    why: 'parameters not offered',
     target,
-    correlationId: caller.correlationId,
-    params: { attempted: 'bypass.request', why: 'parameters not offered', ...p },
+    params: { ...p },
   });
   throw new AppError('PERMISSION_DENIED', 'bypass parameters not offered', {
     userMessage:

@@ -8,7 +8,7 @@ import type { Settings } from '../domain/settings.js';
 import { isDuoError } from '../duo/errors.js';
 import type { SettableUserStatus, User } from '../duo/types.js';
 import { AppError } from '../errors.js';
-import { authorizeOrThrow, requireActor } from './access.js';
+import { authorizeOrThrow, recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser } from './directory-index.js';
 import { cardActions, countActiveCodes, findDuoUser, type UserCardModel } from './lookup.js';
@@ -200,14 +200,10 @@ async function requireVerification(
   });
   if (!state.required) return null;
   if (state.satisfied) return state.verification;
-  await deps.audit.record(em, {
-    teamId: actor.teamId,
-    actor: { userId: actor.userId, role: actor.role },
-    action: 'permission.denied',
-    outcome: 'denied',
+  await recordDenial(deps, em, caller, actor, {
+    attempted: 'user.unlock',
+    why: 'no recent verification by this responder',
     target,
-    correlationId: caller.correlationId,
-    params: { attempted: 'user.unlock', why: 'no recent verification by this responder' },
   });
   throw new AppError('VERIFICATION_REQUIRED', 'no recent verification', {
     userMessage: `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${settings.verification_valid_minutes_unlock} minutes. Send one (\`/duo verify\`), have the caller read back the code, then submit again.`,

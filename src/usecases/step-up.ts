@@ -3,7 +3,7 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { Responder, StepUpFailure } from '../db/entities.js';
 import { AppError } from '../errors.js';
-import { requireActor } from './access.js';
+import { recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 
 /**
@@ -357,14 +357,7 @@ export async function resetTotpEnrollment(
       actor.role !== 'owner'
         ? 'only an Owner can reset step-up enrollments'
         : 'an Owner cannot reset their own step-up enrollment';
-    await deps.audit.record(em, {
-      teamId: actor.teamId,
-      actor: { userId: actor.userId, role: actor.role },
-      action: 'permission.denied',
-      outcome: 'denied',
-      correlationId: caller.correlationId,
-      params: { attempted: 'stepup.reset', why, targetUserId },
-    });
+    await recordDenial(deps, em, caller, actor, { attempted: 'stepup.reset', why, params: { targetUserId } });
     throw new AppError('PERMISSION_DENIED', `stepup.reset denied for ${actor.role}`, {
       userMessage:
         actor.role !== 'owner'
