@@ -28,6 +28,12 @@ export async function main(): Promise<void> {
       process.stderr.write(`duo-desk cannot start: ${e.userMessage ?? e.message}\n`);
       process.exit(2);
     }
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(
+        `duo-desk cannot start: port ${config.port} is already in use (another duo-desk?). Stop it, or set PORT to a free port.\n`,
+      );
+      process.exit(2);
+    }
     logger.error('duo-desk failed to start', { err: e });
     process.exit(1);
   }
