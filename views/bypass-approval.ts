@@ -3,8 +3,20 @@ import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
 import type { ApproveResult } from '../src/usecases/bypass-approval.js';
 import type { ApprovalCardModel } from '../src/usecases/bypass-issue.js';
 import { paramsText } from './bypass.js';
-import { actions, type Block, button, context, esc, header, modalTitle, plain, section, slackDate } from './common.js';
-import { ACTIONS, BLOCKS, inputActionId, VIEWS } from './ids.js';
+import {
+  actions,
+  type Block,
+  button,
+  context,
+  esc,
+  header,
+  modalTitle,
+  plain,
+  section,
+  slackDate,
+  textInput,
+} from './common.js';
+import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 import { statusText, verificationText } from './user-card.js';
 
 /** The approval card, the approver's modals and their results. Pure builders. */
@@ -84,19 +96,13 @@ export function approvalCardMessage(m: ApprovalCardModel): { text: string; block
   return { text: `Bypass codes for ${r.username} requested by <@${r.requesterUserId}>: ${r.status}`, blocks };
 }
 
-const totpInput = () => ({
-  type: 'input',
-  block_id: BLOCKS.totp,
-  label: plain('Code from your authenticator app'),
-  element: {
-    type: 'plain_text_input',
-    action_id: inputActionId(BLOCKS.totp),
-    min_length: 6,
-    max_length: 7,
-    placeholder: plain('6-digit code'),
-  },
-  hint: plain('Step-up: proves it is you at the keyboard. Codes change every 30 seconds and each works once.'),
-});
+const totpInput = () =>
+  textInput(BLOCKS.totp, 'Code from your authenticator app', {
+    min: 6,
+    max: 7,
+    placeholder: '6-digit code',
+    hint: 'Step-up: proves it is you at the keyboard. Codes change every 30 seconds and each works once.',
+  });
 
 export function approveModal(r: IBypassRequest): Record<string, unknown> {
   return {
@@ -139,18 +145,7 @@ export function denyModal(r: IBypassRequest): Record<string, unknown> {
     close: plain('Cancel'),
     blocks: [
       section(`Deny the request for \`${esc(r.username)}\` by ${who(r.requesterUserId)}?`),
-      {
-        type: 'input',
-        block_id: BLOCKS.denyReason,
-        label: plain('Why'),
-        element: {
-          type: 'plain_text_input',
-          action_id: inputActionId(BLOCKS.denyReason),
-          multiline: true,
-          max_length: 500,
-        },
-        hint: plain('The requester sees this.'),
-      },
+      textInput(BLOCKS.denyReason, 'Why', { multiline: true, max: 500, hint: 'The requester sees this.' }),
     ],
   };
 }

@@ -4,7 +4,19 @@ import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { BypassFormModel, BypassRequestResult } from '../src/usecases/bypass.js';
 import type { RequesterNotice } from '../src/usecases/bypass-issue.js';
 import type { VerificationState } from '../src/usecases/verification-policy.js';
-import { actions, type Block, button, context, esc, header, modalTitle, plain, section, slackDate } from './common.js';
+import {
+  actions,
+  type Block,
+  button,
+  context,
+  esc,
+  header,
+  modalTitle,
+  plain,
+  section,
+  slackDate,
+  textInput,
+} from './common.js';
 import { ACTIONS, BLOCKS, inputActionId, VIEWS } from './ids.js';
 
 /**
@@ -33,21 +45,6 @@ function select(blockId: string, label: string, options: Array<{ text: unknown; 
       initial_option: options[0],
     },
     ...(hint ? { hint: plain(hint) } : {}),
-  };
-}
-
-function textInput(blockId: string, label: string, opts: { multiline?: boolean; max: number; optional?: boolean }) {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label),
-    optional: opts.optional ?? false,
-    element: {
-      type: 'plain_text_input',
-      action_id: inputActionId(blockId),
-      multiline: opts.multiline ?? false,
-      max_length: opts.max,
-    },
   };
 }
 

@@ -1,3 +1,5 @@
+import { inputActionId } from './ids.js';
+
 /** Small Block Kit helpers shared by the builders. Builders are pure: no client, no database, no clock. */
 export type Block = Record<string, unknown>;
 
@@ -65,3 +67,26 @@ export function workingModal(title: string, what: string, callbackId: string): R
 
 export const slackDate = (d: Date, fallback?: string) =>
   `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${fallback ?? d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+
+/** A text input block whose element id follows the block id (views/ids.ts inputActionId). */
+export function textInput(
+  blockId: string,
+  labelText: string,
+  opts: { multiline?: boolean; optional?: boolean; min?: number; max: number; placeholder?: string; hint?: string },
+): Block {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(labelText),
+    optional: opts.optional ?? false,
+    element: {
+      type: 'plain_text_input',
+      action_id: inputActionId(blockId),
+      multiline: opts.multiline ?? false,
+      max_length: opts.max,
+      ...(opts.min ? { min_length: opts.min } : {}),
+      ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
+    },
+    ...(opts.hint ? { hint: plain(opts.hint) } : {}),
+  };
+}

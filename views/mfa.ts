@@ -1,5 +1,5 @@
-import { actions, type Block, button, context, header, modalTitle, plain, section } from './common.js';
-import { ACTIONS, BLOCKS, inputActionId, VIEWS } from './ids.js';
+import { actions, type Block, button, context, header, modalTitle, plain, section, textInput } from './common.js';
+import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 
 /**
  * Step-up (TOTP) enrollment views. The otpauth:// URI never goes into a message: the Slack layer
@@ -55,19 +55,12 @@ export function mfaConfirmModal(phase: MfaModalPhase = 'confirm'): Record<string
     close: plain('Cancel'),
     blocks: [
       section(intro),
-      {
-        type: 'input',
-        block_id: BLOCKS.totp,
-        label: plain('Code from your authenticator app'),
-        element: {
-          type: 'plain_text_input',
-          action_id: inputActionId(BLOCKS.totp),
-          min_length: 6,
-          max_length: 6,
-          placeholder: plain('6-digit code'),
-        },
-        hint: plain('Codes change every 30 seconds and each works once.'),
-      },
+      textInput(BLOCKS.totp, 'Code from your authenticator app', {
+        min: 6,
+        max: 6,
+        placeholder: '6-digit code',
+        hint: 'Codes change every 30 seconds and each works once.',
+      }),
     ],
   };
 }

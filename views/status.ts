@@ -2,7 +2,18 @@ import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { SettableUserStatus } from '../src/duo/types.js';
 import type { EnrollModalModel } from '../src/usecases/enrollment.js';
 import type { StatusChangeResult, StatusModalModel } from '../src/usecases/status.js';
-import { actions, type Block, button, context, esc, modalTitle, plain, section, slackDate } from './common.js';
+import {
+  actions,
+  type Block,
+  button,
+  context,
+  esc,
+  modalTitle,
+  plain,
+  section,
+  slackDate,
+  textInput,
+} from './common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from './ids.js';
 import { statusText, verificationText } from './user-card.js';
 
@@ -25,28 +36,6 @@ export const BYPASS_WARNING =
   ':rotating_light: *Bypass turns off two-factor for this user everywhere*: anyone with the password gets in. Use it only briefly, for a reason you write down, and set the user back to Active afterwards.';
 
 const meta = (m: StatusModalMeta) => JSON.stringify({ duoUserId: m.duoUserId, channelId: m.channelId });
-
-function textInput(
-  blockId: string,
-  labelText: string,
-  opts: { multiline?: boolean; optional?: boolean; min?: number; max: number; placeholder?: string; hint?: string },
-): Block {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(labelText),
-    optional: opts.optional ?? false,
-    element: {
-      type: 'plain_text_input',
-      action_id: inputActionId(blockId),
-      multiline: opts.multiline ?? false,
-      max_length: opts.max,
-      ...(opts.min ? { min_length: opts.min } : {}),
-      ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
-    },
-    ...(opts.hint ? { hint: plain(opts.hint) } : {}),
-  };
-}
 
 const reasonInput = () =>
   textInput(BLOCKS.reason, 'Reason', {
