@@ -12,6 +12,7 @@
  */
 import { type Database, type EntityManager, openDatabase } from '../src/db/database.js';
 import { createScratchDatabase } from '../src/db/scratch.js';
+import { prng } from '../src/duo-sim/generate.js';
 import { generateDirectory } from '../src/duo-sim/index.js';
 import {
   escapeLike,
@@ -34,18 +35,6 @@ async function openBenchDatabase(): Promise<{ db: Database; where: string; dispo
   }
   const db = await createScratchDatabase(serverUrl, 'duodesk_bench');
   return { db, where: 'PostgreSQL server (scratch database)', dispose: () => db.drop() };
-}
-
-/** mulberry32: a deterministic query mix from run to run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The query a naive implementation would run: three leading-anchored LIKEs over the entry table. */

@@ -60,8 +60,8 @@ const LAST = [
 ];
 const GROUP_NAMES = ['Staff', 'Engineering', 'Sales', 'Support', 'Finance', 'Contractors'];
 
-/** mulberry32: tiny deterministic PRNG. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny deterministic PRNG (also drives the benchmarks' query mix). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -4,7 +4,7 @@ import type { StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
-import { clickAction, submitForged } from '../support/forge.js';
+import { clickAction, topView as forgeTopView, openRolesHome, submitForged } from '../support/forge.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
 /**
@@ -33,21 +33,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const topView = (userId: string, callbackId: string) =>
-  h.slack.waitFor(
-    () => {
-      const v = h.slack.lastView(userId);
-      return v?.callbackId === callbackId && v;
-    },
-    { description: `${callbackId} on top for ${userId}` },
-  );
-
-async function openHome(userId: string): Promise<StoredView> {
-  const opens = h.slack.callsTo('views.open').length;
-  await h.driver.command(userId, 'roles');
-  await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, { description: 'views.open' });
-  return topView(userId, VIEWS.rolesHome);
-}
+const topView = (userId: string, callbackId: string) => forgeTopView(h, userId, callbackId);
+const openHome = (userId: string) => openRolesHome(h, userId);
 
 async function openAddForm(userId: string): Promise<{ home: StoredView; form: StoredView }> {
   const home = await openHome(userId);

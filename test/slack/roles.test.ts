@@ -7,7 +7,7 @@ import type { Json, StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
-import { clickAction, findRendered, submitForged } from '../support/forge.js';
+import { clickAction, findRendered, topView as forgeTopView, openRolesHome, submitForged } from '../support/forge.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
 const NEW_OWNER = 'U777';
@@ -46,22 +46,8 @@ const headers = (v: StoredView) =>
   blocksOf(v)
     .filter((b) => b.type === 'header')
     .map((b) => (b.text as { text: string }).text);
-const topView = (userId: string, callbackId: string) =>
-  h.slack.waitFor(
-    () => {
-      const v = h.slack.lastView(userId);
-      return v?.callbackId === callbackId && v;
-    },
-    { description: `${callbackId} on top for ${userId}` },
-  );
-
-async function openHome(userId: string): Promise<StoredView> {
-  const opens = h.slack.callsTo('views.open').length;
-  const r = await h.driver.command(userId, 'roles');
-  expect(r.status).toBe(200);
-  await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, { description: 'views.open' });
-  return topView(userId, VIEWS.rolesHome);
-}
+const topView = (userId: string, callbackId: string) => forgeTopView(h, userId, callbackId);
+const openHome = (userId: string) => openRolesHome(h, userId);
 
 function roleOptions(form: StoredView): string[] {
   const block = blocksOf(form).find((b) => b.block_id === BLOCKS.roleRole) as { element: { options: Json[] } };

@@ -1,4 +1,6 @@
+import type { StoredView } from '../../src/slack-testbed/index.js';
 import type { Json } from '../../src/slack-testbed/types.js';
+import { VIEWS } from '../../views/ids.js';
 import type { Harness } from './harness.js';
 
 /**
@@ -130,4 +132,23 @@ export async function submitForged(
     response_urls: [],
   };
   return h.driver.sendRaw('json-payload', payload);
+}
+
+/** The modal with this callback id once it is on top of the user's stack. */
+export const topView = (h: Harness, userId: string, callbackId: string) =>
+  h.slack.waitFor(
+    () => {
+      const v = h.slack.lastView(userId);
+      return v?.callbackId === callbackId && v;
+    },
+    { description: `${callbackId} on top for ${userId}` },
+  );
+
+/** Runs `/duo roles` and returns the home modal it opens. */
+export async function openRolesHome(h: Harness, userId: string): Promise<StoredView> {
+  const opens = h.slack.callsTo('views.open').length;
+  const r = await h.driver.command(userId, 'roles');
+  if (r.status !== 200) throw new Error(`/duo roles answered HTTP ${r.status}`);
+  await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, { description: 'views.open' });
+  return topView(h, userId, VIEWS.rolesHome);
 }
