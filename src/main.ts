@@ -1,3 +1,5 @@
+import { plainWords } from '../views/format.js';
+import { explain } from '../views/problems.js';
 import { startLocalMode } from './app/local.js';
 import { LOCAL_PEOPLE } from './app/local-directory.js';
 import { startRuntime } from './app/runtime.js';
@@ -25,7 +27,7 @@ export async function main(): Promise<void> {
     else await runConnected(config, logger);
   } catch (e) {
     if (isAppError(e)) {
-      process.stderr.write(`duo-desk cannot start: ${e.userMessage ?? e.message}\n`);
+      process.stderr.write(`duo-desk cannot start: ${e.problem ? explain(e, plainWords) : e.message}\n`);
       process.exit(2);
     }
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -5,7 +5,7 @@ import { phoneLabel, pushCapablePhones } from '../domain/duo-user.js';
 import type { VerificationStatus } from '../domain/verification.js';
 import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { findDuoUser } from './lookup.js';
@@ -17,6 +17,12 @@ import { loadSettings } from './settings.js';
  * answer. The confirmation code is returned to the caller of `sendVerificationPush` only (to be shown
  * once, to the responder): it is never stored, audited or logged.
  */
+declare module '../errors.js' {
+  interface Problems {
+    'verify.phone_gone': { username: string };
+  }
+}
+
 export const VERIFY_FOLLOW_JOB = 'verification.follow';
 export const followJobKey = (verificationId: string) => `${VERIFY_FOLLOW_JOB}:${verificationId}`;
 
@@ -68,10 +74,7 @@ export async function sendVerificationPush(
   const actor = await authorizedActor(deps, em, caller);
   const user = await findDuoUser(deps, duoUserId);
   const phone = pushCapablePhones(user).find((p) => p.phone_id === phoneId);
-  if (!phone)
-    throw new AppError('INVALID_STATE', 'phone is not a push phone of this user', {
-      userMessage: `That phone can no longer receive a Duo Push for *${user.username}*. Start again with \`/duo verify ${user.username}\`.`,
-    });
+  if (!phone) throw fail('INVALID_STATE', 'verify.phone_gone', { username: user.username });
   const id = randomUUID();
   const label = phoneLabel(phone);
   const intent = await deps.audit.intent(em, {
