@@ -1,7 +1,7 @@
 import type { Action } from '../src/domain/authorize.js';
 import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
-import type { AppError, ErrorCode, ProblemName, Problems } from '../src/errors.js';
+import type { AppError, ErrorCode, Problem, ProblemName, Problems } from '../src/errors.js';
 import type { Fmt } from './format.js';
 
 /**
@@ -283,6 +283,8 @@ export const CODE_TEXT: Record<ErrorCode, (f: Fmt) => string> = {
 /** The sentence for an error the product knows: its problem's, or its code's default. */
 export function explain(err: AppError, f: Fmt): string {
   const p = err.problem;
-  if (p) return (PROBLEM_TEXT[p.name] as ProblemText<typeof p.name>)(p.facts as never, f);
-  return CODE_TEXT[err.code](f);
+  if (!p) return CODE_TEXT[err.code](f);
+  // Names and facts travel together (src/errors.ts Problem), so this text takes these facts.
+  const text = PROBLEM_TEXT[p.name] as (facts: Problem['facts'], f: Fmt) => string;
+  return text(p.facts, f);
 }

@@ -1,5 +1,11 @@
 import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
-import type { RoleEditModel, RolesHomeModel, SettingEditModel, SettingRow } from '../src/usecases/roles-admin.js';
+import type {
+  ChangeSummary,
+  RoleEditModel,
+  RolesHomeModel,
+  SettingEditModel,
+  SettingRow,
+} from '../src/usecases/roles-admin.js';
 import type { InputBlockElement, ModalView } from './block-kit.js';
 import {
   actions,
@@ -56,10 +62,24 @@ function settingLine(s: SettingRow): string {
   return `*${s.name}*: \`${s.value}\`\n${truncate(s.describe, 200)}`;
 }
 
-export function rolesHomeModal(m: RolesHomeModel, notice?: string): ModalView {
+/** The notice above the refreshed list after a change. */
+export function changeNotice(s: ChangeSummary): string {
+  switch (s.kind) {
+    case 'revoked':
+      return `Revoked ${s.role} from <@${s.userId}>.`;
+    case 'granted':
+      return `Granted ${s.role} to <@${s.userId}>.`;
+    case 'changed':
+      return `<@${s.userId}> is now ${s.role} (was ${s.before}).`;
+    case 'setting':
+      return `\`${s.name}\`: ${s.before} → ${s.after}`;
+  }
+}
+
+export function rolesHomeModal(m: RolesHomeModel, change?: ChangeSummary): ModalView {
   const shown = m.responders.slice(0, MAX_RESPONDERS_SHOWN);
   const blocks: Block[] = [
-    ...(notice ? [section(`:white_check_mark: ${notice}`)] : []),
+    ...(change ? [section(`:white_check_mark: ${changeNotice(change)}`)] : []),
     context(
       `You are *${ROLE_LABELS[m.actor.role]}*. ${
         m.actor.role === 'owner'

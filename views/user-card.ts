@@ -1,6 +1,6 @@
-import type { IVerification } from '../src/db/entities.js';
 import { phoneLabel, STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { UserCardModel } from '../src/usecases/lookup.js';
+import type { VerificationView } from '../src/usecases/verification-policy.js';
 import { actions, type Block, button, context, divider, esc, header, mrkdwn, section, slackDate } from './common.js';
 import { FLOW_TEXT } from './flows.js';
 import { cardActionId } from './ids.js';
@@ -9,7 +9,7 @@ import { cardActionId } from './ids.js';
 
 const when = (unix: number | null | undefined, none = 'never') => (unix ? slackDate(new Date(unix * 1000)) : none);
 
-export function verificationText(v: IVerification | null): string {
+export function verificationText(v: VerificationView | null): string {
   if (!v) return 'No verification yet';
   const by = `by <@${v.responderUserId}>`;
   switch (v.status) {

@@ -1,6 +1,6 @@
-import type { IVerification } from '../src/db/entities.js';
 import { phoneLabel } from '../src/domain/duo-user.js';
 import type { Phone, User } from '../src/duo/types.js';
+import type { VerificationView } from '../src/usecases/verification-policy.js';
 import type { InputBlockElement, ModalView } from './block-kit.js';
 import { type Block, context, esc, header, modalTitle, plain, section, slackDate } from './common.js';
 import { BLOCKS, inputActionId, VIEWS } from './ids.js';
@@ -116,7 +116,7 @@ export function noPushDeviceModal(user: User): ModalView {
  * confirmation code is passed in only for the first post and shown only while waiting; it is never
  * in `text` (notifications) and never in any later version of the message.
  */
-export function verificationMessage(v: IVerification, confirmationCode?: string): { text: string; blocks: Block[] } {
+export function verificationMessage(v: VerificationView, confirmationCode?: string): { text: string; blocks: Block[] } {
   const user = esc(v.username);
   const phone = esc(v.phoneLabel ?? 'their phone');
   const sent = `Duo Push sent to *${phone}* ${slackDate(v.sentAt)}.`;

@@ -1,5 +1,5 @@
 import type { AuditActor } from '../audit/trail.js';
-import { type IBypassRequest, type IVerification, Verification } from '../db/entities.js';
+import { type IBypassRequest, Verification } from '../db/entities.js';
 import type { BypassStatus } from '../domain/bypass-policy.js';
 import { isDuoError } from '../duo/errors.js';
 import type { User } from '../duo/types.js';
@@ -8,6 +8,7 @@ import { transition } from './bypass-store.js';
 import type { Deps, EntityManager } from './deps.js';
 import { safely } from './kit.js';
 import { countActiveCodes } from './lookup.js';
+import { toVerificationView, type VerificationView } from './verification-policy.js';
 
 /**
  * Creating the codes in Duo and handing them over. The codes live in one local variable between
@@ -21,7 +22,7 @@ export interface ApprovalCardModel {
   /** null when Duo could not be read just now. */
   user: User | null;
   existingCodes: number | null;
-  verification: IVerification | null;
+  verification: VerificationView | null;
 }
 
 export type RequesterNotice =
@@ -56,9 +57,10 @@ export async function approvalCard(deps: Deps, em: EntityManager, request: IBypa
   } catch (e) {
     deps.logger.warn('approval card: Duo read failed', { requestId: request.id, code: (e as { code?: string }).code });
   }
-  const verification = request.verificationId
+  const row = request.verificationId
     ? await em.findOne(Verification, { id: request.verificationId, teamId: request.teamId }, { refresh: true })
     : null;
+  const verification = row ? toVerificationView(row) : null;
   return { request, user, existingCodes, verification };
 }
 

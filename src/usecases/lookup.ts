@@ -1,4 +1,3 @@
-import type { IVerification } from '../db/entities.js';
 import { DuoUserIdSchema } from '../domain/duo-objects.js';
 import { isDirectorySynced } from '../domain/duo-user.js';
 import { type CardFlow, cardFlows } from '../domain/flows.js';
@@ -7,12 +6,12 @@ import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser, searchDirectory } from './directory-index.js';
-import { latestVerification } from './verification-policy.js';
+import { latestVerification, type VerificationView } from './verification-policy.js';
 
 export interface UserCardModel {
   user: User;
   activeBypassCodes: number;
-  lastVerification: IVerification | null;
+  lastVerification: VerificationView | null;
   directorySynced: boolean;
   /** The card's buttons: flows this responder may start for this user (each is checked again on click). */
   actions: CardFlow[];

@@ -36,7 +36,7 @@ export function parseRole(raw: string): Role {
 }
 
 export function parseSlackUserId(raw: string): string {
-  const id = raw.trim().replace(/^<@([A-Z0-9]+)(\|[^>]*)?>$/, '$1');
+  const id = raw.trim();
   if (!SLACK_USER_ID.test(id)) throw fail('INVALID_INPUT', 'responders.bad_user_id', { typed: raw.slice(0, 60) });
   return id;
 }

@@ -73,9 +73,16 @@ export interface RoleChange {
   approver: boolean;
 }
 
+/** What changed, for the notice above the refreshed list. */
+export type ChangeSummary =
+  | { kind: 'revoked'; userId: string; role: Role }
+  | { kind: 'granted'; userId: string; role: Role }
+  | { kind: 'changed'; userId: string; role: Role; before: Role | null }
+  | { kind: 'setting'; name: SettingName; before: string; after: string };
+
 /** What to show after a change: the refreshed home (null when the actor may no longer see it). */
 export interface ChangeResult {
-  summary: string;
+  summary: ChangeSummary;
   home: RolesHomeModel | null;
 }
 
@@ -171,10 +178,10 @@ export async function saveRoleChange(
   caller: Caller,
   change: RoleChange,
 ): Promise<ChangeResult> {
-  let summary: string;
+  let summary: ChangeSummary;
   if (change.role === null) {
     const r = await revokeRoleAsResponder(deps, em, caller, change.userId);
-    summary = `Revoked ${r.role} from <@${change.userId}>.`;
+    summary = { kind: 'revoked', userId: change.userId, role: r.role };
   } else {
     const r = await grantRoleAsResponder(deps, em, caller, {
       teamId: caller.teamId,
@@ -183,8 +190,8 @@ export async function saveRoleChange(
       approver: change.approver,
     });
     summary = r.created
-      ? `Granted ${change.role} to <@${change.userId}>.`
-      : `<@${change.userId}> is now ${change.role} (was ${r.before}).`;
+      ? { kind: 'granted', userId: change.userId, role: change.role }
+      : { kind: 'changed', userId: change.userId, role: change.role, before: r.before };
   }
   return { summary, home: await homeIfStillAllowed(em, caller) };
 }
@@ -223,7 +230,7 @@ export async function changeSettingAsOwner(
     caller.correlationId,
   );
   return {
-    summary: `\`${r.name}\`: ${r.before} → ${r.after}`,
+    summary: { kind: 'setting', name: r.name, before: r.before, after: r.after },
     home: await homeIfStillAllowed(em, caller),
   };
 }

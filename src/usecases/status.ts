@@ -1,4 +1,3 @@
-import type { IVerification } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import { isDirectorySynced, statusChangeAction } from '../domain/duo-user.js';
 import { cardFlows } from '../domain/flows.js';
@@ -12,7 +11,12 @@ import { refreshDirectoryUser } from './directory-index.js';
 import { auditedDuoCall, cleanFreeText, type Progress } from './kit.js';
 import { countActiveCodes, findDuoUser, type UserCardModel } from './lookup.js';
 import { checkStepUp } from './step-up.js';
-import { latestVerification, type VerificationState, verificationState } from './verification-policy.js';
+import {
+  latestVerification,
+  type VerificationState,
+  type VerificationView,
+  verificationState,
+} from './verification-policy.js';
 
 /**
  * Unlock, change status and send the enrollment email. Each flow has a `prepare…` (the modal's
@@ -166,7 +170,7 @@ async function requireVerification(
   settings: Settings,
   target: { duoUserId: string; username?: string | null },
   field: string,
-): Promise<IVerification | null> {
+): Promise<VerificationView | null> {
   const state = await verificationState(em, deps.clock, {
     teamId: actor.teamId,
     duoUserId: target.duoUserId,
@@ -245,7 +249,7 @@ export async function changeStatus(
     { targetUser: { duoUserId: input.duoUserId } },
   );
   // An unlock's checks need no Duo call, so wrong input comes back on the form before the ack.
-  let verification: IVerification | null = null;
+  let verification: VerificationView | null = null;
   if (input.flow === 'unlock') {
     verification = await requireVerification(
       deps,
