@@ -16,7 +16,7 @@ export interface CardButton {
   style?: 'primary' | 'danger';
 }
 
-type FlowTexts = { [F in FlowName]: { help: FlowHelp } & (F extends CardFlow ? { card: CardButton } : unknown) };
+export type FlowTexts = { [F in FlowName]: { help: FlowHelp } & (F extends CardFlow ? { card: CardButton } : unknown) };
 
 export const FLOW_TEXT: FlowTexts = {
   help: { help: { usage: 'help', summary: 'What you can do with duo-desk.', example: 'help' } },

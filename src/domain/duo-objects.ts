@@ -1,6 +1,6 @@
 /**
  * Duo's own objects (users, phones, tokens, bypass-code metadata, admins), as the Admin API returns them
- * (shared/reference/duo-admin-api.md §4): the vocabulary of the help desk's domain. The Duo client validates
+ * (Duo Admin API reference, §4): the vocabulary of the help desk's domain. The Duo client validates
  * every response with these schemas. Loose objects: unknown fields are kept, never rejected; fields Duo may
  * send as null are nullable.
  */

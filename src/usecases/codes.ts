@@ -1,9 +1,9 @@
 import { authorize } from '../domain/authorize.js';
-import { isDuoError } from '../duo/errors.js';
 import type { BypassCodeMeta, User } from '../duo/types.js';
 import { fail, isAppError } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { auditedDuoCall } from './kit.js';
 import { findDuoUser } from './lookup.js';
 
 /**
@@ -95,20 +95,17 @@ export async function deleteBypassCodes(
       params: { bypassCodeId: id, all: which === 'all' },
     });
     try {
-      await deps.duo.deleteBypassCode(id);
+      await auditedDuoCall(deps, em, intent, () => deps.duo.deleteBypassCode(id));
     } catch (e) {
-      const code = isAppError(e) ? e.code : 'UNKNOWN';
-      const unknown = isDuoError(e) && e.outcomeUnknown;
-      await deps.audit.complete(em, intent, { outcome: unknown ? 'unknown' : 'failed', duoRef: code });
       if (deleted === 0) throw e;
+      const code = isAppError(e) ? e.code : 'DUO_UNAVAILABLE';
       throw fail(
-        isAppError(e) ? e.code : 'DUO_UNAVAILABLE',
+        code,
         'codes.bulk_delete_stopped',
         { username: user.username, deleted, total: ids.length, duoCode: code },
         { cause: e },
       );
     }
-    await deps.audit.complete(em, intent, { outcome: 'success' });
     deleted++;
   }
   return model(deps, user, true, deleted);
