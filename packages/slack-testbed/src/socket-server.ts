@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Logger } from '../log.js';
-import type { Json } from './types.js';
+import type { Json, TestbedLogger } from './types.js';
 
 export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
@@ -33,7 +32,9 @@ export class SocketModeServer {
   /** Every ack received, for secret scans. */
   readonly acks: Json[] = [];
 
-  constructor(private readonly opts: { appId: string; pingIntervalMs: number; now: () => number; logger?: Logger }) {}
+  constructor(
+    private readonly opts: { appId: string; pingIntervalMs: number; now: () => number; logger?: TestbedLogger },
+  ) {}
 
   /** A single-use connection URL, as apps.connections.open returns. */
   issueUrl(host: string): string {

@@ -22,14 +22,20 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, systemClock } from '../clock.js';
-import type { Logger } from '../log.js';
 import { handleAdmin, type Params } from './admin-routes.js';
 import { handleControl } from './control-routes.js';
 import { demoDirectory } from './demo-directory.js';
 import { randomSecret } from './ids.js';
 import { SimState } from './state.js';
-import type { DuoSimulator, DuoSimulatorOptions, FaultSpec, SimRequestRecord, SimUser } from './types.js';
+import type {
+  Clock,
+  DuoSimulator,
+  DuoSimulatorOptions,
+  FaultSpec,
+  SimLogger,
+  SimRequestRecord,
+  SimUser,
+} from './types.js';
 import { pairsToParams, verifySignature } from './verify.js';
 
 const MAX_BODY = 1_000_000;
@@ -77,10 +83,10 @@ function seedFor(directory: DuoSimulatorOptions['directory']): () => SimUser[] {
 }
 
 export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise<DuoSimulator> {
-  const clock: Clock = opts.clock ?? systemClock;
+  const clock: Clock = opts.clock ?? { now: () => new Date() };
   const ikey = opts.ikey ?? 'DISIMULATOR000000000';
   const skey = opts.skey ?? randomSecret(40);
-  const logger: Logger | undefined = opts.logger;
+  const logger: SimLogger | undefined = opts.logger;
   const state = new SimState(
     { clock, pushTimeoutMs: opts.pushTimeoutMs ?? 120_000, lockoutThreshold: opts.lockoutThreshold ?? 10 },
     seedFor(opts.directory),

@@ -2,10 +2,13 @@
  * Server-side signature check: accepts v2 (HMAC-SHA1 or SHA-512; params in query or form body) and v5
  * (query canon + SHA-512 of the raw body + SHA-512 of the x-duo-* headers). The date comes from X-Duo-Date,
  * else Date, and must be within ±maxSkewSec of real time.
+ *
+ * The canonical text is rebuilt here, not borrowed from the app's signer, so that a mistake in the app's
+ * signing fails against the simulator instead of being agreed with. Duo's official client and the documented
+ * vectors (this package's test/official-client.test.ts and test/verify.test.ts) are what check this copy.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { canonicalizeV2, canonicalizeV5, hmacHex } from '../duo/sign.js';
 
 export interface SignedRequest {
   method: string;
@@ -56,6 +59,32 @@ export function pairsToParams(pairs: Array<[string, string]>): Record<string, st
   return out;
 }
 
+/** RFC 3986 percent-encoding (encodeURIComponent leaves !'()* alone; Duo encodes them). */
+const encode = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const sha512Hex = (data: string | Buffer) => createHash('sha512').update(data).digest('hex');
+const hmacHex = (skey: string, text: string, digest: 'sha1' | 'sha512') =>
+  createHmac(digest, skey).update(text, 'utf8').digest('hex');
+
+/** Encoded pairs sorted by key, then by value (repeated keys keep every value). */
+function canonicalParams(pairs: Array<[string, string]>): string {
+  return pairs
+    .map(([k, v]) => [encode(k), encode(v)] as const)
+    .sort((a, b) => byCodeUnit(a[0], b[0]) || byCodeUnit(a[1], b[1]))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+}
+
+/** SHA-512 of the x-duo-* headers as name,value,… joined by NUL, names sorted (Node has lower-cased them). */
+function duoHeadersHash(headers: IncomingHttpHeaders): string {
+  const named = Object.keys(headers)
+    .filter((name) => name.startsWith('x-duo-'))
+    .sort(byCodeUnit)
+    .flatMap((name) => [name, header(headers, name) ?? '']);
+  return sha512Hex(named.join('\0'));
+}
+
 export function verifySignature(req: SignedRequest, opts: VerifyOptions): VerifyResult {
   const auth = header(req.headers, 'authorization');
   const m = auth?.match(/^Basic\s+([A-Za-z0-9+/=]+)$/);
@@ -94,27 +123,17 @@ export function verifySignature(req: SignedRequest, opts: VerifyOptions): Verify
       bodyPairs = [...new URLSearchParams(bodyText).entries()];
     }
   }
-  const base = { date, method: req.method, host, path: req.path };
-
-  // v5: x-duo-* headers as received (Node lower-cases names).
-  const duoHeaders: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith('x-duo-') && value !== undefined)
-      duoHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  let v5: string | undefined;
-  try {
-    v5 = hmacHex(opts.skey, canonicalizeV5({ ...base, params: req.queryPairs, body: req.body, headers: duoHeaders }));
-  } catch {
-    v5 = undefined;
-  }
+  const lines = (pairs: Array<[string, string]>) =>
+    [date, req.method.toUpperCase(), host, req.path, canonicalParams(pairs)].join('\n');
   const params = pairsToParams([...req.queryPairs, ...bodyPairs]);
-  if (v5 && hexEqual(sig, v5)) return { ok: true, version: 5, params };
+
+  const v5 = [lines(req.queryPairs), sha512Hex(req.body), duoHeadersHash(req.headers)].join('\n');
+  if (hexEqual(sig, hmacHex(opts.skey, v5, 'sha512'))) return { ok: true, version: 5, params };
 
   if (!contentType.includes('application/json')) {
-    const canon = canonicalizeV2({ ...base, params: [...req.queryPairs, ...bodyPairs] });
+    const v2 = lines([...req.queryPairs, ...bodyPairs]);
     for (const digest of ['sha512', 'sha1'] as const) {
-      if (hexEqual(sig, hmacHex(opts.skey, canon, digest))) return { ok: true, version: 2, params };
+      if (hexEqual(sig, hmacHex(opts.skey, v2, digest))) return { ok: true, version: 2, params };
     }
   }
   return { ok: false, reason: 'signature mismatch' };

@@ -1,6 +1,15 @@
-/** Shapes the simulator stores and its typed control surface. Wire shapes follow docs/duo-admin-api.md §4. */
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+/** Shapes the simulator stores and its typed control surface. Wire shapes follow Duo's Admin API user objects. */
+
+/** Where the simulator reads time (the app's Clock fits): tests move it by hand to expire pushes. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The few log calls the simulator makes (the app's Logger fits). */
+export interface SimLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 
 export interface SimPhone {
   phone_id: string;
@@ -134,7 +143,7 @@ export interface DuoSimulatorOptions {
   clock?: Clock;
   pushTimeoutMs?: number;
   lockoutThreshold?: number;
-  logger?: Logger;
+  logger?: SimLogger;
 }
 
 export interface DuoSimulator {

@@ -1,7 +1,17 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { type FakeSlack, startFakeSlack } from '../../src/slack-testbed/index.js';
+import { type FakeSlack, startFakeSlack } from '../src/index.js';
+
+/** A clock the test moves by hand (expiry of triggers and response URLs). */
+function handClock(start: number) {
+  let t = start;
+  return {
+    now: () => new Date(t),
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
 
 const USERS = [
   { id: 'U0REQUEST', name: 'rita', email: 'Rita@Example.com' },
@@ -27,11 +37,11 @@ const silent: webApi.Logger = {
 
 describe('fake Slack Web API', () => {
   let fake: FakeSlack;
-  let clock: ManualClock;
+  let clock: ReturnType<typeof handClock>;
   let client: webApi.WebClient;
 
   beforeEach(async () => {
-    clock = new ManualClock(Date.now());
+    clock = handClock(Date.now());
     fake = await startFakeSlack({ users: USERS, clock });
     client = new webApi.WebClient(fake.botToken, {
       slackApiUrl: fake.apiUrl,

@@ -4,11 +4,11 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
 import { makeUser } from './build.js';
 import { randomDigits, randomId } from './ids.js';
 import type {
   AutoAnswer,
+  Clock,
   EnrollmentEmail,
   PushAnswer,
   SimBypassCode,

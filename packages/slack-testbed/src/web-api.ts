@@ -4,8 +4,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, systemClock } from '../clock.js';
-import type { Logger } from '../log.js';
 import { SlackApiError } from './errors.js';
 import { BodyParseError, bearerToken, mediaType, parseApiArgs, readBody, sendJson, sendText, str } from './http.js';
 import { slackId } from './ids.js';
@@ -19,6 +17,7 @@ import { handleResponseUrl, parseResponseUrlBody, readUpload } from './side-chan
 import { SocketModeServer } from './socket-server.js';
 import { SlackStore } from './store.js';
 import type {
+  Clock,
   FakeChannel,
   FakeUser,
   Fault,
@@ -28,6 +27,7 @@ import type {
   StoredFile,
   StoredMessage,
   StoredView,
+  TestbedLogger,
 } from './types.js';
 
 const METHODS: Record<string, MethodSpec> = {
@@ -51,7 +51,7 @@ export interface FakeSlackOptions {
   botUserId?: string;
   users?: FakeUser[];
   channels?: FakeChannel[];
-  logger?: Logger;
+  logger?: TestbedLogger;
   /** Time source for trigger_id (3 s) and response_url (30 min) expiry and message timestamps. */
   clock?: Clock;
   /** Server ping interval on Socket Mode connections (the client reconnects after 30 s without one). */
@@ -132,7 +132,7 @@ export interface FakeSlack {
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const host = opts.host ?? '127.0.0.1';
-  const clock = opts.clock ?? systemClock;
+  const clock: Clock = opts.clock ?? { now: () => new Date() };
   const log = opts.logger?.child({ component: 'fake-slack' });
   const store = new SlackStore({
     teamId: opts.teamId ?? 'T0DUODESK',

@@ -1,9 +1,10 @@
 export { makeGroup, makeHardwareToken, makePhone, makeUser, makeWebAuthn, userIdFor } from './build.js';
 export { DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
-export { generateDirectory } from './generate.js';
+export { generateDirectory, prng } from './generate.js';
 export { startDuoSimulator } from './server.js';
 export type {
   AutoAnswer,
+  Clock,
   DuoSimulator,
   DuoSimulatorOptions,
   EnrollmentEmail,
@@ -11,6 +12,7 @@ export type {
   FaultSpec,
   PushAnswer,
   SimBypassCode,
+  SimLogger,
   SimPhone,
   SimPush,
   SimRequestRecord,

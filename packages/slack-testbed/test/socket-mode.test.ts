@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
+import { type FakeSlack, SlackDriver, startFakeSlack } from '../src/index.js';
 import { APP_TOKEN, SIGNING_SECRET, startSocketApp, type TinyApp } from './tiny-app.js';
 
 const USERS = [{ id: 'U0REQUEST', name: 'rita', email: 'rita@example.com' }];

@@ -1,9 +1,9 @@
 /** Everything the fake Slack remembers: workspace directory, messages, views, files, triggers, response URLs. */
-import { type Clock, systemClock } from '../clock.js';
 import { computeState, withGeneratedIds } from './blocks.js';
 import { SlackApiError } from './errors.js';
 import { slackId, stableId, TsGenerator, triggerId, viewHash } from './ids.js';
 import type {
+  Clock,
   FakeChannel,
   FakeUser,
   Json,
@@ -65,7 +65,7 @@ export class SlackStore {
   constructor(readonly ws: WorkspaceConfig) {}
 
   now(): number {
-    return (this.ws.clock ?? systemClock).now().getTime();
+    return this.ws.clock.now().getTime();
   }
 
   nextTs(): string {

@@ -1,5 +1,19 @@
 /** Shapes shared by the fake Slack Web API, its Socket Mode server and the driver. */
 
+/** Where the test bed reads time (the app's Clock fits): tests move it to expire triggers and response URLs. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The log calls the test bed makes (the app's Logger fits). */
+export interface TestbedLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): TestbedLogger;
+}
+
 export type Json = Record<string, unknown>;
 /** A Block Kit block or element as the app sent it (kept loose on purpose: the fake checks what Slack checks). */
 export type Block = Json;

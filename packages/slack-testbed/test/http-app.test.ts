@@ -1,12 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type FakeSlack,
-  SlackClientError,
-  SlackDriver,
-  signSlackRequest,
-  startFakeSlack,
-} from '../../src/slack-testbed/index.js';
+import { type FakeSlack, SlackClientError, SlackDriver, signSlackRequest, startFakeSlack } from '../src/index.js';
 import { SIGNING_SECRET, startHttpApp, type TinyApp } from './tiny-app.js';
 
 const USERS = [

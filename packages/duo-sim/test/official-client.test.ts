@@ -1,12 +1,12 @@
 /**
  * The official Node client against our simulator: proves the simulator speaks Duo's wire protocol as
  * Duo's own code produces it (v2 with form/query params, v5 with a JSON body). See
- * test/support/official-duo.ts for how it reaches a loopback http server.
+ * support/official-duo.ts for how it reaches a loopback http server.
  */
 import https from 'node:https';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type DuoSimulator, startDuoSimulator, userIdFor } from '../../src/duo-sim/index.js';
-import { officialCall as call, officialDuo as duo, routeOfficialClientOverHttp } from '../support/official-duo.js';
+import { type DuoSimulator, startDuoSimulator, userIdFor } from '../src/index.js';
+import { officialCall as call, officialDuo as duo, routeOfficialClientOverHttp } from './support/official-duo.js';
 
 let sim: DuoSimulator;
 

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
-import type { FakeSlack } from '../../src/slack-testbed/index.js';
+import type { FakeSlack } from '../src/index.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const APP_TOKEN = 'xapp-1-A0DUODESK-local';
