@@ -1,4 +1,5 @@
-import { BypassRequest, type BypassStatus, type IBypassRequest } from '../db/entities.js';
+import { BypassRequest, type IBypassRequest } from '../db/entities.js';
+import type { BypassStatus } from '../domain/bypass-policy.js';
 import { AppError } from '../errors.js';
 import type { EntityManager } from './deps.js';
 

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { Responder, StepUpFailure } from '../db/entities.js';
+import type { TotpStatus } from '../domain/step-up.js';
 import { AppError } from '../errors.js';
 import { recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
@@ -33,7 +34,6 @@ import type { Caller, Deps, EntityManager } from './deps.js';
  */
 
 export type StepUpPurpose = 'approve' | 'unlock' | 'bypass_request' | 'reenroll';
-export type TotpStatus = 'none' | 'pending' | 'active';
 
 export const TOTP_ISSUER = 'duo-desk';
 /** ±1 time step of 30 s, in seconds (otplib's epochTolerance). */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { raw } from '@mikro-orm/core';
-import { type IVerification, Verification, type VerificationStatus } from '../db/entities.js';
+import { type IVerification, Verification } from '../db/entities.js';
 import { phoneLabel, pushCapablePhones } from '../domain/duo-user.js';
+import type { VerificationStatus } from '../domain/verification.js';
 import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
 import { AppError } from '../errors.js';
