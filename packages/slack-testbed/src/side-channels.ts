@@ -1,8 +1,8 @@
 /** The two non-Web-API endpoints apps talk to: response_url posts and file upload URLs. */
 import { isObj } from './blocks.js';
+import { applyUpdate, messageContent } from './chat-methods.js';
 import { SlackApiError } from './errors.js';
 import { bool, parseForm } from './http.js';
-import { applyUpdate, messageContent } from './methods/chat.js';
 import type { SlackStore } from './store.js';
 import type { Json } from './types.js';
 

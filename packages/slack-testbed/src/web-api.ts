@@ -4,15 +4,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { appMethods } from './apps-methods.js';
+import { chatMethods } from './chat-methods.js';
+import { directoryMethods } from './directory-methods.js';
 import { SlackApiError } from './errors.js';
+import { fileMethods } from './files-methods.js';
 import { BodyParseError, bearerToken, mediaType, parseApiArgs, readBody, sendJson, sendText, str } from './http.js';
 import { slackId } from './ids.js';
-import { appMethods } from './methods/apps.js';
-import { chatMethods } from './methods/chat.js';
-import type { MethodSpec } from './methods/context.js';
-import { directoryMethods } from './methods/directory.js';
-import { fileMethods } from './methods/files.js';
-import { viewMethods } from './methods/views.js';
+import type { MethodSpec } from './method-context.js';
 import { handleResponseUrl, parseResponseUrlBody, readUpload } from './side-channels.js';
 import { SocketModeServer } from './socket-server.js';
 import { SlackStore } from './store.js';
@@ -29,6 +28,7 @@ import type {
   StoredView,
   TestbedLogger,
 } from './types.js';
+import { viewMethods } from './views-methods.js';
 
 const METHODS: Record<string, MethodSpec> = {
   ...appMethods,

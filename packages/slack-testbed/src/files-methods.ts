@@ -1,9 +1,9 @@
-import { isObj } from '../blocks.js';
-import { SlackApiError } from '../errors.js';
-import { hex, slackId } from '../ids.js';
-import type { Json, StoredFile } from '../types.js';
-import { messageContent } from './chat.js';
-import { type MethodContext, type MethodSpec, optStr, requireStr } from './context.js';
+import { isObj } from './blocks.js';
+import { messageContent } from './chat-methods.js';
+import { SlackApiError } from './errors.js';
+import { hex, slackId } from './ids.js';
+import { type MethodContext, type MethodSpec, optStr, requireStr } from './method-context.js';
+import type { Json, StoredFile } from './types.js';
 
 function getUploadURLExternal({ store, args, baseUrl }: MethodContext): Json {
   const filename = requireStr(args, 'filename');

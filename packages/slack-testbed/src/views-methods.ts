@@ -1,8 +1,8 @@
-import { isObj, viewProblems } from '../blocks.js';
-import { argumentError, SlackApiError } from '../errors.js';
-import { MAX_VIEW_STACK } from '../store.js';
-import type { Json, StoredView } from '../types.js';
-import { type MethodContext, type MethodSpec, optStr, requireStr } from './context.js';
+import { isObj, viewProblems } from './blocks.js';
+import { argumentError, SlackApiError } from './errors.js';
+import { type MethodContext, type MethodSpec, optStr, requireStr } from './method-context.js';
+import { MAX_VIEW_STACK } from './store.js';
+import type { Json, StoredView } from './types.js';
 
 function viewArg(args: Json, type: 'modal' | 'home'): Json {
   const view = args.view;

@@ -1,5 +1,5 @@
-import type { Json } from '../types.js';
-import type { MethodContext, MethodSpec } from './context.js';
+import type { MethodContext, MethodSpec } from './method-context.js';
+import type { Json } from './types.js';
 
 function authTest({ store }: MethodContext): Json {
   const ws = store.ws;

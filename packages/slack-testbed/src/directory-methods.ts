@@ -1,6 +1,6 @@
-import { SlackApiError } from '../errors.js';
-import type { Json } from '../types.js';
-import { type MethodContext, type MethodSpec, requireStr } from './context.js';
+import { SlackApiError } from './errors.js';
+import { type MethodContext, type MethodSpec, requireStr } from './method-context.js';
+import type { Json } from './types.js';
 
 function usersInfo({ store, args }: MethodContext): Json {
   const id = requireStr(args, 'user', 'user_not_found');

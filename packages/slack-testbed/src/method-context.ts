@@ -1,7 +1,7 @@
-import { SlackApiError } from '../errors.js';
-import { str } from '../http.js';
-import type { SlackStore } from '../store.js';
-import type { Json } from '../types.js';
+import { SlackApiError } from './errors.js';
+import { str } from './http.js';
+import type { SlackStore } from './store.js';
+import type { Json } from './types.js';
 
 export interface MethodContext {
   store: SlackStore;

@@ -1,7 +1,7 @@
-import { blockProblems, LIMITS, messageTextTooLong, withGeneratedIds } from '../blocks.js';
-import { argumentError, SlackApiError } from '../errors.js';
-import type { Block, Json, StoredMessage } from '../types.js';
-import { type MethodContext, type MethodSpec, optStr, requireStr } from './context.js';
+import { blockProblems, LIMITS, messageTextTooLong, withGeneratedIds } from './blocks.js';
+import { argumentError, SlackApiError } from './errors.js';
+import { type MethodContext, type MethodSpec, optStr, requireStr } from './method-context.js';
+import type { Block, Json, StoredMessage } from './types.js';
 
 /** Checks message content the way Slack does and returns it typed. */
 export function messageContent(args: Json, opts: { requireContent: boolean }) {
