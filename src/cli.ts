@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
+import { plainWords } from '../views/format.js';
+import { explain } from '../views/problems.js';
 import { LOCAL_TEAM_ID, localStatePath } from './app/local-directory.js';
 import { exportAudit } from './audit/export.js';
 import { AuditTrail } from './audit/trail.js';
@@ -280,6 +282,6 @@ async function slackCommand(args: string[]): Promise<number> {
 try {
   process.exitCode = await cli(process.argv.slice(2));
 } catch (e) {
-  if (isAppError(e)) fail(e.userMessage ?? e.message);
+  if (isAppError(e)) fail(e.problem ? explain(e, plainWords) : e.message);
   throw e;
 }

@@ -1,3 +1,5 @@
+import { plainWords } from '../views/format.js';
+import { explain } from '../views/problems.js';
 import { startRuntime } from './app/runtime.js';
 import { type Config, loadConfig } from './config.js';
 import { describeDatabaseUrl } from './db/database.js';
@@ -22,7 +24,7 @@ export async function main(): Promise<void> {
     else await runConnected(config, logger);
   } catch (e) {
     if (isAppError(e)) {
-      process.stderr.write(`duo-desk cannot start: ${e.userMessage ?? e.message}\n`);
+      process.stderr.write(`duo-desk cannot start: ${e.problem ? explain(e, plainWords) : e.message}\n`);
       process.exit(2);
     }
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {

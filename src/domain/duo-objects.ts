@@ -6,6 +6,9 @@
  */
 import { z } from 'zod';
 
+/** A Duo user id as Duo issues them: "DU" and 18 upper-case letters or digits. */
+export const DuoUserIdSchema = z.string().regex(/^DU[A-Z0-9]{18}$/);
+
 const unixSeconds = z.number();
 const nullableString = z.string().nullable();
 
