@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
 import { plainWords } from '../views/format.js';
 import { explain } from '../views/problems.js';
-import { localStatePath } from './app/local.js';
-import { LOCAL_TEAM_ID } from './app/local-directory.js';
+import { LOCAL_TEAM_ID, localStatePath } from './app/local-directory.js';
 import { exportAudit } from './audit/export.js';
 import { AuditTrail } from './audit/trail.js';
 import { verifyAuditChain } from './audit/verify.js';
@@ -12,7 +11,6 @@ import { systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { formatSettingValue, SETTING_NAMES, settingDefinitions } from './domain/settings.js';
-import { runSimulatorCli } from './duo-sim/cli.js';
 import { isAppError } from './errors.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -55,8 +53,8 @@ export async function cli(argv: string[]): Promise<number> {
     case 'slack':
       return slackCommand(rest);
     case 'sim':
-      await runSimulatorCli(rest);
-      return 0;
+      // Dynamically: the simulator belongs to the local-mode sandbox, not to the installed product.
+      return (await import('./app/sandbox.js')).runSimulatorCli(rest);
     case 'roles':
       return rolesCommand(rest);
     case 'settings':

@@ -1,11 +1,8 @@
 import { plainWords } from '../views/format.js';
 import { explain } from '../views/problems.js';
-import { startLocalMode } from './app/local.js';
-import { LOCAL_PEOPLE } from './app/local-directory.js';
 import { startRuntime } from './app/runtime.js';
 import { type Config, loadConfig } from './config.js';
 import { describeDatabaseUrl } from './db/database.js';
-import { DEMO_USERNAMES } from './duo-sim/index.js';
 import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -54,30 +51,10 @@ async function runConnected(config: Config, logger: Logger) {
 }
 
 async function runLocal(config: Config, logger: Logger) {
+  // Loaded only in local mode: it brings the Slack stand-in and the Duo simulator, which production never needs.
+  const { localModeBanner, startLocalMode } = await import('./app/local.js');
   const local = await startLocalMode(config, logger);
-  const port = local.runtime.slack.port;
-  const demoUsers = DEMO_USERNAMES.slice(0, 6).join(', ');
-  process.stdout.write(
-    [
-      '',
-      'duo-desk is running in local mode (no Slack workspace, no Duo tenant needed).',
-      `  Slack events:   http://127.0.0.1:${port}/slack/events (signed requests only)`,
-      `  Health:         http://127.0.0.1:${port}/healthz   readiness: /readyz`,
-      `  Slack stand-in: ${local.slack.baseUrl}`,
-      local.duoSim
-        ? `  Duo simulator:  ${local.duoSim.url} (demo users: ${demoUsers}, …)`
-        : '  Duo:            your tenant (DUO_HOST)',
-      `  Database:       ${local.runtime.db.kind === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`,
-      '',
-      `Demo responders: ${LOCAL_PEOPLE.filter((p) => p.role)
-        .map((p) => `${p.id} (${p.role}${p.approver ? ', approver' : ''})`)
-        .join(', ')}`,
-      'Try, in another terminal:',
-      '  npx duo-desk slack --as U123 "/duo help"',
-      '  npx duo-desk slack --as U234 "/duo lookup bob"',
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(localModeBanner(local, config));
   onShutdown(logger, () => local.stop());
 }
 

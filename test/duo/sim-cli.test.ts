@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { officialCall, officialDuo, routeOfficialClientOverHttp } from '../support/official-duo.js';
+import {
+  officialCall,
+  officialDuo,
+  routeOfficialClientOverHttp,
+} from '../../packages/duo-sim/test/support/official-duo.js';
 
 /** `duo-desk sim` on its own, as a person would run it, answering Duo's official client. */
 let child: ChildProcess;

@@ -1,8 +1,8 @@
+import type { StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { slackBypassNotices } from '../../src/slack/bypass-jobs.js';
 import { describeError } from '../../src/slack/error-translator.js';
-import type { StoredView } from '../../src/slack-testbed/index.js';
 import { approveBypassRequest } from '../../src/usecases/bypass-approval.js';
 import { transition } from '../../src/usecases/bypass-store.js';
 import { auditRows } from '../support/audit.js';

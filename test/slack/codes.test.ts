@@ -1,5 +1,5 @@
+import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../../src/slack-testbed/index.js';
 import { auditRows } from '../support/audit.js';
 import { eventually, messageText, privateMessages } from '../support/bypass-kit.js';
 import { clickAction } from '../support/forge.js';

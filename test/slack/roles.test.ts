@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Json, StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Responder } from '../../src/db/entities.js';
-import type { Json, StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
