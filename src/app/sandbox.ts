@@ -14,7 +14,7 @@ export { runSimulatorCli } from '@duo-desk/duo-sim/cli';
  * The sandbox duo-desk runs in when there is no real workspace or tenant: the local Slack stand-in holding the
  * local people and channels (local-directory.ts), the Duo simulator, and the settings that point the app at
  * both. Local mode, the tests and the benchmarks start this one set-up; what they need differently is an option.
- * Production never loads this file (src/main.ts imports local mode dynamically), so the fakes stay out of it.
+ * Production never loads this file (src/app/main.ts imports local mode dynamically), so the fakes stay out of it.
  */
 export interface SandboxOptions {
   /** Slack users besides the local people. */

@@ -11,7 +11,7 @@ let child: ChildProcess;
 let printed = '';
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sim', '--port', '0'], {
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'sim', '--port', '0'], {
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** The real CLI in its own process, against the test database (as the installer would run it). */
 async function cli(...args: string[]) {
-  return promisify(execFile)('node', ['--import', 'tsx', 'src/cli.ts', ...args], {
+  return promisify(execFile)('node', ['--import', 'tsx', 'src/app/cli.ts', ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: h.runtime.db.url },
     timeout: 60_000,

@@ -1,10 +1,10 @@
-import { plainWords } from '../views/format.js';
-import { explain } from '../views/problems.js';
-import { startRuntime } from './app/runtime.js';
-import { type Config, loadConfig } from './config.js';
-import { describeDatabaseUrl } from './db/database.js';
-import { isAppError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { plainWords } from '../../views/format.js';
+import { explain } from '../../views/problems.js';
+import { type Config, loadConfig } from '../config.js';
+import { describeDatabaseUrl } from '../db/database.js';
+import { isAppError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { startRuntime } from './runtime.js';
 
 /** `npm start`: real Slack when SLACK_* is set (HTTP or Socket Mode), else local mode. */
 export async function main(): Promise<void> {
@@ -52,7 +52,7 @@ async function runConnected(config: Config, logger: Logger) {
 
 async function runLocal(config: Config, logger: Logger) {
   // Loaded only in local mode: it brings the Slack stand-in and the Duo simulator, which production never needs.
-  const { localModeBanner, startLocalMode } = await import('./app/local.js');
+  const { localModeBanner, startLocalMode } = await import('./local.js');
   const local = await startLocalMode(config, logger);
   process.stdout.write(localModeBanner(local, config));
   onShutdown(logger, () => local.stop());

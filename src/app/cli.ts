@@ -1,24 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
-import { plainWords } from '../views/format.js';
-import { explain } from '../views/problems.js';
-import { LOCAL_TEAM_ID, localStatePath } from './app/local-directory.js';
-import { exportAudit } from './audit/export.js';
-import { AuditTrail } from './audit/trail.js';
-import { verifyAuditChain } from './audit/verify.js';
-import { systemClock } from './clock.js';
-import { type Config, loadConfig } from './config.js';
-import { type Database, openDatabase } from './db/database.js';
-import { formatSettingValue, SETTING_NAMES, settingDefinitions } from './domain/settings.js';
-import { isAppError } from './errors.js';
-import { JobQueue } from './jobs/queue.js';
-import { createLogger } from './log.js';
-import { newCorrelationId } from './slack/request-context.js';
-import { DEFAULT_TUNING } from './usecases/deps.js';
-import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from './usecases/responders.js';
-import { changeSetting, loadSettings } from './usecases/settings.js';
-import { applyTotpReset } from './usecases/step-up.js';
+import { plainWords } from '../../views/format.js';
+import { explain } from '../../views/problems.js';
+import { exportAudit } from '../audit/export.js';
+import { AuditTrail } from '../audit/trail.js';
+import { verifyAuditChain } from '../audit/verify.js';
+import { systemClock } from '../clock.js';
+import { type Config, loadConfig } from '../config.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { formatSettingValue, SETTING_NAMES, settingDefinitions } from '../domain/settings.js';
+import { isAppError } from '../errors.js';
+import { JobQueue } from '../jobs/queue.js';
+import { createLogger } from '../log.js';
+import { newCorrelationId } from '../slack/request-context.js';
+import { DEFAULT_TUNING } from '../usecases/deps.js';
+import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from '../usecases/responders.js';
+import { changeSetting, loadSettings } from '../usecases/settings.js';
+import { applyTotpReset } from '../usecases/step-up.js';
+import { LOCAL_TEAM_ID, localStatePath } from './local-directory.js';
 
 const USAGE = `duo-desk <command>
 
@@ -54,7 +54,7 @@ export async function cli(argv: string[]): Promise<number> {
       return slackCommand(rest);
     case 'sim':
       // Dynamically: the simulator belongs to the local-mode sandbox, not to the installed product.
-      return (await import('./app/sandbox.js')).runSimulatorCli(rest);
+      return (await import('./sandbox.js')).runSimulatorCli(rest);
     case 'roles':
       return rolesCommand(rest);
     case 'settings':
