@@ -1,8 +1,13 @@
 import type { App } from '@slack/bolt';
+import { slackApprovalNotices } from '../src/slack/approval-notices.js';
+import type { Notifier } from '../src/slack/notifier.js';
+import type { Deps } from '../src/usecases/deps.js';
+import { registerApprovals } from './approvals.js';
 import { registerFlows } from './flows.js';
-import type { CommandEnv } from './kit.js';
 
 /** Every listener the app registers; called by the composition root (src/app/runtime.ts). */
-export function registerListeners(app: App, env: CommandEnv): void {
+export function registerListeners(app: App, base: { deps: Deps; notifier: Notifier }): void {
+  const env = { ...base, approvals: slackApprovalNotices(base.deps, base.notifier) };
   registerFlows(app, env);
+  registerApprovals(app, env);
 }

@@ -4,6 +4,7 @@ import type { CardFlow, FlowName } from '../src/domain/flows.js';
 import { fail } from '../src/errors.js';
 import type { ActionArgs, CommandArgs, ListenerCtx } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
+import type { ApprovalNotices } from '../src/usecases/approval-model.js';
 import type { Deps } from '../src/usecases/deps.js';
 import { inputActionId } from '../views/ids.js';
 
@@ -26,6 +27,8 @@ declare module '../src/errors.js' {
 export interface CommandEnv {
   deps: Deps;
   notifier: Notifier;
+  /** The approval engine's Slack side (cards, notices, one-time deliveries). */
+  approvals: ApprovalNotices;
 }
 
 /**

@@ -1,14 +1,15 @@
 import type { App } from '@slack/bolt';
+import { z } from 'zod';
 import { fail } from '../src/errors.js';
 import { actionListener, type CommandArgs, type ListenerCtx, viewListener } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import {
   confirmTotpEnrollment,
-  resetTotpEnrollment,
   startTotpEnrollment,
   type TotpEnrollment,
   totpStatus,
 } from '../src/usecases/step-up.js';
+import { prepareStepUpReset, requestStepUpReset } from '../src/usecases/stepup-reset.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import { mfaConfirmModal, mfaEnrollmentDm } from '../views/mfa.js';
 import {
@@ -16,10 +17,11 @@ import {
   MFA_DM_SENT_TEXT,
   MFA_SETTING_UP_TEXT,
   mfaDoneModal,
-  mfaResetDoneText,
+  mfaResetModal,
+  mfaResetSubmittedText,
   mfaStatusMessage,
 } from '../views/mfa-result.js';
-import { type CommandEnv, type FlowCommands, formState } from './kit.js';
+import { type CommandEnv, type FlowCommands, formState, parsePrivateMetadata } from './kit.js';
 
 /**
  * `/duo mfa` enrolls the calling responder's authenticator app for step-up: the QR code as a file in
@@ -59,8 +61,9 @@ async function run(c: ListenerCtx, { ack, command, respond }: CommandArgs, rest:
     const m = USER_REF.exec(target);
     if (!m) throw fail('INVALID_INPUT', 'mfa.reset_needs_user', {});
     const userId = m[1] ?? m[2]!;
-    await resetTotpEnrollment(deps, c.em, c.caller, userId);
-    await ack({ response_type: 'ephemeral', text: mfaResetDoneText(userId) });
+    await prepareStepUpReset(deps, c.em, c.caller, userId);
+    await ack();
+    await notifier.openView(command.trigger_id, mfaResetModal(userId, command.channel_id));
     return;
   }
   if (word) throw fail('INVALID_INPUT', 'mfa.unknown_option', {});
@@ -102,4 +105,30 @@ function register(app: App, env: CommandEnv): void {
   );
 }
 
-export const mfaFlow: FlowCommands['mfa'] = { run, register };
+const resetMeta = z.object({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/), channelId: z.string().max(30) }).strict();
+
+/** `/duo mfa reset @someone`: the owner's step-up code and a reason, then the guarded reset. */
+function registerReset(app: App, { deps, approvals }: CommandEnv): void {
+  app.view(
+    VIEWS.mfaReset,
+    viewListener(deps, async (c, { ack, view }) => {
+      const meta = parsePrivateMetadata(resetMeta, view.private_metadata, 'roles');
+      const form = formState(view.state.values);
+      const submitted = await requestStepUpReset(deps, c.em, c.caller, approvals, {
+        targetUserId: meta.userId,
+        totp: form.text(BLOCKS.totp),
+        reason: form.text(BLOCKS.reason),
+        requestChannel: meta.channelId || null,
+      });
+      await ack({ response_action: 'update', view: mfaDoneModal(mfaResetSubmittedText(meta.userId, submitted)) });
+    }),
+  );
+}
+
+export const mfaFlow: FlowCommands['mfa'] = {
+  run,
+  register(app, env) {
+    register(app, env);
+    registerReset(app, env);
+  },
+};

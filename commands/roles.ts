@@ -89,7 +89,7 @@ function parseSettingInput(name: string, values: unknown): unknown {
   }
 }
 
-function register(app: App, { deps, notifier }: CommandEnv): void {
+function register(app: App, { deps, notifier, approvals }: CommandEnv): void {
   app.action(
     ACTIONS.rolesEdit,
     actionListener(deps, async (c, { body, action }) => {
@@ -122,7 +122,12 @@ function register(app: App, { deps, notifier }: CommandEnv): void {
     viewListener(deps, async (c, { ack, view }) => {
       const meta = parseMeta(roleEditMeta, view.private_metadata);
       const change = parseRoleChange(view.state.values);
-      const result = await saveRoleChange(deps, c.em, c.caller, change);
+      const form = formState(view.state.values);
+      const result = await saveRoleChange(deps, c.em, c.caller, approvals, {
+        ...change,
+        totp: form.text(BLOCKS.totp),
+        reason: form.text(BLOCKS.reason),
+      });
       if (!result.home) {
         await ack({ response_action: 'clear' });
         return;
@@ -137,7 +142,11 @@ function register(app: App, { deps, notifier }: CommandEnv): void {
     viewListener(deps, async (c, { ack, view }) => {
       const meta = parseMeta(settingEditMeta, view.private_metadata);
       const value = parseSettingInput(meta.setting, view.state.values);
-      const result = await changeSettingAsOwner(deps, c.em, c.caller, meta.setting, value);
+      const form = formState(view.state.values);
+      const result = await changeSettingAsOwner(deps, c.em, c.caller, approvals, meta.setting, value, {
+        totp: form.text(BLOCKS.totp),
+        reason: form.text(BLOCKS.reason),
+      });
       if (!result.home) {
         await ack({ response_action: 'clear' });
         return;

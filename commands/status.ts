@@ -8,6 +8,7 @@ import { changeStatus, prepareStatusChange, type StatusFlow } from '../src/useca
 import { workingModal } from '../views/common.js';
 import { BLOCKS, VIEWS } from '../views/ids.js';
 import {
+  bypassStatusModal,
   enrollDoneModal,
   enrollModal,
   PICK_STATUS_ERROR,
@@ -28,6 +29,7 @@ import { type CommandEnv, channelOf, type FlowCommands, formState, parsePrivateM
  */
 type Flow = StatusFlow | 'enroll';
 
+const int = z.coerce.number().int().min(1).max(1440);
 const metaSchema = z.object({ duoUserId: DuoUserIdSchema, channelId: z.string().regex(/^[A-Z0-9]{0,30}$/) }).strict();
 const parseMeta = (raw: string): StatusModalMeta => parsePrivateMetadata(metaSchema, raw, 'user_card');
 const working = (flow: Flow, what = statusWorkingText(flow)) =>
@@ -67,7 +69,7 @@ function flowCommand<F extends Flow>(flow: F): Pick<FlowCommands[F], 'run' | 'on
 }
 
 function registerStatusForm(flow: StatusFlow): FlowCommands[StatusFlow]['register'] {
-  return (app, { deps, notifier }) =>
+  return (app, { deps, notifier, approvals }) =>
     app.view(
       flow === 'unlock' ? VIEWS.unlock : VIEWS.status,
       viewListener(deps, async (c, { ack, view }) => {
@@ -78,10 +80,12 @@ function registerStatusForm(flow: StatusFlow): FlowCommands[StatusFlow]['registe
           await ack({ response_action: 'errors', errors: { [BLOCKS.status]: PICK_STATUS_ERROR } });
           return;
         }
+        const duration = int.safeParse(form.choice(BLOCKS.duration));
         const result = await changeStatus(
           deps,
           c.em,
           c.caller,
+          approvals,
           {
             flow,
             duoUserId: where.duoUserId,
@@ -89,9 +93,16 @@ function registerStatusForm(flow: StatusFlow): FlowCommands[StatusFlow]['registe
             reason: form.text(BLOCKS.reason) ?? '',
             ticket: form.text(BLOCKS.ticket),
             totp: form.text(BLOCKS.totp),
+            minutes: duration.success ? duration.data : null,
+            requestChannel: where.channelId || null,
           },
           { accepted: () => ack({ response_action: 'update', view: working(flow) }) },
         );
+        if (result.kind === 'bypass') {
+          const done = bypassStatusModal(result.submitted, deps.config.approvalChannel);
+          await quietly(c, 'show the result', () => notifier.updateView(view.id, done));
+          return;
+        }
         await quietly(c, 'show the result', () => notifier.updateView(view.id, statusDoneModal(result)));
         const card = result.card;
         if (card)

@@ -1,12 +1,11 @@
-import type { IBypassRequest } from '../src/db/entities.js';
-import { describeUses, describeValidity } from '../src/domain/bypass-policy.js';
+import { type BypassParams, describeUses, describeValidity } from '../src/domain/bypass-policy.js';
 import { STATUS_LABELS } from '../src/domain/duo-user.js';
-import type { BypassFormModel, BypassRequestResult } from '../src/usecases/bypass.js';
-import type { RequesterNotice } from '../src/usecases/bypass-issue.js';
+import type { Submitted } from '../src/usecases/approval-engine.js';
+import type { ApprovalView } from '../src/usecases/approval-model.js';
+import type { BypassFormModel } from '../src/usecases/bypass.js';
 import type { VerificationState } from '../src/usecases/verification-policy.js';
 import type { Message, ModalView } from './block-kit.js';
 import {
-  actions,
   type Block,
   button,
   context,
@@ -23,12 +22,11 @@ import {
 import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 
 /**
- * The requester's side of bypass codes: the request form, the status message with Cancel, every
- * outcome notice, and the one message that carries the codes. Pure builders.
+ * The requester's side of bypass codes: the request form, what it turns into, and the one message
+ * that carries the codes. The approval card and the notices are every kind's (views/approvals.ts).
  */
 export const BYPASS_FORM_TITLE = 'Request bypass codes';
 export const PICK_PARAMS_ERROR = 'Pick the number, validity and uses.';
-export const TOTP_FORMAT_ERROR = 'Enter the 6-digit code from your app.';
 export const bypassWorkingText = (what: 'reading' | 'recording') =>
   what === 'reading' ? 'Reading the user from Duo…' : 'Recording your request…';
 
@@ -108,14 +106,20 @@ export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): M
   };
 }
 
-/** What the form turns into once the request went through. */
-export function bypassSubmittedModal(r: BypassRequestResult, approvalChannel: string | undefined): ModalView {
+/** What the form turns into once the request went through (codes that needed no approval are shown here, once). */
+export function bypassSubmittedModal(r: Submitted, approvalChannel: string | undefined): ModalView {
   const req = r.request;
+  const target = `\`${esc(req.target?.username ?? '')}\``;
   const text = {
-    pending: `:outbox_tray: Your request (${paramsText(req)}) for \`${esc(req.username)}\` is waiting for approval${approvalChannel ? ` in <#${approvalChannel}>` : ''}. You will be told of the outcome; you can cancel it from the message you just got.`,
-    issued: `:white_check_mark: The codes for \`${esc(req.username)}\` were created and sent to you privately (they are shown once, only to you).`,
+    pending: `:outbox_tray: Your request (${paramsText(req.params as BypassParams)}) for ${target} is waiting for approval${approvalChannel ? ` in <#${approvalChannel}>` : ''}. You will be told of the outcome; you can cancel it from the message you just got.`,
+    scheduled: `:hourglass_flowing_sand: Your request for ${target} takes effect later unless an owner cancels it.`,
+    done:
+      r.via === 'modal'
+        ? `:white_check_mark: The codes for ${target} were created and shown to you in this form once.`
+        : `:white_check_mark: The codes for ${target} were created and sent to you privately (they are shown once, only to you).`,
+    active: `:white_check_mark: Done for ${target}.`,
     failed: `:x: Duo could not create the codes (${esc(req.failureReason ?? 'error')}). No codes were issued and nothing was retried.`,
-    unknown: `:warning: Duo's answer was lost: the codes may or may not exist. ${esc(req.failureReason ?? '')} Nothing was retried: check \`/duo codes ${esc(req.username)}\` before asking again.`,
+    unknown: `:warning: Duo's answer was lost: the codes may or may not exist. ${esc(req.failureReason ?? '')} Nothing was retried: check \`/duo codes ${esc(req.target?.username ?? '')}\` before asking again.`,
   }[r.outcome];
   return {
     type: 'modal',
@@ -126,65 +130,43 @@ export function bypassSubmittedModal(r: BypassRequestResult, approvalChannel: st
   };
 }
 
-const who = (id: string | null | undefined) => (id ? `<@${id}>` : 'someone');
-
-/** Every message the requester gets about their request (the codes themselves excepted). */
-export function requesterMessage(req: IBypassRequest, notice: RequesterNotice): Message {
-  const target = `\`${esc(req.username)}\``;
-  switch (notice.kind) {
-    case 'submitted': {
-      const text = `:outbox_tray: Your bypass request for ${target} (${paramsText(req)}) is waiting for a second person. It expires ${slackDate(req.expiresAt)} if nobody decides.`;
-      return {
-        text: `Your bypass request for ${req.username} is waiting for approval.`,
-        blocks: [
-          section(text),
-          actions('bypass_request_actions', [button('Cancel request', ACTIONS.requestCancel, req.id, 'danger')]),
-        ],
-      };
-    }
-    case 'cancelled':
-      return simple(
-        `:leftwards_arrow_with_hook: You cancelled your bypass request for ${target}. No codes were issued.`,
-      );
-    case 'denied':
-      return simple(
-        `:no_entry: ${who(req.decidedBy)} denied your bypass request for ${target}: “${esc(req.decisionNote ?? '')}”. No codes were issued.`,
-      );
-    case 'expired':
-      return simple(
-        `:hourglass: Your bypass request for ${target} expired: nobody decided in time. No codes were issued; ask again if they are still needed.`,
-      );
-    case 'failed':
-      return simple(
-        `:x: ${who(req.decidedBy)} approved your bypass request for ${target}, but Duo could not create the codes (${esc(req.failureReason ?? 'error')}). No codes were issued and nothing was retried. Try again in a while.`,
-      );
-    case 'unknown':
-      return simple(
-        `:warning: ${who(req.decidedBy)} approved your bypass request for ${target}, but Duo's answer was lost: the codes may or may not exist (the user has ${notice.codesNow ?? 'an unknown number of'} codes now). Nothing was retried and no codes can be shown: check \`/duo codes ${esc(req.username)}\` and delete unknown ones before asking again.`,
-      );
-  }
-}
-
-const simple = (text: string): Message => ({
-  text: text.replace(/<@(\w+)>/g, '@$1').replace(/[`“”]/g, ''),
-  blocks: [section(text)],
-});
-
 /**
  * The only place the codes ever appear. They are in the blocks only, not in the notification text,
- * so they do not show in push-notification previews.
+ * so they do not show in push-notification previews. `viaDm`: a DM is deleted after ten minutes, and says so.
  */
-export function codesDeliveryMessage(req: IBypassRequest, codes: readonly string[], validUntil: Date | null): Message {
+export function codesDeliveryMessage(
+  req: ApprovalView<BypassParams>,
+  codes: readonly string[],
+  validUntil: Date | null,
+  viaDm: boolean,
+): Message {
   const list = codes.map((c) => `\`${c}\``).join('   ');
   const expiry = validUntil ? `valid until ${slackDate(validUntil)}` : 'no expiry';
+  const username = req.target?.username ?? '';
   return {
-    text: `Your bypass codes for ${req.username} are ready (only you can see them).`,
+    text: `Your bypass codes for ${username} are ready (only you can see them).`,
     blocks: [
-      header(`Bypass codes for ${req.username}`),
-      section(`${list}\n${expiry} · ${describeUses(req.reuseCount)}`),
+      header(`Bypass codes for ${username}`),
+      section(`${list}\n${expiry} · ${describeUses(req.params.reuseCount)}`),
       context(
-        `${req.decidedBy && req.decidedBy !== req.requesterUserId ? `Approved by <@${req.decidedBy}>. ` : ''}Only you can see this, and it is shown once: duo-desk keeps no copy. Read the codes to the verified caller only; never paste them anywhere.`,
+        `${req.decidedBy && req.decidedBy !== req.requesterUserId ? `Approved by <@${req.decidedBy}>. ` : ''}Only you can see this, and it is shown once: duo-desk keeps no copy.${viaDm ? ' This message deletes itself in 10 minutes.' : ''} Read the codes to the verified caller only; never paste them anywhere.`,
       ),
     ],
+  };
+}
+
+/** The codes in the requester's own open form (no approval was needed): a modal does not persist. */
+export function codesModal(
+  req: ApprovalView<BypassParams>,
+  codes: readonly string[],
+  validUntil: Date | null,
+): ModalView {
+  const m = codesDeliveryMessage(req, codes, validUntil, false);
+  return {
+    type: 'modal',
+    callback_id: VIEWS.working,
+    title: modalTitle('Bypass codes'),
+    close: plain('Done'),
+    blocks: m.blocks ?? [],
   };
 }

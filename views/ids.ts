@@ -22,6 +22,7 @@ export const ACTIONS = {
   approvalApprove: 'approval_approve',
   approvalDeny: 'approval_deny',
   requestCancel: 'request_cancel',
+  approvalEnd: 'approval_end',
   codesDeleteOne: 'codes_delete_one',
   codesDeleteAll: 'codes_delete_all',
   rolesEdit: 'roles_edit',
@@ -44,6 +45,7 @@ export const VIEWS = {
   roleEdit: 'role_edit_modal',
   settingEdit: 'setting_edit_modal',
   mfaConfirm: 'mfa_confirm_modal',
+  mfaReset: 'mfa_reset_modal',
   working: 'working_modal',
 } as const;
 
@@ -58,6 +60,7 @@ export const BLOCKS = {
   reuse: 'reuse',
   totp: 'totp',
   denyReason: 'deny_reason',
+  duration: 'duration',
   roleUser: 'role_user',
   roleRole: 'role_role',
   roleApprover: 'role_approver',

@@ -24,7 +24,9 @@ const ACTION_PHRASE: Record<Action, string> = {
   'user.reenable': 're-enable users',
   'user.set_status': 'change user status',
   'bypass.request': 'request bypass codes',
-  'bypass.approve': 'decide bypass requests',
+  'approval.decide': 'decide approval requests',
+  'approval.cancel': 'cancel this request',
+  'approval.end': 'end this change early',
   'bypass_codes.list': "list users' bypass codes",
   'bypass_codes.delete': 'delete bypass codes',
   'user.enroll': 'send enrollment emails',
@@ -44,6 +46,10 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
   switch (d.rule) {
     case 'role':
       if (d.action === 'responders.manage') return 'Only owners and administrators manage responders.';
+      if (d.action === 'approval.cancel')
+        return 'Only the person who asked for this can cancel the request (or an Owner).';
+      if (d.action === 'approval.decide' && d.roles.length === 1 && d.roles[0] === 'owner')
+        return 'This change weakens the controls: only another Owner can approve it.';
       return `${who} cannot ${what}. This needs ${needs()}.`;
     case 'setting':
       return `${who} may not ${what} here. This needs ${needs(`the setting ${f.code(d.setting ?? '')}`)}.`;
@@ -59,6 +65,10 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return `${who} without the approver flag cannot ${what}. This needs the Owner or Administrator role, or the approver flag.`;
     case 'admin_below_admin_only':
       return 'Administrators may only grant, change and revoke roles below Administrator. This needs the Owner role.';
+    case 'approver_flag_owner_only':
+      return 'Only owners grant the approver flag.';
+    case 'approver_flag_not_for_role':
+      return 'Read-only and Application Manager responders can never be approvers: give them another role first.';
     default:
       return "You don't have permission to do that.";
   }
@@ -71,27 +81,43 @@ const FREE_TEXT_ASK = {
   ticket: 'Give the ticket reference.',
 };
 
-const notPending: ProblemText<'bypass.not_pending'> = (d, f) => {
+const notOpen: ProblemText<'approval.not_open'> = (d, f) => {
   const who = d.decidedBy ? f.user(d.decidedBy) : 'someone';
   const when = d.decidedAt ? ` at ${f.date(d.decidedAt)}` : '';
-  switch (d.status) {
+  switch (d.state) {
     case 'approved':
+    case 'executing':
     case 'unknown':
       return `This request was already approved by ${who}${when}.`;
-    case 'issued':
-      return `This request was already approved by ${who}${when}, and the codes were issued.`;
+    case 'done':
+    case 'active':
+    case 'ending':
+    case 'ended':
+      return `This request was already approved by ${who}${when}, and the change was made.`;
     case 'failed':
-      return `This request was already approved by ${who}${when}; issuing the codes failed.`;
+      return `This request was already approved by ${who}${when}; the change failed.`;
     case 'denied':
       return `This request was already denied by ${who}${when}.`;
     case 'expired':
       return 'This request expired before anyone decided it.';
     case 'cancelled':
-      return 'The requester cancelled this request.';
+      return `This request was cancelled${d.decidedBy ? ` by ${who}` : ''}.`;
+    case 'scheduled':
+      return 'This change takes effect after its delay: it can only be cancelled.';
     default:
       return 'This request was already decided.';
   }
 };
+
+const GUARDED_NOUN = {
+  unlock: 'Unlocking',
+  bypass_codes: 'Requesting bypass codes',
+  bypass_status: 'Bypass status',
+  weakening_setting: 'A change that weakens the controls',
+  powerful_role: 'Granting the Owner or Administrator role',
+  approver_flag: 'Granting the approver flag',
+  stepup_reset: "Resetting someone's step-up",
+} as const;
 
 const REOPEN = {
   user_card: 'Open it again from the user card.',
@@ -140,10 +166,11 @@ export const PROBLEM_TEXT: ProblemTexts = {
   'status.no_longer_locked': (d, f) =>
     `${f.strong(d.username)} is no longer locked out or disabled (now ${label(d.status)}): nothing was changed.`,
   'status.already': (d, f) => `${f.strong(d.username)} is already ${label(d.status)}: nothing was changed.`,
+  'status.bypass_needs_active': (d, f) =>
+    `${f.strong(d.username)} is ${label(d.status)}: only an Active user is put in bypass status. Unlock or re-enable them first.`,
+  'status.bypass_too_long': (d) =>
+    `Bypass status lasts at most ${d.maxMinutes} minutes here (bypass_status_max_minutes). Pick a shorter time.`,
   'status.none_to_offer': (d, f) => `Your role cannot set ${f.strong(d.username)} to another status.`,
-  'status.verification_required': (d, f) =>
-    `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${d.minutes} minutes. Send one (${f.command('verify')}), have the caller read back the code, then submit again.`,
-  'status.step_up_required': () => 'Unlocking needs the current 6-digit code from your authenticator app.',
   'enroll.already_enrolled': (d, f) =>
     `${f.strong(d.username)} is already enrolled in Duo: no enrollment email is needed. To add a device, use the Duo Admin Panel or the user's self-service portal.`,
   'enroll.no_email': (d, f) =>
@@ -162,21 +189,26 @@ export const PROBLEM_TEXT: ProblemTexts = {
     `You have made ${d.made} bypass requests in the last 24 hours, the limit (${f.code('max_bypass_requests_per_responder_per_day')}). Ask an owner if more are really needed.`,
   'bypass.not_offered': () =>
     'Those bypass-code parameters are not available to you. Open the form again and pick from its choices.',
-  'bypass.verification_required': (d, f) =>
-    `Verify the caller first: send them a Duo Push (the button in this form, or ${f.command('verify <user>')}), have them read back the confirmation code, then submit again. A verification counts for ${d.minutes} minutes, for you only.`,
-  'bypass.step_up_required': () => 'This needs a current code from your authenticator app.',
-  'bypass.no_approval_channel': (_d, f) =>
-    `Bypass requests need an approval channel, and none is configured (${f.code('DUO_DESK_APPROVAL_CHANNEL')}). Tell an administrator.`,
-  'bypass.card_not_posted': (d, f) =>
+
+  // guards and approvals
+  'guard.verification_required': (d, f) =>
+    d.action === 'unlock'
+      ? `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${d.minutes} minutes. Send one (${f.command('verify')}), have the caller read back the code, then submit again.`
+      : `Verify the caller first: send them a Duo Push (the button in this form, or ${f.command('verify <user>')}), have them read back the confirmation code, then submit again. A verification counts for ${d.minutes} minutes, for you only.`,
+  'guard.step_up_required': (d) =>
+    `${GUARDED_NOUN[d.action]} needs the current 6-digit code from your authenticator app (step-up).`,
+  'approval.no_channel': (_d, f) =>
+    `Approvals need an approval channel, and none is configured (${f.code('DUO_DESK_APPROVAL_CHANNEL')}). Tell an administrator.`,
+  'approval.card_not_posted': (d, f) =>
     `Your request could not be posted to ${d.channel ? f.channel(d.channel) : 'the approvals channel'} for approval, so it was withdrawn. Is duo-desk in that channel? Try again in a moment.`,
-  'bypass.request_gone': () => 'That bypass request does not exist (any more).',
-  'bypass.not_pending': notPending,
-  'bypass.expired': () => 'This request has expired. The requester can ask again.',
-  'bypass.approver_not_enrolled': (_d, f) =>
-    `Approving bypass codes needs a code from your authenticator app, and you have none set up yet. Run ${f.command('mfa')} first, then click Approve again.`,
-  'bypass.requester_no_longer_allowed': (d, f) =>
-    `${f.user(d.requesterUserId)} may no longer request these codes (their role changed). Deny this request.`,
-  'bypass.cancel_not_requester': () => 'Only the person who asked for these codes can cancel the request.',
+  'approval.gone': () => 'That request does not exist (any more).',
+  'approval.not_open': notOpen,
+  'approval.expired': () => 'This request has expired. The requester can ask again.',
+  'approval.approver_not_enrolled': (_d, f) =>
+    `Approving needs a code from your authenticator app, and you have none set up yet. Run ${f.command('mfa')} first, then click Approve again.`,
+  'approval.requester_no_longer_allowed': (d, f) =>
+    `${f.user(d.requesterUserId)} may no longer have this done (their role or the settings changed). Deny this request.`,
+  'approval.not_active': () => 'This change is not in effect (any more): nothing to end.',
   'codes.code_gone': (d, f) =>
     `That code is no longer among ${f.code(d.username)}'s bypass codes (used up, expired or deleted). The list below is current.`,
   'codes.bulk_delete_stopped': (d, f) =>

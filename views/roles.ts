@@ -17,6 +17,8 @@ import {
   modalTitle,
   plain,
   section,
+  slackDate,
+  textInput,
   truncate,
 } from './common.js';
 import { ACTIONS, BLOCKS, inputActionId, VIEWS } from './ids.js';
@@ -65,6 +67,14 @@ function settingLine(s: SettingRow): string {
 /** The notice above the refreshed list after a change. */
 export function changeNotice(s: ChangeSummary): string {
   switch (s.kind) {
+    case 'pending': {
+      const r = s.submitted.request;
+      if (s.submitted.outcome === 'pending')
+        return `This change weakens the controls: it waits for a second Owner to approve it in the approvals channel (after their step-up). Nothing changed yet.`;
+      if (s.submitted.outcome === 'scheduled')
+        return `This change weakens the controls and no second Owner can approve it: it takes effect ${slackDate(r.executeAfter ?? r.expiresAt)} unless an Owner cancels it. The audit channel was told.`;
+      return `The change ended as ${r.state}.`;
+    }
     case 'revoked':
       return `Revoked ${s.role} from <@${s.userId}>.`;
     case 'granted':
@@ -110,6 +120,25 @@ export function rolesHomeModal(m: RolesHomeModel, change?: ChangeSummary): Modal
     close: plain('Done'),
     blocks,
   };
+}
+
+/** Step-up and a reason, for the changes that turn out to be guarded (the form cannot know in advance). */
+function guardInputs(hint: string): Block[] {
+  return [
+    textInput(BLOCKS.totp, 'Code from your authenticator app', {
+      optional: true,
+      min: 6,
+      max: 7,
+      placeholder: '6-digit code',
+      hint,
+    }),
+    textInput(BLOCKS.reason, 'Why', {
+      optional: true,
+      multiline: true,
+      max: 500,
+      hint: 'The approving Owner reads this.',
+    }),
+  ];
 }
 
 export function roleEditModal(m: RoleEditModel, rootViewId: string): ModalView {
@@ -165,6 +194,9 @@ export function roleEditModal(m: RoleEditModel, rootViewId: string): ModalView {
           ...(r?.approver ? { initial_options: [approverOption()] } : {}),
         },
       },
+      ...guardInputs(
+        'Granting the Owner or Administrator role, or the approver flag, needs your step-up code and a second Owner (or an announced delay).',
+      ),
       ...(r
         ? [
             context(
@@ -217,6 +249,18 @@ export function settingEditModal(m: SettingEditModel, rootViewId: string): Modal
           : {}),
       },
       context(`Currently \`${s.value}\`. The change is audited and applies from the next request.`),
+      ...guardInputs(
+        `A change that weakens the controls (here: ${WEAKENS_TEXT[s.weakens]}) needs your step-up code and a second Owner, or waits out an announced delay.`,
+      ),
     ],
   };
 }
+
+const WEAKENS_TEXT = {
+  on: 'turning it on',
+  off: 'turning it off',
+  raise: 'raising it',
+  lower: 'lowering it',
+  raise_or_zero: 'raising it, or 0',
+  more_exemptions: 'exempting more roles',
+} as const;

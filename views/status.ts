@@ -1,7 +1,9 @@
 import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { SettableUserStatus } from '../src/duo/types.js';
+import type { Submitted } from '../src/usecases/approval-engine.js';
 import type { EnrollModalModel } from '../src/usecases/enrollment.js';
-import type { StatusChangeResult, StatusModalModel } from '../src/usecases/status.js';
+import type { StatusChanged, StatusModalModel } from '../src/usecases/status.js';
+import type { VerificationState } from '../src/usecases/verification-policy.js';
 import type { ModalView } from './block-kit.js';
 import {
   actions,
@@ -10,6 +12,7 @@ import {
   context,
   esc,
   modalTitle,
+  option,
   plain,
   section,
   slackDate,
@@ -46,15 +49,17 @@ const reasonInput = () =>
   });
 const ticketInput = () =>
   textInput(BLOCKS.ticket, 'Ticket reference', { optional: true, max: 100, placeholder: 'e.g. INC-12345' });
-const totpInput = (optional: boolean) =>
+const totpInput = (optional: boolean, bypass = false) =>
   textInput(BLOCKS.totp, 'Code from your authenticator app', {
     optional,
     min: 6,
     max: 7,
     placeholder: '6-digit code',
-    hint: optional
-      ? 'Needed only when setting the user back to Active (step-up).'
-      : 'Unlocking needs step-up: enter the current code for duo-desk.',
+    hint: !optional
+      ? 'Unlocking needs step-up: enter the current code for duo-desk.'
+      : bypass
+        ? 'Needed for Bypass (step-up), and when setting the user back to Active if the settings ask for it.'
+        : 'Needed only when setting the user back to Active (step-up).',
   });
 
 function userHeader(m: StatusModalModel): Block[] {
@@ -68,13 +73,15 @@ function userHeader(m: StatusModalModel): Block[] {
   return blocks;
 }
 
-/** The verification state for an unlock, and the way to get one when it is missing. */
-export function verificationBlocks(m: StatusModalModel): Block[] {
-  const v = m.verification;
+/** The verification state for a guarded change, and the way to get one when it is missing. */
+function verificationBlocksFor(
+  v: VerificationState,
+  user: StatusModalModel['user'],
+  minutes: number,
+  what: 'Unlocking' | 'Bypass status',
+): Block[] {
   if (!v.required)
-    return [
-      context(':information_source: No caller verification is required for unlocks here (setting is 0 minutes).'),
-    ];
+    return [context(`:information_source: No caller verification is required for this here (setting is 0 minutes).`)];
   if (v.satisfied)
     return [
       section(
@@ -83,14 +90,50 @@ export function verificationBlocks(m: StatusModalModel): Block[] {
     ];
   return [
     section(
-      `:warning: *Not verified.* Unlocking needs a Duo Push approved by *${esc(m.user.username)}*, sent by you in the last ${m.verificationMinutes} minutes.\nLatest: ${verificationText(v.latest)}`,
+      `:warning: *Not verified.* ${what} needs a Duo Push approved by *${esc(user.username)}*, sent by you in the last ${minutes} minutes.\nLatest: ${verificationText(v.latest)}`,
     ),
     actions('verify_from_modal', [
-      button('Send verification push', ACTIONS.verifySendFromModal, m.user.user_id, 'primary'),
+      button('Send verification push', ACTIONS.verifySendFromModal, user.user_id, 'primary'),
     ]),
     context(
-      `Or run \`${SLASH_COMMAND} verify ${esc(m.user.username)}\`, have the caller read back the code, then submit this form.`,
+      `Or run \`${SLASH_COMMAND} verify ${esc(user.username)}\`, have the caller read back the code, then submit this form.`,
     ),
+  ];
+}
+
+export const verificationBlocks = (m: StatusModalModel): Block[] =>
+  verificationBlocksFor(m.verification, m.user, m.verificationMinutes, 'Unlocking');
+
+const minutesText = (n: number) => (n % 60 === 0 ? `${n / 60} hour${n === 60 ? '' : 's'}` : `${n} minutes`);
+const DURATIONS = [15, 30, 60, 120, 240, 480, 720, 1440];
+
+/** Bypass status: its time box, step-up and verification, and who approves. */
+function bypassBlocks(m: StatusModalModel): Block[] {
+  const b = m.bypass;
+  if (!b) return [];
+  const choices = DURATIONS.filter((d) => d <= b.maxMinutes);
+  const options = choices.map((d) => option(minutesText(d), d));
+  return [
+    section(BYPASS_WARNING),
+    {
+      type: 'input',
+      block_id: BLOCKS.duration,
+      label: plain('Bypass for'),
+      optional: true,
+      element: {
+        type: 'static_select',
+        action_id: inputActionId(BLOCKS.duration),
+        options,
+        initial_option: options.find((o) => o.value === String(b.defaultMinutes)) ?? options[0]!,
+      },
+      hint: plain(`Only for Bypass: it ends by itself after this time (at most ${minutesText(b.maxMinutes)}).`),
+    },
+    context(
+      b.approvalRequired
+        ? 'Bypass needs the caller verified, your step-up code, and a second person approves it in the approvals channel.'
+        : 'Bypass needs the caller verified and your step-up code; your role needs no second approval (settings).',
+    ),
+    ...verificationBlocksFor(b.verification, m.user, b.verificationMinutes, 'Bypass status'),
   ];
 }
 
@@ -137,7 +180,7 @@ export function statusModal(m: StatusModalModel, where: StatusModalMeta): ModalV
         },
         hint: plain('Only the statuses your role may set for this user are listed.'),
       },
-      ...(m.allowed.includes('bypass') ? [section(BYPASS_WARNING)] : []),
+      ...bypassBlocks(m),
       ...(m.activeIsUnlock
         ? [
             context('Setting this user back to *Active* is an unlock: the caller must be verified.'),
@@ -146,7 +189,7 @@ export function statusModal(m: StatusModalModel, where: StatusModalMeta): ModalV
         : []),
       reasonInput(),
       ticketInput(),
-      ...(m.stepUp ? [totpInput(true)] : []),
+      ...(m.stepUp || m.bypass ? [totpInput(true, m.bypass !== null)] : []),
     ],
   };
 }
@@ -178,16 +221,31 @@ const doneModal = (title: string, text: string, note?: string): ModalView => ({
   blocks: [section(text), ...(note ? [context(note)] : [])],
 });
 
-export function statusDoneModal(r: StatusChangeResult): ModalView {
+export function statusDoneModal(r: StatusChanged): ModalView {
   const from = STATUS_LABELS[r.from] ?? r.from;
   const to = STATUS_LABELS[r.to] ?? r.to;
   return doneModal(
     'Status changed',
-    `:white_check_mark: *${esc(r.username)}* is now *${to}* in Duo (was ${from}).${r.to === 'bypass' ? `\n${BYPASS_WARNING}` : ''}`,
+    `:white_check_mark: *${esc(r.username)}* is now *${to}* in Duo (was ${from}).`,
     r.card
       ? 'The refreshed user card was sent to you privately. The change is in the audit trail.'
       : 'The change is in the audit trail. Duo could not be read again just now: look the user up to see the card.',
   );
+}
+
+/** After a bypass-status request: waiting for a second person, or in effect until its end. */
+export function bypassStatusModal(s: Submitted, approvalChannel: string | undefined): ModalView {
+  const r = s.request;
+  const who = `*${esc(r.target?.username ?? '')}*`;
+  const text =
+    s.outcome === 'pending'
+      ? `:outbox_tray: Bypass status for ${who} is waiting for a second person${approvalChannel ? ` in <#${approvalChannel}>` : ''}. Nothing changes until it is approved; you will be told.`
+      : s.outcome === 'active'
+        ? `:rotating_light: ${who} is in *bypass status* until ${slackDate(r.activeUntil ?? r.expiresAt)}, then back to Active by itself. The audit channel was alerted.`
+        : s.outcome === 'scheduled'
+          ? `:hourglass_flowing_sand: Bypass status for ${who} takes effect later unless an owner cancels it.`
+          : `:x: Bypass status for ${who} was not set (${esc(r.failureReason ?? s.outcome)}).`;
+  return doneModal('Bypass status', text, 'The request and every step of it are in the audit trail.');
 }
 
 export function enrollDoneModal(r: { username: string; email: string }): ModalView {

@@ -14,6 +14,8 @@ import { isAppError } from '../errors.js';
 import { JobQueue } from '../jobs/queue.js';
 import { createLogger } from '../log.js';
 import { newCorrelationId } from '../slack/request-context.js';
+import { BUILT_IN_KINDS } from '../usecases/approval-kinds.js';
+import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING } from '../usecases/deps.js';
 import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from '../usecases/responders.js';
 import { changeSetting, loadSettings } from '../usecases/settings.js';
@@ -106,6 +108,7 @@ function cliDeps(db: Database, cfg: Config) {
     jobs,
     secretBox: undefined as never,
     tuning: DEFAULT_TUNING,
+    approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };
 }
 

@@ -1,5 +1,7 @@
 import { webApi } from '@slack/bolt';
 import { registerListeners } from '../../commands/index.js';
+import '../../views/approval-kinds.js';
+import { missingKindTexts } from '../../views/approvals.js';
 import { auditEventMessage } from '../../views/audit-event.js';
 import { createIntentReconciler, RECONCILE_JOB } from '../audit/reconcile.js';
 import { createAuditRelay } from '../audit/relay.js';
@@ -15,6 +17,9 @@ import { loadEncryptionKey, SecretBox } from '../secret-box.js';
 import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
+import { BUILT_IN_KINDS } from '../usecases/approval-kinds.js';
+import type { AnyKind } from '../usecases/approval-model.js';
+import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 
@@ -23,6 +28,8 @@ import { scheduleDirectorySync } from '../usecases/directory-index.js';
  * differ (Slack API URL, Duo URL, database, clock).
  */
 export interface RuntimeOptions {
+  /** Approval kinds beyond the built-in ones (a test's own kind). */
+  extraKinds?: readonly AnyKind[];
   config: Config;
   logger: Logger;
   clock?: Clock;
@@ -85,7 +92,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ...DEFAULT_TUNING,
       ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
     };
-    const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key), tuning };
+    const kinds = [...BUILT_IN_KINDS, ...(opts.extraKinds ?? [])];
+    const untold = missingKindTexts(kinds);
+    if (untold.length)
+      throw new Error(`approval kinds without card text (views/approval-kinds.ts): ${untold.join(', ')}`);
+    const approvals = new ApprovalKinds(kinds);
+    const deps: Deps = {
+      config,
+      logger,
+      clock,
+      db,
+      duo,
+      audit,
+      jobs,
+      secretBox: new SecretBox(key),
+      tuning,
+      approvals,
+    };
 
     const readiness = async (): Promise<Readiness> => {
       const checks: Readiness['checks'] = {};

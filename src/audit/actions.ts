@@ -2,6 +2,7 @@
 export const AUDIT_ACTIONS = {
   'command.used': 'used a command',
   'permission.denied': 'was denied',
+  'guard.refused': 'was stopped by a guard',
   'user.lookup': 'looked up',
   'verification.sent': 'sent a verification push to',
   'verification.answered': 'got a verification answer from',

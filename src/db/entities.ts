@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { APPROVAL_POLICIES, APPROVAL_STATES } from '../domain/approvals.js';
 import { AUDIT_OUTCOMES } from '../domain/audit.js';
-import { BYPASS_STATUSES } from '../domain/bypass-policy.js';
 import { ROLES } from '../domain/roles.js';
 import { TOTP_STATUSES } from '../domain/step-up.js';
 import { VERIFICATION_STATUSES } from '../domain/verification.js';
@@ -172,36 +172,40 @@ export const Verification = defineEntity({
 });
 export type IVerification = InferEntity<typeof Verification>;
 
-export const BypassRequest = defineEntity({
-  name: 'BypassRequest',
-  tableName: 'bypass_request',
+export const ApprovalRequest = defineEntity({
+  name: 'ApprovalRequest',
+  tableName: 'approval_request',
   properties: {
     id: p.uuid().primary(),
     teamId: p.string(),
+    kind: p.string(),
+    params: p.json<Record<string, unknown>>(),
+    state: p.enum([...APPROVAL_STATES]),
+    policy: p.enum([...APPROVAL_POLICIES]),
     requesterUserId: p.string(),
     requesterRole: p.string(),
-    duoUserId: p.string(),
-    username: p.string(),
-    count: p.integer(),
-    reuseCount: p.integer(),
-    validSecs: p.integer(),
+    targetDuoUserId: p.string().nullable(),
+    targetUsername: p.string().nullable(),
     reason: p.text(),
     ticket: p.string().nullable(),
-    status: p.enum([...BYPASS_STATUSES]),
     requestChannel: p.string().nullable(),
-    approvalChannel: p.string().nullable(),
-    approvalTs: p.string().nullable(),
+    cardChannel: p.string().nullable(),
+    cardTs: p.string().nullable(),
     decidedBy: p.string().nullable(),
     decidedAt: p.datetime().nullable(),
     decisionNote: p.text().nullable(),
+    expiresAt: p.datetime(),
+    executeAfter: p.datetime().nullable(),
+    activeUntil: p.datetime().nullable(),
+    result: p.json<Record<string, string | number | boolean | null>>(),
     failureReason: p.text().nullable(),
     verificationId: p.string().nullable(),
-    expiresAt: p.datetime(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
     version: p.integer().version(),
   },
 });
-export type IBypassRequest = InferEntity<typeof BypassRequest>;
+export type IApprovalRequest = InferEntity<typeof ApprovalRequest>;
 
 export const StepUpFailure = defineEntity({
   name: 'StepUpFailure',
@@ -223,6 +227,6 @@ export const entities = [
   Job,
   DirectoryEntry,
   Verification,
-  BypassRequest,
+  ApprovalRequest,
   StepUpFailure,
 ];

@@ -15,7 +15,9 @@ export type Action =
   | 'user.reenable'
   | 'user.set_status'
   | 'bypass.request'
-  | 'bypass.approve'
+  | 'approval.decide'
+  | 'approval.cancel'
+  | 'approval.end'
   | 'bypass_codes.list'
   | 'bypass_codes.delete'
   | 'user.enroll'
@@ -28,8 +30,15 @@ export type Target =
   | { kind: 'none' }
   | { kind: 'status'; toStatus: 'active' | 'bypass' | 'disabled'; directorySynced: boolean }
   | { kind: 'bypass'; params: BypassParams }
-  | { kind: 'approval'; requesterUserId: string }
-  | { kind: 'responder'; currentRole: Role | null; newRole: Role | null };
+  | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
+  | {
+      kind: 'responder';
+      currentRole: Role | null;
+      newRole: Role | null;
+      /** The approver flag before and after the change (unchanged when only listing or revoking). */
+      approverBefore?: boolean;
+      approverAfter?: boolean;
+    };
 
 /** Why an action was refused, and what would allow it. */
 export type DenialRule =
@@ -49,6 +58,10 @@ export type DenialRule =
   | 'not_approver'
   /** Administrators manage only roles below Administrator. */
   | 'admin_below_admin_only'
+  /** Only owners grant the approver flag. */
+  | 'approver_flag_owner_only'
+  /** Read-only and Application Manager responders may never approve. */
+  | 'approver_flag_not_for_role'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -89,8 +102,16 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return authorizeStatus(actor, target, settings);
     case 'bypass.request':
       return authorizeBypassRequest(actor, target, settings);
-    case 'bypass.approve':
-      return authorizeApproval(actor, target);
+    case 'approval.decide':
+      return authorizeDecision(actor, target);
+    case 'approval.cancel':
+      // The requester withdraws their own request; any owner may stop anyone's.
+      if (target.kind !== 'approval') return deny('malformed');
+      return target.requesterUserId === actor.userId ? allow : byRoles(actor, ['owner']);
+    case 'approval.end':
+      // Ending a time-boxed change early: the requester, or anyone who could have approved it.
+      if (target.kind !== 'approval') return deny('malformed');
+      return target.requesterUserId === actor.userId ? allow : authorizeDecision(actor, target);
     case 'bypass_codes.list':
       return byRoles(actor, STATUS_ROLES);
     case 'bypass_codes.delete':
@@ -141,30 +162,31 @@ function authorizeBypassRequest(actor: Actor, target: Target, settings: Settings
   return byRoles(actor, MANAGER_ROLES);
 }
 
-function authorizeApproval(actor: Actor, target: Target): Decision {
+/** Roles that may never hold the approver flag (Duo's own roles that cannot change users). */
+export const NEVER_APPROVERS: readonly Role[] = ['read_only', 'application_manager'];
+
+function authorizeDecision(actor: Actor, target: Target): Decision {
   if (target.kind !== 'approval') return deny('malformed');
   if (target.requesterUserId === actor.userId) return deny('own_request');
-  if (actor.role === 'owner' || actor.role === 'administrator' || actor.approver) return allow;
+  if (target.approvers === 'second_owner') return byRoles(actor, ['owner']);
+  if (
+    actor.role === 'owner' ||
+    actor.role === 'administrator' ||
+    (actor.approver && !NEVER_APPROVERS.includes(actor.role))
+  )
+    return allow;
   return deny('not_approver', ['owner', 'administrator']);
 }
 
 function authorizeResponderChange(actor: Actor, target: Target): Decision {
-  if (actor.role === 'owner') return allow;
-  if (actor.role !== 'administrator') return deny('role', ['owner', 'administrator']);
+  if (actor.role !== 'owner' && actor.role !== 'administrator') return deny('role', ['owner', 'administrator']);
   if (target.kind !== 'responder') return allow; // listing
+  const grantsFlag = target.approverAfter === true && target.approverBefore !== true;
+  if (target.approverAfter && target.newRole && NEVER_APPROVERS.includes(target.newRole))
+    return deny('approver_flag_not_for_role', []);
+  if (grantsFlag && actor.role !== 'owner') return deny('approver_flag_owner_only', ['owner']);
+  if (actor.role === 'owner') return allow;
   const touches = [target.currentRole, target.newRole].filter((r): r is Role => r !== null);
   if (touches.every((r) => ROLES_BELOW_ADMINISTRATOR.includes(r))) return allow;
   return deny('admin_below_admin_only', ['owner']);
-}
-
-/** Whether this requester's bypass request needs a second person's approval. */
-export function approvalRequired(role: Role, settings: Settings): boolean {
-  switch (settings.bypass_approval_required) {
-    case 'all_but_owner':
-      return role !== 'owner';
-    case 'all_but_owner_and_administrator':
-      return role !== 'owner' && role !== 'administrator';
-    default:
-      return true;
-  }
 }

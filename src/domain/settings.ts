@@ -3,7 +3,9 @@ import { fail } from '../errors.js';
 
 /**
  * Product settings, per Slack installation. Stored only when changed from the default; changed only
- * by owners; every change audited (src/usecases/settings.ts).
+ * by owners; every change audited (src/usecases/settings.ts). Each setting says which direction of
+ * change weakens the controls (`weakens`): such a change is a guarded action (step-up, and a second
+ * owner or an announced delay), never a plain edit.
  */
 declare module '../errors.js' {
   interface Problems {
@@ -17,65 +19,98 @@ declare module '../errors.js' {
   }
 }
 
+/** From the strictest to the most exempting: moving right weakens the two-person rule. */
 export const APPROVAL_REQUIRED_FOR = ['all', 'all_but_owner', 'all_but_owner_and_administrator'] as const;
+
+/**
+ * Which change of a setting weakens the controls: turning it on or off, raising or lowering it
+ * ('raise_or_zero': raising it, or setting it to 0, which switches the check off), or moving along
+ * APPROVAL_REQUIRED_FOR to more exemptions.
+ */
+export type Weakening = 'on' | 'off' | 'raise' | 'lower' | 'raise_or_zero' | 'more_exemptions';
 
 export const settingDefinitions = {
   help_desk_can_create_bypass_codes: {
     schema: z.boolean(),
     default: true,
     describe: 'Help desk responders may request bypass codes',
+    weakens: 'on',
   },
   help_desk_can_customize_bypass_codes: {
     schema: z.boolean(),
     default: false,
     describe: 'Help desk responders may ask for more than one code, longer validity or more uses',
+    weakens: 'on',
   },
   help_desk_can_send_enrollment_email: {
     schema: z.boolean(),
     default: true,
     describe: 'Help desk responders may send enrollment emails',
+    weakens: 'on',
   },
   user_managers_can_apply_bypass_status: {
     schema: z.boolean(),
     default: false,
     describe: 'User managers may set a user to bypass status',
+    weakens: 'on',
   },
   bypass_approval_required: {
     schema: z.enum(APPROVAL_REQUIRED_FOR),
     default: 'all' as (typeof APPROVAL_REQUIRED_FOR)[number],
-    describe: 'Whose bypass-code requests need a second person: all, all_but_owner, all_but_owner_and_administrator',
+    describe:
+      'Whose bypass requests (codes and status) need a second person: all, all_but_owner, all_but_owner_and_administrator',
+    weakens: 'more_exemptions',
   },
   verification_valid_minutes_unlock: {
     schema: z.number().int().min(0).max(1440),
     default: 10,
     describe: 'Minutes a Duo Push verification stays valid for an unlock (0: no verification required)',
+    weakens: 'raise_or_zero',
   },
   verification_valid_minutes_bypass: {
     schema: z.number().int().min(0).max(1440),
     default: 10,
-    describe: 'Minutes a Duo Push verification stays valid for a bypass request (0: no verification required)',
+    describe:
+      'Minutes a Duo Push verification stays valid for bypass codes and bypass status (0: no verification required)',
+    weakens: 'raise_or_zero',
   },
   approval_timeout_minutes: {
     schema: z.number().int().min(1).max(1440),
     default: 30,
-    describe: 'Minutes before an undecided bypass request expires',
+    describe: 'Minutes before an undecided approval request expires',
+    weakens: 'raise',
   },
   max_bypass_requests_per_responder_per_day: {
     schema: z.number().int().min(1).max(1000),
     default: 20,
     describe: 'Bypass requests one responder may make in 24 hours',
+    weakens: 'raise',
   },
   step_up_for_unlock: {
     schema: z.boolean(),
     default: false,
     describe: 'Unlocking asks the responder for a TOTP code',
+    weakens: 'off',
   },
   step_up_for_bypass_request: {
     schema: z.boolean(),
     default: false,
     describe: 'Requesting bypass codes asks the responder for a TOTP code',
+    weakens: 'off',
   },
-} as const;
+  bypass_status_max_minutes: {
+    schema: z.number().int().min(15).max(1440),
+    default: 240,
+    describe: 'Longest time a user may be put in bypass status (it ends by itself; never unlimited)',
+    weakens: 'raise',
+  },
+  weakening_delay_hours: {
+    schema: z.number().int().min(1).max(168),
+    default: 24,
+    describe: 'Hours a weakening change waits (announced, cancellable) when there is no second owner to approve it',
+    weakens: 'lower',
+  },
+} as const satisfies Record<string, { schema: z.ZodType; default: unknown; describe: string; weakens: Weakening }>;
 
 export type SettingName = keyof typeof settingDefinitions;
 export type Settings = { -readonly [K in SettingName]: z.infer<(typeof settingDefinitions)[K]['schema']> };
@@ -126,4 +161,27 @@ export function mergeSettings(stored: Array<{ name: string; value: unknown }>): 
 
 export function formatSettingValue(value: unknown): string {
   return typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
+}
+
+/** Whether changing `name` from `before` to `after` weakens the controls (a guarded change). */
+export function weakens<N extends SettingName>(name: N, before: Settings[N], after: Settings[N]): boolean {
+  if (before === after) return false;
+  const rule: Weakening = settingDefinitions[name].weakens;
+  switch (rule) {
+    case 'on':
+      return after === true;
+    case 'off':
+      return after === false;
+    case 'raise':
+      return Number(after) > Number(before);
+    case 'lower':
+      return Number(after) < Number(before);
+    case 'raise_or_zero':
+      return Number(after) === 0 || Number(after) > Number(before);
+    case 'more_exemptions':
+      return (
+        APPROVAL_REQUIRED_FOR.indexOf(after as (typeof APPROVAL_REQUIRED_FOR)[number]) >
+        APPROVAL_REQUIRED_FOR.indexOf(before as (typeof APPROVAL_REQUIRED_FOR)[number])
+      );
+  }
 }

@@ -1,12 +1,11 @@
 import type { JobQueue } from '../jobs/queue.js';
-import { EXPIRE_JOB } from '../usecases/bypass-store.js';
 import type { Deps } from '../usecases/deps.js';
 import { VERIFY_FOLLOW_JOB } from '../usecases/verify.js';
-import { createBypassExpiry } from './bypass-jobs.js';
+import { registerApprovalJobs } from './approval-notices.js';
 import type { Notifier } from './notifier.js';
 import { createVerificationFollower } from './verification-follower.js';
 
-/** Durable jobs that end in something a person sees in Slack (verification follower, approval expiry, …). */
+/** Durable jobs that end in something a person sees in Slack (verification follower, approvals, …). */
 export interface JobEnv {
   deps: Deps;
   notifier: Notifier;
@@ -15,5 +14,5 @@ export interface JobEnv {
 
 export function registerJobs(jobs: JobQueue, env: JobEnv): void {
   jobs.register(VERIFY_FOLLOW_JOB, createVerificationFollower(env));
-  jobs.register(EXPIRE_JOB, createBypassExpiry(env));
+  registerApprovalJobs(jobs, env.deps, env.notifier);
 }

@@ -24,6 +24,10 @@ export class Notifier {
     await this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
+  async delete(channel: string, ts: string): Promise<void> {
+    await this.client.chat.delete({ channel, ts });
+  }
+
   async ephemeral(channel: string, user: string, msg: SlackMessage): Promise<void> {
     await this.client.chat.postEphemeral({
       channel,

@@ -66,16 +66,23 @@ export async function authorizeOrThrow(
   actor: Actor,
   action: Action,
   target: Target,
-  opts: { settings?: Settings; targetUser?: { duoUserId?: string | null; username?: string | null } } = {},
+  opts: {
+    settings?: Settings;
+    targetUser?: { duoUserId?: string | null; username?: string | null } | undefined;
+    /** What the audit row says was attempted, when it is more specific than the action (e.g. bypass.approve). */
+    attempted?: string;
+    requestRef?: string;
+  } = {},
 ): Promise<Settings> {
   const settings = opts.settings ?? (await loadSettings(em, actor.teamId));
   const decision = authorize(actor, action, target, settings);
   if (!decision.allowed) {
     const { allowed: _, ...denial } = decision;
     await recordDenial(deps, em, caller, actor, {
-      attempted: action,
+      attempted: opts.attempted ?? action,
       why: denial.rule,
       target: opts.targetUser,
+      ...(opts.requestRef ? { requestRef: opts.requestRef } : {}),
       params: denial.setting ? { setting: denial.setting } : {},
     });
     throw fail('PERMISSION_DENIED', 'access.denied', {

@@ -12,7 +12,7 @@ import type { Settings } from '../domain/settings.js';
 import type { User } from '../duo/types.js';
 import { fail } from '../errors.js';
 import { recordDenial } from './access.js';
-import { countRecentRequests } from './bypass-store.js';
+import { countRequests } from './approval-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { verificationState } from './verification-policy.js';
 
@@ -67,7 +67,13 @@ export async function roomFor(deps: Deps, user: User): Promise<{ existing: numbe
 }
 
 export async function assertDailyLimit(deps: Deps, em: EntityManager, actor: Actor, settings: Settings): Promise<void> {
-  const made = await countRecentRequests(em, actor.teamId, actor.userId, deps.clock.now());
+  // Bypass codes and bypass status both count: each one turns off a second factor.
+  const made = await countRequests(em, {
+    teamId: actor.teamId,
+    userId: actor.userId,
+    kinds: ['bypass_codes', 'bypass_status'],
+    since: new Date(deps.clock.now().getTime() - 24 * 3600_000),
+  });
   if (made >= settings.max_bypass_requests_per_responder_per_day)
     throw fail('LIMIT_REACHED', 'bypass.daily_limit', { made });
 }

@@ -6,6 +6,7 @@ import type { DuoAdmin } from '../duo/types.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import type { SecretBox } from '../secret-box.js';
+import type { ApprovalKinds } from './approval-registry.js';
 
 /** What use cases need from the outside world: ports, not Slack. */
 export interface Deps {
@@ -18,6 +19,8 @@ export interface Deps {
   jobs: JobQueue;
   secretBox: SecretBox;
   tuning: Tuning;
+  /** The kinds of guarded change the approval engine knows. */
+  approvals: ApprovalKinds;
 }
 
 /** Pacing that production leaves at its defaults and tests shorten. */

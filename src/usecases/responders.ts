@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import type { AuditActor } from '../audit/trail.js';
 import { Responder } from '../db/entities.js';
 import { ROLES, type Role } from '../domain/roles.js';
 import { fail } from '../errors.js';
@@ -88,9 +89,11 @@ export async function revokeRoleAsResponder(deps: Deps, em: EntityManager, calle
 export async function applyGrant(
   deps: Deps,
   em: EntityManager,
-  by: { userId: string; role: string | null } | { system: 'cli' },
+  by: AuditActor,
   input: GrantInput,
   correlationId: string,
+  /** The approval request this grant carries out (a guarded one). */
+  requestRef?: string,
 ): Promise<{ created: boolean; before: Role | null }> {
   return em.transactional(async (tem) => {
     const existing = await tem.findOne(
@@ -109,7 +112,7 @@ export async function applyGrant(
         userId: input.userId,
         role: input.role,
         approver: input.approver,
-        grantedBy: 'system' in by ? 'cli' : by.userId,
+        grantedBy: 'system' in by ? by.system : by.userId,
       });
     }
     await tem.flush();
@@ -119,6 +122,7 @@ export async function applyGrant(
       action: 'responder.granted',
       outcome: 'success',
       correlationId,
+      requestRef: requestRef ?? null,
       params: { responder: input.userId, role: input.role, approver: input.approver, previousRole: before },
     });
     return { created: !existing, before };
@@ -128,7 +132,7 @@ export async function applyGrant(
 export async function applyRevoke(
   deps: Deps,
   em: EntityManager,
-  by: { userId: string; role: string | null } | { system: 'cli' },
+  by: AuditActor,
   teamId: string,
   userId: string,
   correlationId: string,

@@ -5,14 +5,21 @@ import {
   APPROVAL_REQUIRED_FOR,
   formatSettingValue,
   isSettingName,
+  parseSettingValue,
   SETTING_NAMES,
   type SettingName,
   type Settings,
   settingDefinitions,
+  type Weakening,
+  weakens,
 } from '../domain/settings.js';
 import { fail } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
+import { responderChangeKind, settingChangeKind } from './approval-control-changes.js';
+import type { Submitted } from './approval-engine.js';
+import type { ApprovalNotices } from './approval-model.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { submitGuarded } from './guards.js';
 import { grantRoleAsResponder, listResponders, type ResponderView, revokeRoleAsResponder } from './responders.js';
 import { changeSetting, loadSettings } from './settings.js';
 
@@ -37,6 +44,8 @@ export type SettingKind = 'boolean' | 'number' | 'choice';
 
 export interface SettingRow {
   name: SettingName;
+  /** Which change weakens the controls (and is then guarded). */
+  weakens: Weakening;
   value: string;
   describe: string;
   kind: SettingKind;
@@ -71,10 +80,15 @@ export interface RoleChange {
   /** null: revoke. */
   role: Role | null;
   approver: boolean;
+  /** Step-up code and reason, for the changes that are guarded (Owner or Administrator, the approver flag). */
+  totp?: string | null;
+  reason?: string | null;
 }
 
 /** What changed, for the notice above the refreshed list. */
 export type ChangeSummary =
+  /** A guarded change: waiting for a second owner, or for its announced delay. */
+  | { kind: 'pending'; submitted: Submitted }
   | { kind: 'revoked'; userId: string; role: Role }
   | { kind: 'granted'; userId: string; role: Role }
   | { kind: 'changed'; userId: string; role: Role; before: Role | null }
@@ -95,7 +109,7 @@ export function grantableRoles(actor: Actor, settings: Settings): Role[] {
 
 export function settingRow(name: SettingName, settings: Settings): SettingRow {
   const def = settingDefinitions[name];
-  const base = { name, value: formatSettingValue(settings[name]), describe: def.describe };
+  const base = { name, value: formatSettingValue(settings[name]), describe: def.describe, weakens: def.weakens };
   if (typeof def.default === 'boolean') return { ...base, kind: 'boolean', choices: ['on', 'off'] };
   if (typeof def.default === 'number') {
     const schema = def.schema as { minValue?: number | null; maxValue?: number | null };
@@ -176,10 +190,32 @@ export async function saveRoleChange(
   deps: Deps,
   em: EntityManager,
   caller: Caller,
+  notices: ApprovalNotices,
   change: RoleChange,
 ): Promise<ChangeResult> {
   let summary: ChangeSummary;
-  if (change.role === null) {
+  const current = await em.findOne(Responder, { teamId: caller.teamId, userId: change.userId }, { refresh: true });
+  const guarded = change.role !== null ? guardedRoleChange(current, change.role, change.approver) : null;
+  if (guarded && change.role !== null) {
+    const submitted = await submitGuarded(deps, em, caller, notices, {
+      action: guarded,
+      authorize: {
+        action: 'responders.manage',
+        target: {
+          kind: 'responder',
+          currentRole: current?.role ?? null,
+          newRole: change.role,
+          approverBefore: current?.approver ?? false,
+          approverAfter: change.approver,
+        },
+      },
+      totp: change.totp,
+      reason: change.reason,
+      kind: responderChangeKind,
+      params: { userId: change.userId, role: change.role, approver: change.approver },
+    });
+    summary = { kind: 'pending', submitted };
+  } else if (change.role === null) {
     const r = await revokeRoleAsResponder(deps, em, caller, change.userId);
     summary = { kind: 'revoked', userId: change.userId, role: r.role };
   } else {
@@ -215,22 +251,49 @@ export async function changeSettingAsOwner(
   deps: Deps,
   em: EntityManager,
   caller: Caller,
+  notices: ApprovalNotices,
   name: string,
   value: unknown,
+  guard: { totp?: string | null; reason?: string | null } = {},
 ): Promise<ChangeResult> {
   const actor = await requireActor(deps, em, caller);
   await authorizeOrThrow(deps, em, caller, actor, 'settings.manage', { kind: 'none' });
+  const parsed = parseSettingValue(name, value);
+  const before = (await loadSettings(em, actor.teamId))[parsed.name];
+  if (weakens(parsed.name, before, parsed.value)) {
+    const submitted = await submitGuarded(deps, em, caller, notices, {
+      action: 'weakening_setting',
+      authorize: { action: 'settings.manage', target: { kind: 'none' } },
+      totp: guard.totp,
+      reason: guard.reason,
+      kind: settingChangeKind,
+      params: { name: parsed.name, value: parsed.value },
+    });
+    return { summary: { kind: 'pending', submitted }, home: await homeIfStillAllowed(em, caller) };
+  }
   const r = await changeSetting(
     deps,
     em,
     { userId: actor.userId, role: actor.role },
     actor.teamId,
-    name,
-    value,
+    parsed.name,
+    parsed.value,
     caller.correlationId,
   );
   return {
     summary: { kind: 'setting', name: r.name, before: r.before, after: r.after },
     home: await homeIfStillAllowed(em, caller),
   };
+}
+
+/** Which guard a role change needs: the Owner or Administrator role, or the approver flag being granted. */
+function guardedRoleChange(
+  current: { role: Role; approver: boolean } | null,
+  role: Role,
+  approver: boolean,
+): 'powerful_role' | 'approver_flag' | null {
+  const rank = (r: Role | undefined) => (r === 'owner' ? 2 : r === 'administrator' ? 1 : 0);
+  if (rank(role) > rank(current?.role)) return 'powerful_role';
+  if (approver && !current?.approver) return 'approver_flag';
+  return null;
 }

@@ -1,3 +1,4 @@
+import type { AuditActor } from '../audit/trail.js';
 import { Setting } from '../db/entities.js';
 import {
   formatSettingValue,
@@ -20,11 +21,13 @@ export async function loadSettings(em: EntityManager, teamId: string): Promise<S
 export async function changeSetting(
   deps: Deps,
   em: EntityManager,
-  by: { userId: string; role: string | null } | { system: 'cli' },
+  by: AuditActor,
   teamId: string,
   name: string,
   raw: unknown,
   correlationId: string,
+  /** The approval request this change carries out, when it was a guarded one. */
+  requestRef?: string,
 ): Promise<{ name: SettingName; before: string; after: string }> {
   const parsed = parseSettingValue(name, raw);
   return em.transactional(async (tem) => {
@@ -36,9 +39,9 @@ export async function changeSetting(
         teamId,
         name: parsed.name,
         value: parsed.value,
-        updatedBy: 'system' in by ? 'cli' : by.userId,
+        updatedBy: 'system' in by ? by.system : by.userId,
       });
-    if (existing) existing.updatedBy = 'system' in by ? 'cli' : by.userId;
+    if (existing) existing.updatedBy = 'system' in by ? by.system : by.userId;
     await tem.flush();
     await deps.audit.record(tem, {
       teamId,
@@ -46,6 +49,7 @@ export async function changeSetting(
       action: 'setting.changed',
       outcome: 'success',
       correlationId,
+      requestRef: requestRef ?? null,
       params: { setting: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) },
     });
     return { name: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) };

@@ -1,22 +1,22 @@
 import { authorize } from '../domain/authorize.js';
 import { isDirectorySynced, statusChangeAction } from '../domain/duo-user.js';
 import { cardFlows } from '../domain/flows.js';
+import { approvalRequired, BYPASS_STATUS_DEFAULT_MINUTES } from '../domain/guards.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
 import type { SettableUserStatus, User } from '../duo/types.js';
 import { fail } from '../errors.js';
-import { authorizeOrThrow, recordDenial, requireActor } from './access.js';
+import { authorizeOrThrow, requireActor } from './access.js';
+import { bypassStatusKind } from './approval-bypass-status.js';
+import { type Submitted, submitRequest } from './approval-engine.js';
+import type { ApprovalNotices } from './approval-model.js';
+import { assertDailyLimit } from './bypass-checks.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser } from './directory-index.js';
+import { passGuards } from './guards.js';
 import { auditedDuoCall, cleanFreeText, type Progress } from './kit.js';
 import { countActiveCodes, findDuoUser, type UserCardModel } from './lookup.js';
-import { checkStepUp } from './step-up.js';
-import {
-  latestVerification,
-  type VerificationState,
-  type VerificationView,
-  verificationState,
-} from './verification-policy.js';
+import { latestVerification, type VerificationState, verificationState } from './verification-policy.js';
 
 /**
  * Unlock, change status and send the enrollment email. Each flow has a `prepare…` (the modal's
@@ -43,6 +43,14 @@ export interface StatusModalModel {
   verification: VerificationState;
   verificationMinutes: number;
   stepUp: boolean;
+  /** When bypass is offered: its time box, whether a second person approves, and the verification it needs. */
+  bypass: {
+    defaultMinutes: number;
+    maxMinutes: number;
+    approvalRequired: boolean;
+    verification: VerificationState;
+    verificationMinutes: number;
+  } | null;
 }
 
 export interface StatusChangeInput {
@@ -52,9 +60,17 @@ export interface StatusChangeInput {
   reason: string;
   ticket?: string | null | undefined;
   totp?: string | null | undefined;
+  /** Bypass only: how long (the time box); the default when absent. */
+  minutes?: number | null | undefined;
+  /** Where the form was opened: the requester hears about an approval there. */
+  requestChannel?: string | null | undefined;
 }
 
-export interface StatusChangeResult {
+/** A change made at once, or (bypass) a time-boxed request on the approval engine. */
+export type StatusChangeResult = StatusChanged | { kind: 'bypass'; submitted: Submitted };
+
+export interface StatusChanged {
+  kind: 'changed';
   username: string;
   from: string;
   to: SettableUserStatus;
@@ -69,8 +85,8 @@ declare module '../errors.js' {
     'status.no_longer_locked': { username: string; status: string };
     'status.already': { username: string; status: string };
     'status.none_to_offer': { username: string };
-    'status.verification_required': { minutes: number };
-    'status.step_up_required': NoFacts;
+    'status.bypass_needs_active': { username: string; status: string };
+    'status.bypass_too_long': { maxMinutes: number };
   }
 }
 
@@ -158,43 +174,21 @@ export async function prepareStatusChange(
       : { required: false },
     verificationMinutes: minutes,
     stepUp: activeIsUnlock && settings.step_up_for_unlock,
+    bypass: allowed.includes('bypass')
+      ? {
+          defaultMinutes: Math.min(BYPASS_STATUS_DEFAULT_MINUTES, settings.bypass_status_max_minutes),
+          maxMinutes: settings.bypass_status_max_minutes,
+          approvalRequired: approvalRequired(actor.role, settings),
+          verificationMinutes: settings.verification_valid_minutes_bypass,
+          verification: await verificationState(em, deps.clock, {
+            teamId: actor.teamId,
+            duoUserId: user.user_id,
+            responderUserId: actor.userId,
+            minutes: settings.verification_valid_minutes_bypass,
+          }),
+        }
+      : null,
   };
-}
-
-/** Refuses (and audits) an unlock without a recent verification by this responder of this Duo user. */
-async function requireVerification(
-  deps: Deps,
-  em: EntityManager,
-  caller: Caller,
-  actor: Actor,
-  settings: Settings,
-  target: { duoUserId: string; username?: string | null },
-  field: string,
-): Promise<VerificationView | null> {
-  const state = await verificationState(em, deps.clock, {
-    teamId: actor.teamId,
-    duoUserId: target.duoUserId,
-    responderUserId: actor.userId,
-    minutes: settings.verification_valid_minutes_unlock,
-  });
-  if (!state.required) return null;
-  if (state.satisfied) return state.verification;
-  await recordDenial(deps, em, caller, actor, {
-    attempted: 'user.unlock',
-    why: 'no recent verification by this responder',
-    target,
-  });
-  throw fail(
-    'VERIFICATION_REQUIRED',
-    'status.verification_required',
-    { minutes: settings.verification_valid_minutes_unlock },
-    { field },
-  );
-}
-
-async function requireStepUp(deps: Deps, em: EntityManager, caller: Caller, totp: string | null | undefined) {
-  if (!totp?.trim()) throw fail('STEP_UP_REQUIRED', 'status.step_up_required', {}, { field: FIELD.totp });
-  await checkStepUp(deps, em, caller, totp, 'unlock');
 }
 
 /** The card after a change, built like /duo lookup's (no second lookup audit event). */
@@ -225,6 +219,7 @@ export async function changeStatus(
   deps: Deps,
   em: EntityManager,
   caller: Caller,
+  notices: ApprovalNotices,
   input: StatusChangeInput,
   progress: Progress = {},
 ): Promise<StatusChangeResult> {
@@ -235,33 +230,37 @@ export async function changeStatus(
     required: true,
   })!;
   const ticket = cleanFreeText(input.ticket, { field: FIELD.ticket, purpose: 'ticket', max: 100, required: false });
-  const actor = await requireActor(deps, em, caller);
   const to = input.flow === 'unlock' ? 'active' : input.to;
+  if (to === 'bypass') return requestBypassStatus(deps, em, caller, notices, input, { reason, ticket }, progress);
   const errorField = input.flow === 'unlock' ? FIELD.reason : FIELD.status;
+  const unlockGuards = (
+    user: { duoUserId: string; username?: string },
+    action: 'user.unlock' | 'user.reenable',
+    synced: boolean,
+  ) =>
+    passGuards(deps, em, caller, {
+      action: 'unlock',
+      authorize: { action, target: { kind: 'status', toStatus: 'active', directorySynced: synced } },
+      duoUser: user,
+      totp: input.totp,
+      fields: { verification: errorField, totp: FIELD.totp },
+    });
+  // An unlock's guards need no Duo call, so wrong input comes back on the form before the ack.
+  let passed =
+    input.flow === 'unlock' ? await unlockGuards({ duoUserId: input.duoUserId }, 'user.unlock', false) : null;
+  const actor = passed?.actor ?? (await requireActor(deps, em, caller));
   // Coarse check before Duo is asked anything (the exact one follows on Duo's state).
-  const settings = await authorizeOrThrow(
-    deps,
-    em,
-    caller,
-    actor,
-    input.flow === 'unlock' ? 'user.unlock' : 'user.set_status',
-    { kind: 'status', toStatus: to, directorySynced: false },
-    { targetUser: { duoUserId: input.duoUserId } },
-  );
-  // An unlock's checks need no Duo call, so wrong input comes back on the form before the ack.
-  let verification: VerificationView | null = null;
-  if (input.flow === 'unlock') {
-    verification = await requireVerification(
+  const settings =
+    passed?.settings ??
+    (await authorizeOrThrow(
       deps,
       em,
       caller,
       actor,
-      settings,
-      { duoUserId: input.duoUserId },
-      errorField,
-    );
-    if (settings.step_up_for_unlock) await requireStepUp(deps, em, caller, input.totp);
-  }
+      'user.set_status',
+      { kind: 'status', toStatus: to, directorySynced: false },
+      { targetUser: { duoUserId: input.duoUserId } },
+    ));
   await progress.accepted?.();
 
   const user = await deps.duo.getUserById(input.duoUserId);
@@ -281,11 +280,9 @@ export async function changeStatus(
     { kind: 'status', toStatus: to, directorySynced: isDirectorySynced(user) },
     { settings, targetUser: target },
   );
-  if (input.flow === 'status' && action !== 'user.set_status') {
-    // Setting a locked-out or disabled user active from the status modal is an unlock: same rules.
-    verification = await requireVerification(deps, em, caller, actor, settings, target, errorField);
-    if (settings.step_up_for_unlock) await requireStepUp(deps, em, caller, input.totp);
-  }
+  // Setting a locked-out or disabled user active from the status modal is an unlock: the same guards.
+  if (input.flow === 'status' && (action === 'user.unlock' || action === 'user.reenable'))
+    passed = await unlockGuards(target, action, isDirectorySynced(user));
 
   const intent = await deps.audit.intent(em, {
     teamId: actor.teamId,
@@ -299,7 +296,7 @@ export async function changeStatus(
       from,
       to,
       change: action === 'user.unlock' ? 'unlock' : action === 'user.reenable' ? 'reenable' : 'set_status',
-      verification: verification?.id ?? null,
+      verification: passed?.verification?.id ?? null,
     },
   });
   const updated = await auditedDuoCall(
@@ -309,5 +306,69 @@ export async function changeStatus(
     () => deps.duo.updateUser(user.user_id, { status: to }),
     (u) => ({ duoStatus: u.status }),
   );
-  return { username: user.username, from, to, card: await refreshedCard(deps, em, actor, settings, updated) };
+  return {
+    kind: 'changed',
+    username: user.username,
+    from,
+    to,
+    card: await refreshedCard(deps, em, actor, settings, updated),
+  };
+}
+
+/**
+ * Bypass status: a guarded, time-boxed change. Verification, step-up (always) and, unless the
+ * settings exempt the requester's role, a second person; it ends by itself after `minutes`.
+ */
+async function requestBypassStatus(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  notices: ApprovalNotices,
+  input: StatusChangeInput,
+  text: { reason: string; ticket: string | null },
+  progress: Progress,
+): Promise<StatusChangeResult> {
+  const passed = await passGuards(deps, em, caller, {
+    action: 'bypass_status',
+    authorize: {
+      action: 'user.set_status',
+      target: { kind: 'status', toStatus: 'bypass', directorySynced: false },
+    },
+    duoUser: { duoUserId: input.duoUserId },
+    totp: input.totp,
+    fields: { verification: FIELD.status, totp: FIELD.totp },
+  });
+  const { actor, settings, guards } = passed;
+  const box = guards.timeBox!;
+  const minutes = input.minutes ?? box.defaultMinutes;
+  if (minutes > box.maxMinutes)
+    throw fail('INVALID_INPUT', 'status.bypass_too_long', { maxMinutes: box.maxMinutes }, { field: 'duration' });
+  await assertDailyLimit(deps, em, actor, settings);
+  await progress.accepted?.();
+  const user = await deps.duo.getUserById(input.duoUserId);
+  refusePendingDeletion(user);
+  await authorizeOrThrow(
+    deps,
+    em,
+    caller,
+    actor,
+    'user.set_status',
+    { kind: 'status', toStatus: 'bypass', directorySynced: isDirectorySynced(user) },
+    { settings, targetUser: { duoUserId: user.user_id, username: user.username } },
+  );
+  if (user.status !== 'active')
+    throw fail('INVALID_STATE', 'status.bypass_needs_active', { username: user.username, status: user.status });
+  const submitted = await submitRequest(deps, em, caller, actor, notices, {
+    kind: bypassStatusKind,
+    params: { minutes },
+    policy: guards.approval,
+    target: { duoUserId: user.user_id, username: user.username },
+    reason: text.reason,
+    ticket: text.ticket,
+    requestChannel: input.requestChannel ?? null,
+    verificationId: passed.verification?.id ?? null,
+    delayHours: guards.delayHours,
+    audit: { minutes, verified: guards.verificationMinutes !== null },
+  });
+  return { kind: 'bypass', submitted };
 }

@@ -1,10 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
+import type { AuditActor } from '../audit/trail.js';
 import { Responder, StepUpFailure } from '../db/entities.js';
 import type { TotpStatus } from '../domain/step-up.js';
 import { AppError, fail } from '../errors.js';
-import { recordDenial, requireActor } from './access.js';
+import { requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 
 /**
@@ -43,12 +44,10 @@ declare module '../errors.js' {
     'stepup.reenroll_needs_code': NoFacts;
     'stepup.changed_concurrently': NoFacts;
     'stepup.nothing_to_confirm': NoFacts;
-    'stepup.reset_needs_owner': NoFacts;
-    'stepup.reset_self': NoFacts;
   }
 }
 
-export type StepUpPurpose = 'approve' | 'unlock' | 'bypass_request' | 'reenroll';
+export type StepUpPurpose = 'approve' | 'unlock' | 'bypass_request' | 'reenroll' | 'weaken';
 
 export const TOTP_ISSUER = 'duo-desk';
 /** ±1 time step of 30 s, in seconds (otplib's epochTolerance). */
@@ -330,47 +329,18 @@ export async function confirmTotpEnrollment(
 }
 
 /**
- * Owners only: clears another responder's enrollment, replay floor, lock and recent failures, so
- * they can enroll again (a lost phone). Owners cannot reset their own: that would let a hijacked
- * owner session drop its own step-up; another owner (or the command line) does it.
- */
-export async function resetTotpEnrollment(
-  deps: Deps,
-  em: EntityManager,
-  caller: Caller,
-  targetUserId: string,
-): Promise<void> {
-  const actor = await requireActor(deps, em, caller);
-  const self = targetUserId === actor.userId;
-  if (actor.role !== 'owner' || self) {
-    const why =
-      actor.role !== 'owner'
-        ? 'only an Owner can reset step-up enrollments'
-        : 'an Owner cannot reset their own step-up enrollment';
-    await recordDenial(deps, em, caller, actor, { attempted: 'stepup.reset', why, params: { targetUserId } });
-    throw fail('PERMISSION_DENIED', actor.role !== 'owner' ? 'stepup.reset_needs_owner' : 'stepup.reset_self', {});
-  }
-  await applyTotpReset(
-    deps,
-    em,
-    { userId: actor.userId, role: actor.role },
-    caller.teamId,
-    targetUserId,
-    caller.correlationId,
-  );
-}
-
-/**
  * Clears a responder's enrollment, failures and lock, audited. Callers decide who may: an Owner for
  * someone else (above), or the installer from the command line (a one-owner install has no other Owner).
  */
 export async function applyTotpReset(
   deps: Deps,
   em: EntityManager,
-  by: { userId: string; role: string | null } | { system: 'cli' },
+  by: AuditActor,
   teamId: string,
   targetUserId: string,
   correlationId: string,
+  /** The approval request this reset carries out (an Owner's guarded reset). */
+  requestRef?: string,
 ): Promise<void> {
   const target = await em.findOne(Responder, { teamId, userId: targetUserId }, { refresh: true });
   if (!target) throw fail('NOT_FOUND', 'responders.not_a_responder', { userId: targetUserId });
@@ -388,6 +358,7 @@ export async function applyTotpReset(
       action: 'stepup.reset',
       outcome: 'success',
       correlationId,
+      requestRef: requestRef ?? null,
       params: { targetUserId, previousStatus: target.totpStatus },
     });
   });

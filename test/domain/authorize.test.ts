@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Action, approvalRequired, authorize, type Target } from '../../src/domain/authorize.js';
+import { type Action, authorize, type Target } from '../../src/domain/authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from '../../src/domain/bypass-policy.js';
+import { approvalRequired } from '../../src/domain/guards.js';
 import { ROLES, type Role } from '../../src/domain/roles.js';
 import { defaultSettings, type Settings } from '../../src/domain/settings.js';
 
@@ -168,12 +169,16 @@ describe('authorize: approving bypass requests', () => {
   const settings = defaultSettings();
   for (const role of ROLES) {
     for (const approver of [false, true]) {
-      const expected = role === 'owner' || role === 'administrator' || approver;
+      // Read-only and Application Manager responders never approve, whatever their flag says.
+      const expected =
+        role === 'owner' ||
+        role === 'administrator' ||
+        (approver && role !== 'read_only' && role !== 'application_manager');
       it(`when a ${role}${approver ? ' with the approver flag' : ''} decides another's request, then it is ${expected ? 'allowed' : 'denied'}`, () => {
         const d = authorize(
           { teamId: 'T1', userId: 'U1', role, approver },
-          'bypass.approve',
-          { kind: 'approval', requesterUserId: 'U2' },
+          'approval.decide',
+          { kind: 'approval', requesterUserId: 'U2', approvers: 'second_person' },
           settings,
         );
         expect(d.allowed).toBe(expected);
@@ -181,8 +186,8 @@ describe('authorize: approving bypass requests', () => {
       it(`when a ${role}${approver ? ' with the approver flag' : ''} decides their own request, then it is denied`, () => {
         const d = authorize(
           { teamId: 'T1', userId: 'U1', role, approver },
-          'bypass.approve',
-          { kind: 'approval', requesterUserId: 'U1' },
+          'approval.decide',
+          { kind: 'approval', requesterUserId: 'U1', approvers: 'second_person' },
           settings,
         );
         expect(d).toMatchObject({ allowed: false, rule: 'own_request' });
@@ -215,5 +220,78 @@ describe('denials name what would allow the action', () => {
     });
     expect(d).toMatchObject({ allowed: false });
     expect(d).toMatchObject({ rule: 'setting', setting: 'help_desk_can_send_enrollment_email' });
+  });
+});
+
+describe('authorize: changes that weaken the controls', () => {
+  const settings = defaultSettings();
+  const actor = (role: Role, approver = false) => ({ teamId: 'T1', userId: 'U1', role, approver });
+  for (const role of ROLES) {
+    const expected = role === 'owner';
+    it(`when a ${role} decides another's weakening change, then it is ${expected ? 'allowed' : 'denied'} (second owner only)`, () => {
+      const d = authorize(
+        actor(role, true),
+        'approval.decide',
+        { kind: 'approval', requesterUserId: 'U2', approvers: 'second_owner' },
+        settings,
+      );
+      expect(d.allowed).toBe(expected);
+    });
+  }
+
+  it('when an administrator grants the approver flag, then it is denied: only owners grant it', () => {
+    const d = authorize(
+      actor('administrator'),
+      'responders.manage',
+      {
+        kind: 'responder',
+        currentRole: 'help_desk',
+        newRole: 'help_desk',
+        approverBefore: false,
+        approverAfter: true,
+      },
+      settings,
+    );
+    expect(d).toMatchObject({ allowed: false, rule: 'approver_flag_owner_only' });
+  });
+
+  for (const role of ['read_only', 'application_manager'] as const)
+    it(`when an owner grants the approver flag to a ${role} responder, then it is denied`, () => {
+      const d = authorize(
+        actor('owner'),
+        'responders.manage',
+        {
+          kind: 'responder',
+          currentRole: role,
+          newRole: role,
+          approverBefore: false,
+          approverAfter: true,
+        },
+        settings,
+      );
+      expect(d).toMatchObject({ allowed: false, rule: 'approver_flag_not_for_role' });
+    });
+
+  it('when an administrator removes the approver flag below Administrator, then it is allowed', () => {
+    const d = authorize(
+      actor('administrator'),
+      'responders.manage',
+      {
+        kind: 'responder',
+        currentRole: 'user_manager',
+        newRole: 'user_manager',
+        approverBefore: true,
+        approverAfter: false,
+      },
+      settings,
+    );
+    expect(d.allowed).toBe(true);
+  });
+
+  it('when someone other than the requester cancels, then only an owner may', () => {
+    const target = { kind: 'approval', requesterUserId: 'U2', approvers: 'second_person' } as const;
+    expect(authorize(actor('administrator'), 'approval.cancel', target, settings).allowed).toBe(false);
+    expect(authorize(actor('owner'), 'approval.cancel', target, settings).allowed).toBe(true);
+    expect(authorize({ ...actor('help_desk'), userId: 'U2' }, 'approval.cancel', target, settings).allowed).toBe(true);
   });
 });

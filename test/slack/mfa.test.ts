@@ -1,9 +1,17 @@
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { checkStepUp, totpStatus } from '../../src/usecases/step-up.js';
+import { applyTotpReset, checkStepUp, totpStatus } from '../../src/usecases/step-up.js';
 import { auditRows } from '../support/audit.js';
-import { callerOf, nextStep, privateMessages, viewText, waitForView } from '../support/bypass-kit.js';
+import {
+  callerOf,
+  enrollTotp,
+  eventually,
+  nextStep,
+  privateMessages,
+  viewText,
+  waitForView,
+} from '../support/bypass-kit.js';
 import { runCli } from '../support/cli.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 import { scanForSecrets } from '../support/secret-scan.js';
@@ -90,15 +98,31 @@ describe('/duo mfa', () => {
     expect(JSON.stringify(r.body)).toContain('no authenticator set up');
   });
 
-  it('when a non-owner asks to reset an enrollment, then it is refused; an owner resets it', async () => {
+  it("when a non-owner asks to reset an enrollment, then it is refused; the only owner's reset needs their step-up and waits out the announced delay", async () => {
     const refused = await h.driver.command(PEOPLE.userManager, `mfa reset <@${PEOPLE.helpDesk}|hank>`);
     expect(JSON.stringify(refused.body)).toContain('needs the Owner role');
     expect(await statusOf(PEOPLE.helpDesk)).toBe('active');
-    const done = await h.driver.command(PEOPLE.owner, `mfa reset <@${PEOPLE.helpDesk}|hank>`);
-    expect(JSON.stringify(done.body)).toContain('was reset');
-    expect(await statusOf(PEOPLE.helpDesk)).toBe('none');
+
+    const ownerSecret = await enrollTotp(h, PEOPLE.owner);
+    nextStep(clock);
+    const before = h.slack.views(PEOPLE.owner).length;
+    await h.driver.command(PEOPLE.owner, `mfa reset <@${PEOPLE.helpDesk}|hank>`);
+    const modal = await waitForView(h, PEOPLE.owner, 'mfa_reset_modal', before);
+    const r = await h.driver.submitView(modal, PEOPLE.owner, {
+      'Code from your authenticator app': await code(ownerSecret),
+      Why: 'Lost their phone, INC-7',
+    });
+    expect(JSON.stringify(r.body)).toContain('unless an Owner cancels');
+    expect(await statusOf(PEOPLE.helpDesk)).toBe('active');
+    const [requested] = await auditRows(h, "action = 'stepup_reset.requested'");
+    expect(requested).toMatchObject({ actor_user_id: PEOPLE.owner, params: { alert: true, policy: 'delay' } });
+
+    clock.advance(24 * 3600_000 + 60_000);
+    await eventually(async () => (await statusOf(PEOPLE.helpDesk)) === 'none', 'the delayed reset');
     const [reset] = await auditRows(h, "action = 'stepup.reset'");
-    expect(reset).toMatchObject({ actor_user_id: PEOPLE.owner });
+    expect(reset).toMatchObject({ actor_user_id: 'duo-desk', request_ref: requested!.request_ref });
+    // The next test enrolls the owner from scratch.
+    await applyTotpReset(h.runtime.deps, h.runtime.db.em.fork(), { system: 'cli' }, TEAM, PEOPLE.owner, 'test');
   });
 
   it('when the only owner lost their authenticator, then the installer resets it from the command line, audited as cli', async () => {
@@ -110,7 +134,7 @@ describe('/duo mfa', () => {
     expect(r).toMatchObject({ code: 0 });
     expect(r.stdout).toContain('enroll again with /duo mfa');
     expect(await statusOf(PEOPLE.owner)).toBe('none');
-    const resets = await auditRows(h, "action = 'stepup.reset' and actor_user_id = 'cli'");
+    const resets = await auditRows(h, "action = 'stepup.reset' and actor_user_id = 'cli' and correlation_id <> 'test'");
     expect(resets).toHaveLength(1);
   });
 

@@ -184,8 +184,13 @@ describe('unlock', () => {
     expect(r.errors?.reason).toContain('Verify the caller first');
     expect(statusOf('carol')).toBe('disabled');
     expect(statusOf('walter')).toBe('locked out');
-    const denied = await auditRows(h, `action = 'permission.denied' and target_duo_user_id = ?`, [carolId]);
-    expect(denied.at(-1)).toMatchObject({ actor_user_id: PEOPLE.helpDesk, outcome: 'denied' });
+    // The verification guard refused it for carol, the Duo user the forged metadata names.
+    const denied = await auditRows(h, `action = 'guard.refused' and target_duo_user_id = ?`, [carolId]);
+    expect(denied.at(-1)).toMatchObject({
+      actor_user_id: PEOPLE.helpDesk,
+      outcome: 'denied',
+      params: { guard: 'verification', attempted: 'unlock' },
+    });
 
     // Garbage metadata is refused outright.
     h.slack.store.views.get(form.id)!.privateMetadata = '{"duoUserId":"DU1","role":"owner"}';
@@ -255,19 +260,19 @@ describe('change status', () => {
     expect(denied.at(-1)).toMatchObject({ actor_user_id: PEOPLE.owner, outcome: 'denied' });
   });
 
-  it('when a user manager sets bypass, then it is refused by default and allowed with the setting', async () => {
+  it('when a user manager sets bypass, then it is refused by default and, with the setting, offered behind its guards', async () => {
     const form = await openForm(PEOPLE.userManager, 'status heidi');
     expect(optionTexts(form)).toEqual(['disabled']);
     await setting('user_managers_can_apply_bypass_status', 'on');
     try {
       const again = await openForm(PEOPLE.userManager, 'status heidi');
       expect(optionTexts(again)).toEqual(['bypass', 'disabled']);
-      const done = await submit(again, PEOPLE.userManager, { status: 'bypass', reason: REASON }, 'is now');
-      expect(viewText(done.view)).toContain('*Bypass*');
-      expect(statusOf('heidi')).toBe('bypass');
-      const rows = await statusRows('heidi');
-      expect(rows.at(-1)).toMatchObject({ phase: 'outcome', outcome: 'success' });
-      expect(rows.at(-1)!.params).toMatchObject({ from: 'active', to: 'bypass', change: 'set_status' });
+      expect(viewText(again)).toContain('Bypass for');
+      // Unverified caller: the verification guard refuses it before Duo is asked anything.
+      const r = await submit(again, PEOPLE.userManager, { status: 'bypass', reason: REASON }, '');
+      expect(r.errors?.status).toContain('Verify the caller first');
+      expect(statusOf('heidi')).toBe('active');
+      expect(await statusRows('heidi')).toEqual([]);
     } finally {
       await setting('user_managers_can_apply_bypass_status', 'off');
     }

@@ -78,11 +78,21 @@ export interface RequestRow {
   decision_note: string | null;
 }
 
+/**
+ * Bypass-code requests in the columns these tests were written against (before requests moved onto the
+ * approval engine): pending = requested, issued = done, approval_ts = the card's ts.
+ */
+const LEGACY_REQUESTS = `select id, team_id, requester_user_id, decided_by, decision_note, failure_reason, created_at,
+    case state when 'requested' then 'pending' when 'done' then 'issued' else state end as status,
+    (params->>'count')::int as count, (params->>'reuseCount')::int as reuse_count,
+    (params->>'validSecs')::int as valid_secs, card_ts as approval_ts
+  from approval_request where kind = 'bypass_codes'`;
+
 export const requestRows = (h: Harness, where = 'true', params: unknown[] = []) =>
   h.runtime.db.em
     .fork()
     .getConnection()
-    .execute<RequestRow[]>(`select * from bypass_request where ${where} order by created_at, id`, params);
+    .execute<RequestRow[]>(`select * from (${LEGACY_REQUESTS}) r where ${where} order by created_at, id`, params);
 
 export async function requestRow(h: Harness, id: string): Promise<RequestRow> {
   const [row] = await requestRows(h, 'id = ?', [id]);

@@ -9,6 +9,8 @@ import type { DuoAdmin } from '../../src/duo/types.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
+import { BUILT_IN_KINDS } from '../../src/usecases/approval-kinds.js';
+import { ApprovalKinds } from '../../src/usecases/approval-registry.js';
 import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
 
 /**
@@ -48,6 +50,7 @@ export function useCaseKit(
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
     tuning: DEFAULT_TUNING,
+    approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };
   let seq = 0;
   return {

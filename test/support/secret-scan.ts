@@ -82,7 +82,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * the Duo skey, the Slack bot token and signing secret, the encryption key, every TOTP secret any
  * responder holds, and every bypass code the Duo simulator ever issued, looked for in every audit row,
  * every table, everything Slack received and every log line. Bypass codes may appear only in their
- * one delivery message (ephemeral, or a DM, headed "Bypass codes for …"); nothing else may appear at all.
+ * one delivery (an ephemeral, a DM, or the requester's own open modal, headed "Bypass codes for …");
+ * nothing else may appear at all.
  */
 export async function assertNoSecretLeaks(h: Traces): Promise<void> {
   const config = h.runtime.deps.config;
@@ -106,10 +107,12 @@ export async function assertNoSecretLeaks(h: Traces): Promise<void> {
   const received = JSON.parse(h.slack.everythingReceived()) as { requests: Array<{ method: string; args: unknown }> };
   const deliveries = new Set<string>();
   for (const [n, r] of received.requests.entries()) {
-    const args = r.args as { channel?: string; blocks?: unknown };
+    const args = r.args as { channel?: string; blocks?: unknown; view?: unknown };
     const privateTarget =
-      r.method === 'chat.postEphemeral' || (r.method === 'chat.postMessage' && args.channel?.startsWith('D'));
-    if (privateTarget && JSON.stringify(args.blocks ?? '').includes('Bypass codes for'))
+      r.method === 'chat.postEphemeral' ||
+      r.method === 'views.update' ||
+      (r.method === 'chat.postMessage' && args.channel?.startsWith('D'));
+    if (privateTarget && JSON.stringify(args.blocks ?? args.view ?? '').includes('Bypass codes for'))
       deliveries.add(`slack ${r.method} #${n + 1}`);
   }
   const secrets = [...fixed, ...totp, ...codes];

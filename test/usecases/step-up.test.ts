@@ -10,17 +10,28 @@ import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
+import { BUILT_IN_KINDS } from '../../src/usecases/approval-kinds.js';
+import type { ApprovalNotices } from '../../src/usecases/approval-model.js';
+import { ApprovalKinds } from '../../src/usecases/approval-registry.js';
 import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
 import {
+  applyTotpReset,
   checkStepUp,
   confirmTotpEnrollment,
-  resetTotpEnrollment,
   startTotpEnrollment,
   totpStatus,
 } from '../../src/usecases/step-up.js';
+import { requestStepUpReset } from '../../src/usecases/stepup-reset.js';
 import { plainWords } from '../../views/format.js';
 import { explain } from '../../views/problems.js';
 import { freshDatabase } from '../support/db.js';
+
+/** The refusals tested here never reach Slack. */
+const noNotices: ApprovalNotices = {
+  publishCard: () => Promise.reject(new Error('no Slack in this test')),
+  tellRequester: () => Promise.reject(new Error('no Slack in this test')),
+  deliverPrivately: () => Promise.reject(new Error('no Slack in this test')),
+};
 
 const TEAM = 'T0STEPUP';
 
@@ -48,6 +59,7 @@ beforeAll(async () => {
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
     tuning: DEFAULT_TUNING,
+    approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };
 });
 afterAll(async () => {
@@ -351,14 +363,14 @@ describe('lockout', () => {
   });
 });
 
-describe('resetTotpEnrollment', () => {
-  it('when an owner resets a responder, then enrollment, replay floor, lock and failures are cleared', async () => {
+describe('resetting a step-up enrollment', () => {
+  it('when a reset is carried out, then enrollment, replay floor, lock and failures are cleared', async () => {
     const owner = await newResponder('owner');
     const { caller: target, secret } = await enrolled();
     for (let i = 0; i < 5; i++) await appError(checkStepUp(deps, em(), target, await wrongCode(secret), 'approve'));
     expect((await totpStatus(em(), TEAM, target.userId)).lockedUntil).not.toBeNull();
 
-    await resetTotpEnrollment(deps, em(), owner, target.userId);
+    await applyTotpReset(deps, em(), { userId: owner.userId, role: 'owner' }, TEAM, target.userId, 'c-reset');
     const row = await responderRow(target);
     expect(row).toMatchObject({ totpSecret: null, totpStatus: 'none', totpLastStep: null, stepUpLockedUntil: null });
     expect(await em().count(StepUpFailure, { teamId: TEAM, userId: target.userId })).toBe(0);
@@ -380,7 +392,7 @@ describe('resetTotpEnrollment', () => {
   it('when a non-owner tries to reset, then it is denied naming the Owner role and audited', async () => {
     const admin = await newResponder('administrator');
     const { caller: target } = await enrolled();
-    const e = await appError(resetTotpEnrollment(deps, em(), admin, target.userId));
+    const e = await appError(requestStepUpReset(deps, em(), admin, noNotices, { targetUserId: target.userId }));
     expect(e.code).toBe('PERMISSION_DENIED');
     expect(explain(e, plainWords)).toMatch(/Owner role/);
     expect((await totpStatus(em(), TEAM, target.userId)).status).toBe('active');
@@ -391,14 +403,16 @@ describe('resetTotpEnrollment', () => {
 
   it('when an owner tries to reset their own enrollment, then it is denied', async () => {
     const { caller: owner } = await enrolled('owner');
-    const e = await appError(resetTotpEnrollment(deps, em(), owner, owner.userId));
+    const e = await appError(requestStepUpReset(deps, em(), owner, noNotices, { targetUserId: owner.userId }));
     expect(e.code).toBe('PERMISSION_DENIED');
     expect((await totpStatus(em(), TEAM, owner.userId)).status).toBe('active');
   });
 
   it('when the target is not a responder, then the owner is told', async () => {
     const owner = await newResponder('owner');
-    expect((await appError(resetTotpEnrollment(deps, em(), owner, 'U0NOBODY'))).code).toBe('NOT_FOUND');
+    expect((await appError(requestStepUpReset(deps, em(), owner, noNotices, { targetUserId: 'U0NOBODY' }))).code).toBe(
+      'NOT_FOUND',
+    );
   });
 });
 

@@ -1,0 +1,13 @@
+import { bypassCodesKind } from './approval-bypass-codes.js';
+import { bypassStatusKind } from './approval-bypass-status.js';
+import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
+import type { AnyKind } from './approval-model.js';
+
+/** The guarded changes duo-desk ships with (each needs its card text in views/approvals.ts). */
+export const BUILT_IN_KINDS: readonly AnyKind[] = [
+  bypassCodesKind,
+  bypassStatusKind,
+  settingChangeKind,
+  responderChangeKind,
+  stepUpResetKind,
+];

@@ -1,0 +1,124 @@
+import type { User } from '../src/domain/duo-objects.js';
+import { ROLE_LABELS } from '../src/domain/roles.js';
+import { formatSettingValue, settingDefinitions } from '../src/domain/settings.js';
+import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
+import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
+import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
+import { defineKindText, verificationField } from './approvals.js';
+import { codesDeliveryMessage, paramsText } from './bypass.js';
+import { esc, slackDate } from './common.js';
+import { statusText } from './user-card.js';
+
+/** The words of the built-in approval kinds (src/usecases/approvals/kinds). */
+
+function devicesOf(u: User | null): string {
+  if (!u) return '_Duo could not be read just now_';
+  const count = (n: number, one: string) => (n ? `${n} ${one}${n === 1 ? '' : 's'}` : '');
+  const parts = [
+    count((u.phones ?? []).length, 'phone'),
+    count((u.tokens ?? []).length, 'hardware token'),
+    count((u.webauthncredentials ?? []).length, 'security key'),
+  ].filter(Boolean);
+  return parts.join(', ') || '_none_';
+}
+
+const userField = (u: User | null, fallback: string) =>
+  `*User*\n${u ? `${esc(u.realname || u.username)} (\`${esc(u.username)}\`)` : `\`${esc(fallback)}\``}`;
+const statusField = (u: User | null) => `*Status*\n${u ? statusText(u.status, u.lockout_reason) : '_unknown_'}`;
+
+const minutesText = (m: number) =>
+  m % 60 === 0 ? `${m / 60} hour${m === 60 ? '' : 's'}` : `${m} minute${m === 1 ? '' : 's'}`;
+
+defineKindText(bypassCodesKind, {
+  title: 'Bypass codes requested',
+  noun: 'bypass request',
+  summary: (r) => paramsText(r.params),
+  fields: (r, f) => [
+    userField(f?.user ?? null, r.target?.username ?? ''),
+    statusField(f?.user ?? null),
+    `*Enrolled devices*\n${devicesOf(f?.user ?? null)}`,
+    `*Existing bypass codes*\n${f?.existingCodes ?? '_unknown_'}`,
+    verificationField(r, f?.verification ?? null),
+  ],
+  approveNote: 'The codes go to the requester only; you will not see them.',
+  nothingDone: 'No codes were issued.',
+  failure: (reason) => `Duo could not create the codes (${reason}): Duo failed`,
+  done: (r) =>
+    r.result.deliveryFailed
+      ? `Codes issued, but delivery to <@${r.requesterUserId}> failed: ask them to delete the codes (\`/duo codes ${esc(r.target?.username ?? '')}\`) and request again.`
+      : `Codes issued and delivered to <@${r.requesterUserId}> only.`,
+  delivery: (r, d) =>
+    codesDeliveryMessage(
+      r,
+      d.secrets,
+      typeof d.facts.validUntil === 'string' ? new Date(d.facts.validUntil) : null,
+      d.facts.viaDm === true,
+    ),
+});
+
+defineKindText(bypassStatusKind, {
+  title: 'Bypass status requested',
+  noun: 'bypass status request',
+  summary: (r) => `bypass status for ${minutesText(r.params.minutes)} (no second factor at all)`,
+  fields: (r, f) => [
+    userField(f?.user ?? null, r.target?.username ?? ''),
+    statusField(f?.user ?? null),
+    `*Enrolled devices*\n${devicesOf(f?.user ?? null)}`,
+    verificationField(r, f?.verification ?? null),
+  ],
+  approveNote:
+    ':rotating_light: Bypass turns off two-factor for this user everywhere until it ends by itself; the audit channel is alerted.',
+  nothingDone: 'The status was not changed.',
+  failure: (reason) => `the status could not be set (${reason})`,
+  done: (r) =>
+    r.state === 'active'
+      ? `In bypass status until ${slackDate(r.activeUntil ?? r.expiresAt)}, then back to ${esc(String(r.result.previousStatus ?? 'active'))} by itself.`
+      : r.state === 'ending'
+        ? 'Ending the bypass status now…'
+        : r.result.alreadyChanged
+          ? `Bypass ended: the status had already been changed to ${esc(String(r.result.statusNow ?? 'another status'))}, so it was left as it is.`
+          : `Bypass ended: back to ${esc(String(r.result.statusNow ?? r.result.previousStatus ?? 'active'))}.`,
+});
+
+defineKindText(settingChangeKind, {
+  title: 'Weakening setting change',
+  noun: 'setting change',
+  summary: (r) => `${r.params.name} → ${formatSettingValue(r.params.value)}`,
+  fields: (r, f) => [
+    `*Setting*\n\`${esc(r.params.name)}\`\n${esc(settingDefinitions[r.params.name].describe)}`,
+    `*Now*\n\`${esc(f?.current ?? '?')}\``,
+    `*Asked for*\n\`${esc(formatSettingValue(r.params.value))}\``,
+  ],
+  approveNote: 'The setting changes at once when you approve.',
+  nothingDone: 'The setting was not changed.',
+  failure: (reason) => `the change failed (${reason})`,
+  done: (r) =>
+    `\`${esc(r.params.name)}\` is now \`${esc(String(r.result.after ?? formatSettingValue(r.params.value)))}\` (was \`${esc(String(r.result.before ?? '?'))}\`).`,
+});
+
+defineKindText(responderChangeKind, {
+  title: 'Powerful role requested',
+  noun: 'role change',
+  summary: (r) =>
+    `<@${r.params.userId}> as ${ROLE_LABELS[r.params.role]}${r.params.approver ? ' with the approver flag' : ''}`,
+  fields: (r, f) => [
+    `*Responder*\n<@${r.params.userId}>`,
+    `*Now*\n${f?.currentRole ? `${ROLE_LABELS[f.currentRole]}${f.currentApprover ? ', approver' : ''}` : 'not a responder'}`,
+    `*Asked for*\n${ROLE_LABELS[r.params.role]}${r.params.approver ? ', approver' : ''}`,
+  ],
+  approveNote: 'The role changes at once when you approve.',
+  nothingDone: 'The role was not changed.',
+  failure: (reason) => `the change failed (${reason})`,
+  done: (r) => `<@${r.params.userId}> is now ${ROLE_LABELS[r.params.role]}${r.params.approver ? ', approver' : ''}.`,
+});
+
+defineKindText(stepUpResetKind, {
+  title: 'Step-up reset requested',
+  noun: 'step-up reset',
+  summary: (r) => `reset the step-up enrollment of <@${r.params.userId}>`,
+  fields: (r, f) => [`*Responder*\n<@${r.params.userId}>`, `*Enrollment now*\n${f?.enrolled ? 'active' : 'none'}`],
+  approveNote: 'Their authenticator stops working at once; they enroll a new one with `/duo mfa`.',
+  nothingDone: 'The enrollment was not reset.',
+  failure: (reason) => `the reset failed (${reason})`,
+  done: (r) => `<@${r.params.userId}>'s step-up enrollment was reset; they enroll again with \`/duo mfa\`.`,
+});
