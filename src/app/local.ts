@@ -65,9 +65,12 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
   const addr = consoleServer.address();
   const consoleUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(localStatePath(config.dataDir), JSON.stringify({ consoleUrl, token, pid: process.pid }), {
-    mode: 0o600,
-  });
+  // The stand-in's API URL and token let `duo-desk audit verify --witness` read its audit channel back.
+  writeFileSync(
+    localStatePath(config.dataDir),
+    JSON.stringify({ consoleUrl, token, pid: process.pid, slackApiUrl: slack.apiUrl, botToken: slack.botToken }),
+    { mode: 0o600 },
+  );
   return {
     runtime,
     slack,
@@ -82,20 +85,27 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
   };
 }
 
-/** Demo responders for the stand-in workspace only (a real workspace starts empty: the CLI grants). */
+/**
+ * Demo responders for the stand-in workspace only (a real workspace starts empty: the CLI grants),
+ * audited in the same transaction like every responder change.
+ */
 async function seedDemoResponders(runtime: Runtime): Promise<void> {
-  const em = runtime.db.em.fork();
-  if ((await em.count(Responder, { teamId: runtime.slack.teamId })) > 0) return;
-  for (const p of LOCAL_PEOPLE)
-    if (p.role)
-      em.create(Responder, {
-        teamId: runtime.slack.teamId,
-        userId: p.id,
-        role: p.role,
-        approver: p.approver,
-        grantedBy: 'local-mode',
-      });
-  await em.flush();
+  const teamId = runtime.slack.teamId;
+  await runtime.db.em.fork().transactional(async (em) => {
+    if ((await em.count(Responder, { teamId })) > 0) return;
+    for (const p of LOCAL_PEOPLE)
+      if (p.role) {
+        em.create(Responder, { teamId, userId: p.id, role: p.role, approver: p.approver, grantedBy: 'local-mode' });
+        await em.flush();
+        await runtime.deps.audit.record(em, {
+          teamId,
+          actor: { system: 'duo-desk' },
+          action: 'responder.granted',
+          outcome: 'success',
+          params: { responder: p.id, role: p.role, approver: p.approver, previousRole: null, note: 'local-mode demo' },
+        });
+      }
+  });
 }
 
 const consoleRequest = z.object({

@@ -3,14 +3,15 @@ import { type ChannelPoster, createAuditRelay, SlackRateLimitedError } from '../
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
-import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { auditEventMessage } from '../../views/audit-event.js';
+import { auditCheckpointMessage, auditEventMessage } from '../../views/audit-event.js';
+import { testKeyring } from '../support/audit.js';
 import { freshDatabase } from '../support/db.js';
 
 /** The relay job's decisions with a poster the test controls (the end-to-end runs are in relay.test.ts). */
 let db: Database & { drop(): Promise<void> };
 const clock = new ManualClock();
+const trail = new AuditTrail(clock, testKeyring());
 const logger = createMemoryLogger('debug');
 const TEAM = 'T0RELAY01';
 const CHANNEL = 'C0AUDIT01';
@@ -47,7 +48,6 @@ const outbox = async (eventId: number) =>
   )[0]!;
 
 async function newEvent(): Promise<number> {
-  const trail = new AuditTrail(clock, new JobQueue(db, clock, logger), { mirrorToChannel: true });
   const r = await trail.record(db.em.fork(), {
     teamId: TEAM,
     actor: { userId: 'U123', role: 'owner' },
@@ -57,11 +57,18 @@ async function newEvent(): Promise<number> {
   return r.id;
 }
 
-const run = (p: ChannelPoster) =>
-  createAuditRelay({ channel: CHANNEL, poster: p, render: auditEventMessage, clock, paceMs: 0 })(
-    { teamId: TEAM },
-    { jobId: 1, attempt: 1, em: db.em.fork(), logger, signal: new AbortController().signal },
-  );
+const relay = (p: ChannelPoster, paceMs = 0) =>
+  createAuditRelay({
+    channel: CHANNEL,
+    poster: p,
+    render: auditEventMessage,
+    renderCheckpoint: auditCheckpointMessage,
+    audit: trail,
+    clock,
+    paceMs,
+  });
+const ctx = () => ({ jobId: 1, attempt: 1, em: db.em.fork(), logger, signal: new AbortController().signal });
+const run = (p: ChannelPoster) => relay(p)({ teamId: TEAM }, ctx());
 
 describe('audit relay job', () => {
   it('when Slack cannot be asked whether an ambiguous post landed, then the job waits and retries instead of failing', async () => {
@@ -105,7 +112,7 @@ describe('audit relay job', () => {
       .execute<Array<{ event_id: string }>>(`select event_id from audit_outbox where status <> 'posted'`);
     const id = Number(pending[0]!.event_id);
     await db.em.fork().getConnection().execute(`update audit_outbox set status = 'sending' where event_id = ?`, [id]);
-    const p = poster({ findPosted: async (_c, eventId) => (eventId === id ? '1700000001.000009' : undefined) });
+    const p = poster({ findPosted: async (_c, match) => (match.value === id ? '1700000001.000009' : undefined) });
     await run(p);
     expect(p.posts).toEqual([]);
     expect(await outbox(id)).toEqual({ status: 'posted', posted_ts: '1700000001.000009' });

@@ -6,7 +6,7 @@ import { Responder } from '../../src/db/entities.js';
 import type { Json, StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
-import { auditRows } from '../support/audit.js';
+import { auditRows, TEST_AUDIT_KEY } from '../support/audit.js';
 import { clickAction, findRendered, topView as forgeTopView, openRolesHome, submitForged } from '../support/forge.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
@@ -35,7 +35,12 @@ afterAll(async () => {
 async function cli(...args: string[]) {
   return promisify(execFile)('node', ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: h.runtime.db.url },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: h.runtime.db.url,
+      DUO_DESK_AUDIT_KEY: TEST_AUDIT_KEY,
+    },
     timeout: 60_000,
   });
 }

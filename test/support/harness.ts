@@ -3,11 +3,12 @@ import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../../src/app/local
 import { type Runtime, startRuntime } from '../../src/app/runtime.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { Responder } from '../../src/db/entities.js';
 import type { Role } from '../../src/domain/roles.js';
 import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
+import { applyGrant, applyRevoke } from '../../src/usecases/responders.js';
+import { TEST_AUDIT_KEY } from './audit.js';
 import { attachDatabase, freshDatabase } from './db.js';
 import { assertNoSecretLeaks } from './secret-scan.js';
 
@@ -51,6 +52,9 @@ export const PEOPLE = {
   stranger: 'U567',
 } as const;
 
+/** Who the harness's own grants and revocations are audited as. */
+const SET_UP = { userId: 'test-set-up', role: null };
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = await freshDatabase();
   const appToken = opts.socketMode ? `xapp-1-A0DUODESK-${randomBytes(8).toString('hex')}` : undefined;
@@ -86,6 +90,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
     DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
     DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DUO_DESK_AUDIT_KEY: TEST_AUDIT_KEY,
     LOG_LEVEL: 'debug',
   });
   const logger = createMemoryLogger('debug');
@@ -119,17 +124,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger,
     signingSecret,
     eventsUrl,
+    // Through the app's own path, audited in the same transaction (so nothing here shows up as a
+    // change made outside duo-desk), by a set-up actor no test mistakes for the CLI or a person.
     async grant(userId, role, approver = false) {
-      const em = db.em.fork();
-      const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId });
-      if (existing) {
-        existing.role = role;
-        existing.approver = approver;
-      } else em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role, approver, grantedBy: 'test' });
-      await em.flush();
+      const input = { teamId: LOCAL_TEAM_ID, userId, role, approver };
+      await applyGrant(runtime.deps, db.em.fork(), SET_UP, input, 'test');
     },
     async revoke(userId) {
-      await db.em.fork().nativeDelete(Responder, { teamId: LOCAL_TEAM_ID, userId });
+      await applyRevoke(runtime.deps, db.em.fork(), SET_UP, LOCAL_TEAM_ID, userId, 'test');
     },
     async addInstance() {
       const second = await attachDatabase(db);

@@ -17,6 +17,7 @@ import {
   startTotpEnrollment,
   totpStatus,
 } from '../../src/usecases/step-up.js';
+import { testKeyring } from '../support/audit.js';
 import { freshDatabase } from '../support/db.js';
 
 const TEAM = 'T0STEPUP';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     clock,
     db,
     duo: {} as never,
-    audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
+    audit: new AuditTrail(clock, testKeyring()),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
     tuning: DEFAULT_TUNING,
@@ -134,7 +135,7 @@ describe('TOTP enrollment', () => {
 
     expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
     const row = await responderRow(caller);
-    expect(row.totpSecret).toMatch(/^v1:/);
+    expect(row.totpSecret).toMatch(/^v2:/);
     expect(row.totpSecret).not.toContain(secret);
 
     // Not usable for step-up yet.
