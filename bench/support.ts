@@ -148,6 +148,7 @@ export async function startBenchApp(): Promise<BenchApp> {
       DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
       DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
       DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      DUO_DESK_AUDIT_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'info',
     });
     const logStats = { lines: 0, warnings: 0, errors: 0 };

@@ -246,7 +246,7 @@ async function auditCommand(args: string[]): Promise<number> {
     return withDb(async (db, cfg) => {
       const keys = keyring(cfg);
       let failed = false;
-      const r = await verifyAuditChain(db.em.fork(), keys);
+      const r = await verifyAuditChain(db.em.fork(), keys, { teamId: values.team });
       if (r.ok)
         out(`audit chain intact: ${r.checked} events checked across ${r.teams} installation(s) (${r.keyed} keyed)`);
       else {
@@ -337,6 +337,8 @@ async function witnessCheck(
   out(`witness MISMATCH in ${teamId} at event #${r.problems[0]!.seq}: ${r.problems[0]!.problem}`);
   for (const p of r.problems.slice(1, 20)) out(`  also #${p.seq}: ${p.problem}`);
   if (r.problems.length > 20) out(`  … and ${r.problems.length - 20} more`);
+  const checkpoints = r.problems.filter((p) => p.kind === 'checkpoint').length;
+  out(`${r.problems.length - checkpoints} posted events and ${checkpoints} checkpoint(s) differ from the database`);
   out(counts);
   return true;
 }

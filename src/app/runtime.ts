@@ -57,6 +57,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
   if (!config.slack.botToken) throw new Error('startRuntime needs Slack credentials (local mode provides them)');
+  // Keys first: a missing one stops start-up before anything is opened.
+  const local = config.slackMode === 'local';
+  const keyring = loadAuditKeyring({
+    configured: config.auditKey,
+    retired: config.auditKeysRetired,
+    local,
+    dataDir: config.dataDir,
+    logger,
+  });
+  const key = loadKey({
+    variable: 'DUO_DESK_ENCRYPTION_KEY',
+    fileName: 'encryption.key',
+    configured: config.encryptionKey,
+    local,
+    dataDir: config.dataDir,
+    logger,
+  });
   const ownDb = !opts.database;
   const db =
     opts.database ??
@@ -79,23 +96,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
     });
-    const local = config.slackMode === 'local';
-    const keyring = loadAuditKeyring({
-      configured: config.auditKey,
-      retired: config.auditKeysRetired,
-      local,
-      dataDir: config.dataDir,
-      logger,
-    });
     const audit = new AuditTrail(clock, keyring);
-    const key = loadKey({
-      variable: 'DUO_DESK_ENCRYPTION_KEY',
-      fileName: 'encryption.key',
-      configured: config.encryptionKey,
-      local,
-      dataDir: config.dataDir,
-      logger,
-    });
     const tuning = {
       ...DEFAULT_TUNING,
       ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),

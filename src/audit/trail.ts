@@ -120,7 +120,7 @@ export class AuditTrail {
       if (r.kind === 'busy') {
         if (Date.now() > deadline)
           throw new Error(`the audit chain head of ${teamId} stayed locked by an open transaction; event not written`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** waits++)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10, 2 ** waits++)));
       }
     }
   }
@@ -146,9 +146,10 @@ export class AuditTrail {
     const next = transition ?? pending;
     if (!next) return { kind: 'done' };
     const row = this.chained(next, teamId, head);
-    const id = await this.insert(em, row, head);
+    const { id, current } = await this.insert(em, row, head);
     if (id === undefined) {
-      const fresh = await this.loadHead(em, teamId);
+      const fresh = current ?? (await this.loadHead(em, teamId));
+      this.heads.set(teamId, fresh);
       return fresh.seq === head.seq && fresh.link === head.link ? { kind: 'busy' } : { kind: 'again' };
     }
     this.heads.set(teamId, { seq: row.seq, link: row.hash, keyId: row.keyId });
@@ -247,15 +248,20 @@ export class AuditTrail {
     return head;
   }
 
-  /** The append: one statement, conditional on the head still being `head`. Undefined when it was not. */
+  /**
+   * The append: one statement, conditional on the head still being `head`. When it was not, nothing is
+   * written and the statement returns the head as it saw it instead, so the retry needs no extra read.
+   */
   private async insert(
     em: EntityManager,
     row: ChainedFields & { hash: string },
     head: Head,
-  ): Promise<number | undefined> {
+  ): Promise<{ id?: number; current?: Head }> {
     const now = this.clock.now();
-    const rows = await em.getConnection().execute<Array<{ id: string | number }>>(
-      `with head as (
+    const rows = await em
+      .getConnection()
+      .execute<Array<{ id: string | number | null; seq: string | null; hash: string | null; key_id: string | null }>>(
+        `with head as (
          update audit_chain_head set seq = ?, hash = ?
          where team_id = (select team_id from audit_chain_head where team_id = ? and seq = ? and hash = ? for update skip locked)
          returning team_id
@@ -275,42 +281,50 @@ export class AuditTrail {
          update job set run_at = ?::timestamptz
          where dedupe_key = ? and status = 'queued' and run_at > ?::timestamptz and exists (select 1 from event)
        )
-       select id from event`,
-      [
-        row.seq,
-        row.hash,
-        row.teamId,
-        head.seq,
-        head.link,
-        row.seq,
-        row.occurredAt,
-        row.actorUserId,
-        row.actorRole,
-        row.action,
-        row.phase,
-        row.targetDuoUserId,
-        row.targetUsername,
-        row.outcome,
-        row.reason,
-        row.ticket,
-        row.correlationId,
-        row.intentId,
-        row.requestRef,
-        row.duoRef,
-        JSON.stringify(row.params),
-        row.prevHash,
-        row.hash,
-        row.keyId,
-        isAlertEvent(row),
-        now,
-        now,
-        relayJobKey(row.teamId),
-        now,
-      ],
-      'all',
-      em.getTransactionContext(),
-    );
-    return rows[0] ? Number(rows[0].id) : undefined;
+       select id, null::bigint as seq, null::varchar as hash, null::varchar as key_id from event
+       union all
+       select null, h.seq, h.hash, e.key_id from audit_chain_head h
+       left join audit_event e on e.team_id = h.team_id and e.seq = h.seq
+       where h.team_id = ? and not exists (select 1 from event)`,
+        [
+          row.seq,
+          row.hash,
+          row.teamId,
+          head.seq,
+          head.link,
+          row.seq,
+          row.occurredAt,
+          row.actorUserId,
+          row.actorRole,
+          row.action,
+          row.phase,
+          row.targetDuoUserId,
+          row.targetUsername,
+          row.outcome,
+          row.reason,
+          row.ticket,
+          row.correlationId,
+          row.intentId,
+          row.requestRef,
+          row.duoRef,
+          JSON.stringify(row.params),
+          row.prevHash,
+          row.hash,
+          row.keyId,
+          isAlertEvent(row),
+          now,
+          now,
+          relayJobKey(row.teamId),
+          now,
+          row.teamId,
+        ],
+        'all',
+        em.getTransactionContext(),
+      );
+    const [r] = rows;
+    if (!r) return {};
+    if (r.id !== null) return { id: Number(r.id) };
+    return { current: { seq: Number(r.seq), link: r.hash!, keyId: r.key_id } };
   }
 }
 

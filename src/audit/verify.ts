@@ -25,17 +25,24 @@ interface Tip {
  * begin with the `audit.chain_keyed` marker, a chain must end keyed, and the key may only change at an
  * `audit.key_rotated` event linked with the new key. Retired keys are needed for the rows they linked.
  */
-export async function verifyAuditChain(em: EntityManager, keyring: AuditKeyring): Promise<ChainReport> {
+export async function verifyAuditChain(
+  em: EntityManager,
+  keyring: AuditKeyring,
+  opts: { teamId?: string | undefined } = {},
+): Promise<ChainReport> {
   const heads = new Map<string, { seq: number; hash: string }>();
   const headRows = await em
     .getConnection()
-    .execute<Array<{ team_id: string; seq: string; hash: string }>>('select team_id, seq, hash from audit_chain_head');
+    .execute<Array<{ team_id: string; seq: string; hash: string }>>(
+      `select team_id, seq, hash from audit_chain_head${opts.teamId ? ' where team_id = ?' : ''}`,
+      opts.teamId ? [opts.teamId] : [],
+    );
   for (const h of headRows) heads.set(h.team_id, { seq: Number(h.seq), hash: h.hash });
 
   const tips = new Map<string, Tip>();
   let checked = 0;
   let keyed = 0;
-  for await (const row of iterateAuditRowsOrdered(em)) {
+  for await (const row of iterateAuditRowsOrdered(em, opts.teamId)) {
     const tip = tips.get(row.teamId) ?? { seq: 0, hash: GENESIS_HASH, keyId: null, keyedFrom: null };
     const problem = rowProblem(row, tip, keyring);
     if (problem) return { ok: false, checked, teamId: row.teamId, seq: row.seq, eventId: row.id, problem };
@@ -107,9 +114,11 @@ function rowProblem(row: AuditRow, tip: Tip, keyring: AuditKeyring): string | un
 }
 
 /** Rows per team in id order, which is seq order: both are assigned under the chain-head lock. */
-async function* iterateAuditRowsOrdered(em: EntityManager) {
-  const teams = await em
-    .getConnection()
-    .execute<Array<{ team_id: string }>>('select distinct team_id from audit_event order by team_id');
+async function* iterateAuditRowsOrdered(em: EntityManager, teamId: string | undefined) {
+  const teams = teamId
+    ? [{ team_id: teamId }]
+    : await em
+        .getConnection()
+        .execute<Array<{ team_id: string }>>('select distinct team_id from audit_event order by team_id');
   for (const { team_id } of teams) yield* iterateAuditRows(em, { teamId: team_id });
 }

@@ -22,6 +22,7 @@ export interface ChannelReader {
 
 export interface WitnessProblem {
   seq: number;
+  kind: 'event' | 'checkpoint';
   problem: string;
 }
 
@@ -88,7 +89,11 @@ export async function verifyWitness(
   for (const [seq, posts] of posted) {
     const row = rows.get(seq);
     if (!row) {
-      problems.push({ seq, problem: `event #${seq} is in the audit channel but not in the database: it was deleted` });
+      problems.push({
+        seq,
+        kind: 'event',
+        problem: `event #${seq} is in the audit channel but not in the database: it was deleted`,
+      });
       continue;
     }
     const wrong = posts.find((p) => p.eventId !== row.id || (p.link !== undefined && !row.hash.startsWith(p.link)));
@@ -98,6 +103,7 @@ export async function verifyWitness(
     }
     problems.push({
       seq,
+      kind: 'event',
       problem:
         wrong.eventId !== row.id
           ? `event #${seq} was posted as event id ${wrong.eventId}, the database has id ${row.id} there: rows were inserted or deleted before it`
@@ -116,15 +122,21 @@ export async function verifyWitness(
     const row = rows.get(cp.seq);
     const when = cp.signedAt.toISOString();
     if (signature === 'invalid')
-      problems.push({ seq: cp.seq, problem: `the checkpoint for event #${cp.seq} (${when}) has an invalid signature` });
+      problems.push({
+        seq: cp.seq,
+        kind: 'checkpoint',
+        problem: `the checkpoint for event #${cp.seq} (${when}) has an invalid signature`,
+      });
     else if (!row)
       problems.push({
         seq: cp.seq,
+        kind: 'checkpoint',
         problem: `the checkpoint signed ${when} vouches for event #${cp.seq}, which is no longer in the database`,
       });
     else if (row.hash !== cp.link)
       problems.push({
         seq: cp.seq,
+        kind: 'checkpoint',
         problem: `the checkpoint signed ${when} says event #${cp.seq} had link ${cp.link.slice(0, 16)}, the database now has ${row.hash.slice(0, 16)}: the chain was rewritten`,
       });
     else checkpointsMatched++;
@@ -138,6 +150,7 @@ export async function verifyWitness(
     else if (row.outbox === null || row.postedChannel === null || row.postedChannel === opts.channel)
       problems.push({
         seq,
+        kind: 'event',
         problem: `event #${seq} is in the database but not in the audit channel: its post was deleted, or the row was added behind duo-desk`,
       });
   }
