@@ -19,9 +19,10 @@ export function loadKey(opts: {
 }): Buffer {
   if (opts.configured) return Buffer.from(opts.configured, 'base64');
   if (!opts.local)
-    throw new AppError('CONFIG_INVALID', `${opts.variable} is required outside local mode`, {
-      userMessage: `Set ${opts.variable} to 32 random bytes, base64 (openssl rand -base64 32).`,
-    });
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${opts.variable} is required outside local mode: set it to 32 random bytes, base64 (openssl rand -base64 32).`,
+    );
   mkdirSync(opts.dataDir, { recursive: true });
   const path = join(opts.dataDir, opts.fileName);
   if (!existsSync(path)) {

@@ -1,4 +1,5 @@
 import { webApi } from '@slack/bolt';
+import { registerListeners } from '../../commands/index.js';
 import { auditCheckpointMessage, auditEventMessage } from '../../views/audit-event.js';
 import { loadAuditKeyring } from '../audit/keys.js';
 import { createIntentReconciler, RECONCILE_JOB } from '../audit/reconcile.js';
@@ -136,6 +137,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       logger,
       deps,
       readiness,
+      listeners: (app, notifier) => registerListeners(app, { deps, notifier }),
       ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
     });
 

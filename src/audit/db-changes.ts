@@ -66,9 +66,10 @@ export async function acknowledgeDbChange(
 ): Promise<OutsideChange> {
   const change = (await unauditedDbChanges(em)).find((c) => c.id === opts.changeId);
   if (!change)
-    throw new AppError('NOT_FOUND', 'no such unacknowledged change', {
-      userMessage: `There is no unacknowledged outside change #${opts.changeId}: \`duo-desk audit verify\` lists them.`,
-    });
+    throw new AppError(
+      'NOT_FOUND',
+      `there is no unacknowledged outside change #${opts.changeId}: duo-desk audit verify lists them`,
+    );
   await audit.record(em, {
     teamId: change.teamId ?? opts.teamId,
     actor: { system: 'cli' },

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { EntityManager } from '../db/database.js';
-import type { AuditOutcome } from '../db/entities.js';
+import type { AuditOutcome } from '../domain/audit.js';
 import { AppError } from '../errors.js';
 import type { AuditAction } from './actions.js';
 import { isAlertEvent } from './alerts.js';
@@ -189,10 +189,7 @@ export class AuditTrail {
       };
     throw new AppError(
       'CONFIG_INVALID',
-      `the audit chain of ${teamId} was last linked with audit key id ${head.keyId}, which is neither DUO_DESK_AUDIT_KEY nor in DUO_DESK_AUDIT_KEYS_RETIRED`,
-      {
-        userMessage: `duo-desk is configured with a different audit key than the one that linked the newest audit event (key id ${head.keyId}). To rotate, keep the old key in DUO_DESK_AUDIT_KEYS_RETIRED.`,
-      },
+      `the audit chain of ${teamId} was last linked with audit key id ${head.keyId}, which is neither DUO_DESK_AUDIT_KEY nor in DUO_DESK_AUDIT_KEYS_RETIRED: to rotate the key, keep the old one in DUO_DESK_AUDIT_KEYS_RETIRED`,
     );
   }
 

@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import type { KnownBlock } from '../../views/block-kit.js';
 import { type AuditMetadata, type ChannelPoster, SlackRateLimitedError } from '../audit/relay.js';
 import type { ChannelMessage, ChannelReader } from '../audit/witness.js';
 
@@ -18,7 +19,8 @@ export class SlackChannelPoster implements ChannelPoster, ChannelReader {
       const r = await this.client.chat.postMessage({
         channel,
         text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        // Rendered by views/audit-event.ts; the relay (core) carries them without knowing Block Kit.
+        ...(message.blocks ? { blocks: message.blocks as KnownBlock[] } : {}),
         metadata: message.metadata,
         unfurl_links: false,
         unfurl_media: false,

@@ -42,8 +42,7 @@ export function createVerificationFollower(env: VerifyEnv): JobHandler {
     if (!r.done) return { runAgainAt: new Date(env.deps.clock.now().getTime() + env.deps.tuning.verificationPollMs) };
     const v = r.verification;
     // Idempotent: re-rendering the final state is harmless, and a Slack failure throws so the job retries.
-    if (v?.messageChannel && v.messageTs)
-      await env.notifier.update(v.messageChannel, v.messageTs, verificationMessage(v));
+    if (v?.message) await env.notifier.update(v.message.channel, v.message.ts, verificationMessage(v));
     return undefined;
   };
 }

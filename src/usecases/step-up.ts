@@ -2,7 +2,8 @@ import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { Responder, StepUpFailure } from '../db/entities.js';
-import { AppError } from '../errors.js';
+import type { TotpStatus } from '../domain/step-up.js';
+import { AppError, fail } from '../errors.js';
 import { SecretBindingError } from '../secret-box.js';
 import { recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
@@ -35,8 +36,23 @@ import type { Caller, Deps, EntityManager } from './deps.js';
  * transaction that rolls back, the failure would be lost and the lockout could be bypassed.
  */
 
+declare module '../errors.js' {
+  interface Problems {
+    'stepup.not_six_digits': NoFacts;
+    /** `lockedNow`: this attempt caused the lock (the audit channel was just told). */
+    'stepup.locked': { lockedUntil: Date; lockedNow: boolean };
+    'stepup.wrong_code': { attemptsLeft: number };
+    'stepup.replayed': { attemptsLeft: number };
+    'stepup.reenroll_needs_code': NoFacts;
+    'stepup.changed_concurrently': NoFacts;
+    'stepup.nothing_to_confirm': NoFacts;
+    'stepup.secret_not_bound': NoFacts;
+    'stepup.reset_needs_owner': NoFacts;
+    'stepup.reset_self': NoFacts;
+  }
+}
+
 export type StepUpPurpose = 'approve' | 'unlock' | 'bypass_request' | 'reenroll';
-export type TotpStatus = 'none' | 'pending' | 'active';
 
 export const TOTP_ISSUER = 'duo-desk';
 /** ±1 time step of 30 s, in seconds (otplib's epochTolerance). */
@@ -61,6 +77,7 @@ interface SecretDoc {
 type ResponderRow = Awaited<ReturnType<typeof loadResponder>>;
 
 const TOTP_FIELD = { field: 'totp' } as const;
+const changedConcurrently = () => fail('CONFLICT', 'stepup.changed_concurrently', {}, TOTP_FIELD);
 
 const epochSeconds = (deps: Deps) => Math.floor(deps.clock.now().getTime() / 1000);
 
@@ -83,11 +100,7 @@ async function openDoc(deps: Deps, em: EntityManager, caller: Caller, r: Respond
       correlationId: caller.correlationId,
       params: { totpStatus: r.totpStatus, alert: 'the stored step-up secret was not sealed for this responder' },
     });
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'the stored TOTP secret is not bound to this responder', {
-      userMessage:
-        "Your step-up enrollment can't be used: the stored secret does not belong to your account. The audit channel has been told; ask an Owner to reset your enrollment, then run `/duo mfa`.",
-      details: { ...TOTP_FIELD },
-    });
+    throw fail('STEP_UP_NOT_ENROLLED', 'stepup.secret_not_bound', {}, TOTP_FIELD);
   }
   if (!plain.startsWith('{')) return r.totpStatus === 'active' ? { active: plain } : { pending: plain };
   const doc = JSON.parse(plain) as SecretDoc;
@@ -103,20 +116,14 @@ const sealDoc = (deps: Deps, r: ResponderRow, doc: SecretDoc) =>
 /** Accepts "123456" and "123 456"; anything else is an input error, not a failed attempt. */
 function normalizeCode(raw: string): string {
   const code = raw.replace(/\s+/g, '');
-  if (!/^\d{6}$/.test(code))
-    throw new AppError('INVALID_INPUT', 'step-up code is not 6 digits', {
-      userMessage: 'Enter the 6-digit code shown in your authenticator app.',
-      details: { ...TOTP_FIELD },
-    });
+  if (!/^\d{6}$/.test(code)) throw fail('INVALID_INPUT', 'stepup.not_six_digits', {}, TOTP_FIELD);
   return code;
 }
 
 function assertNotLocked(deps: Deps, r: ResponderRow): void {
   const until = r.stepUpLockedUntil;
   if (until && until.getTime() > deps.clock.now().getTime())
-    throw new AppError('STEP_UP_LOCKED', 'step-up is locked', {
-      details: { ...TOTP_FIELD, lockedNow: false, lockedUntil: until.toISOString() },
-    });
+    throw fail('STEP_UP_LOCKED', 'stepup.locked', { lockedUntil: until, lockedNow: false }, TOTP_FIELD);
 }
 
 /** The code's time step when valid in ±1 step and after `afterStep`; null otherwise. */
@@ -200,17 +207,15 @@ async function refuse(
       lockedUntil: lockedUntil.toISOString(),
       correlationId: caller.correlationId,
     });
-    throw new AppError('STEP_UP_LOCKED', 'step-up locked after repeated failures', {
-      details: { ...TOTP_FIELD, lockedNow: true, lockedUntil: lockedUntil.toISOString() },
-    });
+    throw fail('STEP_UP_LOCKED', 'stepup.locked', { lockedUntil, lockedNow: true }, TOTP_FIELD);
   }
-  throw new AppError('STEP_UP_INVALID', `step-up code refused (${why})`, {
-    userMessage:
-      why === 'replayed'
-        ? 'That code was already used. Wait for the next code in your authenticator app and enter it.'
-        : "That code isn't valid. Enter the current 6-digit code from your authenticator app.",
-    details: { ...TOTP_FIELD, attemptsLeft: Math.max(0, STEP_UP_MAX_FAILURES - failures) },
-  });
+  const attemptsLeft = Math.max(0, STEP_UP_MAX_FAILURES - failures);
+  throw fail(
+    'STEP_UP_INVALID',
+    why === 'replayed' ? 'stepup.replayed' : 'stepup.wrong_code',
+    { attemptsLeft },
+    TOTP_FIELD,
+  );
 }
 
 /**
@@ -227,13 +232,11 @@ export async function checkStepUp(
 ): Promise<void> {
   await requireActor(deps, em, caller);
   const r = await loadResponder(em, caller.teamId, caller.userId);
-  if (r.totpStatus !== 'active')
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'no active TOTP enrollment', { details: { ...TOTP_FIELD } });
+  if (r.totpStatus !== 'active') throw new AppError('STEP_UP_NOT_ENROLLED', 'no active TOTP enrollment', TOTP_FIELD);
   assertNotLocked(deps, r);
   const token = normalizeCode(code);
   const secret = (await openDoc(deps, em, caller, r)).active;
-  if (!secret)
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'active enrollment without a secret', { details: { ...TOTP_FIELD } });
+  if (!secret) throw new AppError('STEP_UP_NOT_ENROLLED', 'active enrollment without a secret', TOTP_FIELD);
   const lastStep = r.totpLastStep ?? null;
   const step = await matchStep(deps, secret, token, lastStep);
   if (step === null) {
@@ -279,12 +282,7 @@ export async function startTotpEnrollment(
   assertNotLocked(deps, r);
   const reenrollment = r.totpStatus === 'active';
   if (reenrollment) {
-    if (!opts.currentCode)
-      throw new AppError('STEP_UP_REQUIRED', 're-enrollment needs a code from the current authenticator', {
-        userMessage:
-          'To set up a new authenticator, first enter a current code from the one you use now. Lost it? Ask an Owner to reset your step-up enrollment.',
-        details: { ...TOTP_FIELD },
-      });
+    if (!opts.currentCode) throw fail('STEP_UP_REQUIRED', 'stepup.reenroll_needs_code', {}, TOTP_FIELD);
     await checkStepUp(deps, em, caller, opts.currentCode, 'reenroll');
     r = await loadResponder(em, caller.teamId, caller.userId);
   }
@@ -299,10 +297,7 @@ export async function startTotpEnrollment(
       { id: r.id, totpSecret: r.totpSecret ?? null, totpStatus: r.totpStatus },
       { totpSecret: sealDoc(deps, r, doc), totpStatus: reenrollment ? 'active' : 'pending', updatedAt: now },
     );
-    if (n === 0)
-      throw new AppError('CONFLICT', 'step-up enrollment changed concurrently', {
-        userMessage: 'Your step-up enrollment changed while this was running. Run `/duo mfa` again.',
-      });
+    if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
       teamId: r.teamId,
       actor: actorOf(r),
@@ -332,11 +327,7 @@ export async function confirmTotpEnrollment(
   const r = await loadResponder(em, caller.teamId, caller.userId);
   assertNotLocked(deps, r);
   const doc = await openDoc(deps, em, caller, r);
-  if (!doc.pending)
-    throw new AppError('INVALID_STATE', 'no enrollment to confirm', {
-      userMessage: 'There is no authenticator set-up waiting for a code. Run `/duo mfa` to start one.',
-      details: { ...TOTP_FIELD },
-    });
+  if (!doc.pending) throw fail('INVALID_STATE', 'stepup.nothing_to_confirm', {}, TOTP_FIELD);
   const token = normalizeCode(code);
   // A new secret has no accepted steps yet: no replay floor from the old secret.
   const step = await matchStep(deps, doc.pending, token, null);
@@ -355,11 +346,7 @@ export async function confirmTotpEnrollment(
         updatedAt: now,
       },
     );
-    if (n === 0)
-      throw new AppError('CONFLICT', 'step-up enrollment changed concurrently', {
-        userMessage: 'Your step-up enrollment changed while this was running. Run `/duo mfa` again.',
-        details: { ...TOTP_FIELD },
-      });
+    if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
       teamId: r.teamId,
       actor: actorOf(r),
@@ -390,12 +377,7 @@ export async function resetTotpEnrollment(
         ? 'only an Owner can reset step-up enrollments'
         : 'an Owner cannot reset their own step-up enrollment';
     await recordDenial(deps, em, caller, actor, { attempted: 'stepup.reset', why, params: { targetUserId } });
-    throw new AppError('PERMISSION_DENIED', `stepup.reset denied for ${actor.role}`, {
-      userMessage:
-        actor.role !== 'owner'
-          ? "Resetting someone's step-up enrollment needs the Owner role."
-          : 'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',
-    });
+    throw fail('PERMISSION_DENIED', actor.role !== 'owner' ? 'stepup.reset_needs_owner' : 'stepup.reset_self', {});
   }
   await applyTotpReset(
     deps,
@@ -420,8 +402,7 @@ export async function applyTotpReset(
   correlationId: string,
 ): Promise<void> {
   const target = await em.findOne(Responder, { teamId, userId: targetUserId }, { refresh: true });
-  if (!target)
-    throw new AppError('NOT_FOUND', 'no such responder', { userMessage: `<@${targetUserId}> is not a responder.` });
+  if (!target) throw fail('NOT_FOUND', 'responders.not_a_responder', { userId: targetUserId });
   const now = deps.clock.now();
   await em.transactional(async (tem) => {
     await tem.nativeUpdate(
@@ -450,7 +431,6 @@ export async function totpStatus(
   const r = await em.findOne(Responder, { teamId, userId }, { refresh: true });
   return { status: r?.totpStatus ?? 'none', lockedUntil: r?.stepUpLockedUntil ?? null };
 }
-
 /**
  * Re-seals secrets stored before they were bound to their rows (SecretBox v1) as bound ones, once, at
  * start-up: from then on a step-up secret opens only on its own responder's row. One audited event per

@@ -4,7 +4,7 @@ import { auditRowById } from '../../src/audit/store.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
-import { testKeyring } from '../support/audit.js';
+import { testKeyring } from '../support/audit-key.js';
 import { directAuditTrail, runCli } from '../support/cli.js';
 import { adminExecute, freshDatabase } from '../support/db.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unauditedDbChanges } from '../../src/audit/db-changes.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import type { Database } from '../../src/db/database.js';
-import { testKeyring } from '../support/audit.js';
+import { testKeyring } from '../support/audit-key.js';
 import { runCli } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 

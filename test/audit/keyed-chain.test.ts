@@ -6,7 +6,7 @@ import { AuditTrail } from '../../src/audit/trail.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
-import { TEST_AUDIT_KEY, testKeyring } from '../support/audit.js';
+import { TEST_AUDIT_KEY, testKeyring } from '../support/audit-key.js';
 import { directAuditTrail, runCli } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { oldWay, rewriteChain, teamRows, withKey } from '../support/tamper.js';

@@ -29,7 +29,7 @@ describe('audit keys', () => {
       timeout: 60_000,
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('Set DUO_DESK_AUDIT_KEY to 32 random bytes, base64');
+    expect(r.stderr).toContain('DUO_DESK_AUDIT_KEY is required outside local mode: set it to 32 random bytes, base64');
     expect(r.stderr).not.toContain(connected.DUO_SKEY);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });

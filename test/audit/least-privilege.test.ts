@@ -8,7 +8,7 @@ import { checkAuditPrivileges } from '../../src/db/privileges.js';
 import { adminExecute } from '../../src/db/scratch.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { auditCheckpointMessage, auditEventMessage } from '../../views/audit-event.js';
-import { testKeyring } from '../support/audit.js';
+import { testKeyring } from '../support/audit-key.js';
 
 /**
  * The two-role set-up on a real PostgreSQL: migrations run as the owner (MIGRATION_DATABASE_URL), the

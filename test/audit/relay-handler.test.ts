@@ -12,7 +12,7 @@ import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { auditCheckpointMessage, auditEventMessage } from '../../views/audit-event.js';
-import { testKeyring } from '../support/audit.js';
+import { testKeyring } from '../support/audit-key.js';
 import { freshDatabase } from '../support/db.js';
 
 /** The relay job's decisions with a poster the test controls (the end-to-end runs are in relay.test.ts). */

@@ -2,7 +2,7 @@ import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
-import { testKeyring } from '../support/audit.js';
+import { testKeyring } from '../support/audit-key.js';
 import { runCli } from '../support/cli.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 import { oldWay, rewriteChain, teamRows, withKey } from '../support/tamper.js';

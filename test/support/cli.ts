@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AuditTrail } from '../../src/audit/trail.js';
 import type { Clock } from '../../src/clock.js';
-import { TEST_AUDIT_KEY, testKeyring } from './audit.js';
+import { TEST_AUDIT_KEY, testKeyring } from './audit-key.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /**
- * Runs the real `duo-desk` CLI (`node --import tsx src/cli.ts …`) as a child process against
+ * Runs the real `duo-desk` CLI (`node --import tsx src/app/cli.ts …`) as a child process against
  * `databaseUrl`, with a minimal environment (no Slack or Duo credentials unless `env` adds them) and
  * this test process's audit key.
  */
@@ -21,7 +21,7 @@ export function runCli(databaseUrl: string, args: string[], env: Record<string, 
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
+      ['--import', 'tsx', 'src/app/cli.ts', ...args],
       {
         cwd: ROOT,
         env: {

@@ -1,20 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../../src/app/local-directory.js';
+import type { DuoSimulator } from '@duo-desk/duo-sim';
+import { type FakeSlack, type FakeUser, SlackDriver } from '@duo-desk/slack-testbed';
+import { LOCAL_CHANNELS, LOCAL_TEAM_ID } from '../../src/app/local-directory.js';
 import { type Runtime, startRuntime } from '../../src/app/runtime.js';
+import { grantLocalResponders, grantResponder, startSandbox } from '../../src/app/sandbox.js';
 import type { Clock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
 import type { Role } from '../../src/domain/roles.js';
-import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
-import { applyGrant, applyRevoke } from '../../src/usecases/responders.js';
-import { TEST_AUDIT_KEY } from './audit.js';
+import { applyRevoke } from '../../src/usecases/responders.js';
+import { TEST_AUDIT_KEY } from './audit-key.js';
 import { attachDatabase, freshDatabase } from './db.js';
 import { assertNoSecretLeaks } from './secret-scan.js';
 
 /**
- * The whole app, as production builds it (src/app/runtime.ts), against the local Slack test bed,
- * the Duo simulator over HTTP and a real PostgreSQL. Tests drive it only through signed HTTP.
+ * The whole app, as production builds it (src/app/runtime.ts), in the sandbox local mode uses (src/app/sandbox.ts:
+ * the local Slack test bed and the Duo simulator over HTTP) and on a real PostgreSQL. Tests drive it only through
+ * signed HTTP (or Socket Mode).
  */
 export interface Harness {
   runtime: Runtime;
@@ -35,7 +35,7 @@ export interface HarnessOptions {
   clock?: Clock;
   startJobs?: boolean;
   /** Extra Slack users (beyond the local demo people). */
-  users?: Array<{ id: string; name: string; realName?: string; email?: string; teamId?: string }>;
+  users?: FakeUser[];
   pushTimeoutMs?: number;
   verificationPollMs?: number;
   /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
@@ -52,47 +52,17 @@ export const PEOPLE = {
   stranger: 'U567',
 } as const;
 
-/** Who the harness's own grants and revocations are audited as. */
-const SET_UP = { userId: 'test-set-up', role: null };
-
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = await freshDatabase();
-  const appToken = opts.socketMode ? `xapp-1-A0DUODESK-${randomBytes(8).toString('hex')}` : undefined;
-  const slack = await startFakeSlack({
-    teamId: LOCAL_TEAM_ID,
-    ...(appToken ? { appToken } : {}),
-    users: [
-      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
-      ...(opts.users ?? []),
-    ],
-    channels: [
-      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-    ],
+  const sandbox = await startSandbox({
+    users: opts.users,
+    socketMode: opts.socketMode,
+    clock: opts.clock,
+    pushTimeoutMs: opts.pushTimeoutMs,
   });
-  const duo = await startDuoSimulator({
-    directory: 'demo',
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.pushTimeoutMs ? { pushTimeoutMs: opts.pushTimeoutMs } : {}),
-  });
-  const signingSecret = randomBytes(16).toString('hex');
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    ...(appToken ? { SLACK_APP_TOKEN: appToken } : {}),
-    DUO_IKEY: duo.ikey,
-    DUO_SKEY: duo.skey,
-    DUO_HOST: duo.url,
-    DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
-    DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
-    DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    DUO_DESK_AUDIT_KEY: TEST_AUDIT_KEY,
-    LOG_LEVEL: 'debug',
-  });
+  const { slack, duo, signingSecret } = sandbox;
+  // This process's audit key, so the CLI child processes (test/support/cli.ts) link to the same chain.
+  const config = { ...sandbox.connectedConfig('debug'), auditKey: TEST_AUDIT_KEY };
   const logger = createMemoryLogger('debug');
   const runtimeOptions = {
     config,
@@ -124,14 +94,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger,
     signingSecret,
     eventsUrl,
-    // Through the app's own path, audited in the same transaction (so nothing here shows up as a
-    // change made outside duo-desk), by a set-up actor no test mistakes for the CLI or a person.
-    async grant(userId, role, approver = false) {
-      const input = { teamId: LOCAL_TEAM_ID, userId, role, approver };
-      await applyGrant(runtime.deps, db.em.fork(), SET_UP, input, 'test');
-    },
+    grant: (userId, role, approver = false) =>
+      grantResponder(db, runtime.deps.audit, { userId, role, approver, grantedBy: 'test' }),
+    // Audited in the same transaction, as the app does, so it never shows up as a change made outside duo-desk.
     async revoke(userId) {
-      await applyRevoke(runtime.deps, db.em.fork(), SET_UP, LOCAL_TEAM_ID, userId, 'test');
+      await applyRevoke(
+        runtime.deps,
+        db.em.fork(),
+        { userId: 'test-set-up', role: null },
+        LOCAL_TEAM_ID,
+        userId,
+        'test',
+      );
     },
     async addInstance() {
       const second = await attachDatabase(db);
@@ -151,12 +125,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         await o.close();
       }
       await runtime.stop();
-      await duo.close();
-      await slack.close();
+      await sandbox.close();
       await db.drop();
       if (leak) throw leak;
     },
   };
-  for (const p of LOCAL_PEOPLE) if (p.role) await h.grant(p.id, p.role, p.approver);
+  await grantLocalResponders(db, runtime.deps.audit, 'test');
   return h;
 }

@@ -5,7 +5,8 @@ import { isAlertEvent } from '../../src/audit/alerts.js';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database, EntityManager } from '../../src/db/database.js';
-import { Responder, type Role, StepUpFailure } from '../../src/db/entities.js';
+import { Responder, StepUpFailure } from '../../src/db/entities.js';
+import type { Role } from '../../src/domain/roles.js';
 import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
@@ -19,7 +20,9 @@ import {
   startTotpEnrollment,
   totpStatus,
 } from '../../src/usecases/step-up.js';
-import { testKeyring } from '../support/audit.js';
+import { plainWords } from '../../views/format.js';
+import { explain } from '../../views/problems.js';
+import { testKeyring } from '../support/audit-key.js';
 import { freshDatabase } from '../support/db.js';
 
 const TEAM = 'T0STEPUP';
@@ -165,7 +168,7 @@ describe('TOTP enrollment', () => {
     const { secretForManualEntry: secret } = await start(caller);
     const e = await appError(confirmTotpEnrollment(deps, em(), caller, await wrongCode(secret)));
     expect(e.code).toBe('STEP_UP_INVALID');
-    expect(e.details).toMatchObject({ field: 'totp' });
+    expect(e.field).toBe('totp');
     expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
     expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(1);
   });
@@ -182,7 +185,7 @@ describe('TOTP enrollment', () => {
 
     const required = await appError(startTotpEnrollment(deps, em(), caller));
     expect(required.code).toBe('STEP_UP_REQUIRED');
-    expect(required.details).toMatchObject({ field: 'totp' });
+    expect(required.field).toBe('totp');
 
     const { secretForManualEntry: newSecret } = await start(caller, await codeAt(oldSecret));
     expect(newSecret).not.toBe(oldSecret);
@@ -227,7 +230,7 @@ describe('checkStepUp', () => {
     for (const steps of [-2, 2]) {
       const e = await appError(checkStepUp(deps, em(), caller, await codeAt(secret, steps), 'approve'));
       expect(e.code).toBe('STEP_UP_INVALID');
-      expect(e.details).toMatchObject({ field: 'totp' });
+      expect(e.field).toBe('totp');
     }
     await checkStepUp(deps, em(), caller, await codeAt(secret, -1), 'approve');
     await checkStepUp(deps, em(), caller, await codeAt(secret, 1), 'unlock');
@@ -269,7 +272,7 @@ describe('checkStepUp', () => {
     for (const bad of ['12345', '1234567', 'abcdef', '']) {
       const e = await appError(checkStepUp(deps, em(), caller, bad, 'approve'));
       expect(e.code).toBe('INVALID_INPUT');
-      expect(e.details).toEqual({ field: 'totp' });
+      expect(e.field).toBe('totp');
     }
     expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(0);
   });
@@ -295,12 +298,12 @@ describe('lockout', () => {
       clock.advance(60_000);
       const e = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
       expect(e.code).toBe('STEP_UP_INVALID');
-      expect(e.details).toMatchObject({ field: 'totp', attemptsLeft: 5 - i });
+      expect({ field: e.field, ...e.problem?.facts }).toMatchObject({ field: 'totp', attemptsLeft: 5 - i });
     }
     clock.advance(60_000);
     const locking = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
     expect(locking.code).toBe('STEP_UP_LOCKED');
-    expect(locking.details).toMatchObject({ field: 'totp', lockedNow: true });
+    expect({ field: locking.field, ...locking.problem?.facts }).toMatchObject({ field: 'totp', lockedNow: true });
     const { lockedUntil } = await totpStatus(em(), TEAM, caller.userId);
     expect(lockedUntil?.getTime()).toBe(clock.now().getTime() + 15 * 60_000);
 
@@ -315,7 +318,7 @@ describe('lockout', () => {
     clock.advance(30_000);
     const sixth = await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'));
     expect(sixth.code).toBe('STEP_UP_LOCKED');
-    expect(sixth.details).toMatchObject({ field: 'totp', lockedNow: false });
+    expect({ field: sixth.field, ...sixth.problem?.facts }).toMatchObject({ field: 'totp', lockedNow: false });
     // Starting a new enrollment is refused too.
     expect((await appError(startTotpEnrollment(deps, em(), caller))).code).toBe('STEP_UP_LOCKED');
 
@@ -382,7 +385,7 @@ describe('resetTotpEnrollment', () => {
     const { caller: target } = await enrolled();
     const e = await appError(resetTotpEnrollment(deps, em(), admin, target.userId));
     expect(e.code).toBe('PERMISSION_DENIED');
-    expect(e.userMessage).toMatch(/Owner role/);
+    expect(explain(e, plainWords)).toMatch(/Owner role/);
     expect((await totpStatus(em(), TEAM, target.userId)).status).toBe('active');
     const denied = (await auditActions(admin)).filter((a) => a.action === 'permission.denied');
     expect(denied).toHaveLength(1);
@@ -415,7 +418,7 @@ describe('sealed secrets bound to their rows', () => {
     // The attacker knows the victim's authenticator: the code is right, but the secret is not theirs.
     const e = await appError(checkStepUp(deps, em(), attacker, await codeAt(victim.secret), 'approve'));
     expect(e.code).toBe('STEP_UP_NOT_ENROLLED');
-    expect(e.userMessage).toContain('does not belong to your account');
+    expect(explain(e, plainWords)).toContain('does not belong to your account');
     const rows = await auditActions(attacker);
     expect(rows.at(-1)).toMatchObject({ action: 'stepup.secret_rejected', outcome: 'denied' });
     expect(isAlertEvent(rows.at(-1)! as { action: string; params: Record<string, unknown> })).toBe(true);
