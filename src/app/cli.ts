@@ -3,12 +3,13 @@ import { parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
 import { plainWords } from '../../views/format.js';
 import { explain } from '../../views/problems.js';
+import { checkCheckpoint } from '../audit/checkpoint.js';
 import { acknowledgeDbChange, describeOutsideChange, unauditedDbChanges } from '../audit/db-changes.js';
 import { exportAudit } from '../audit/export.js';
 import { type AuditKeyring, loadAuditKeyring } from '../audit/keys.js';
 import { AuditTrail } from '../audit/trail.js';
 import { verifyAuditChain } from '../audit/verify.js';
-import { verifyWitness } from '../audit/witness.js';
+import { type ChannelMessage, readChannel, verifyWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { type Config, loadConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
@@ -38,6 +39,8 @@ const USAGE = `duo-desk <command>
   audit verify [--witness] [--since <iso>] [--team <T…>]
                                             check the audit chain (exit 1 naming the first bad event); with
                                             --witness also against the audit channel's posts and checkpoints
+  audit checkpoints [--since <iso>] [--team <T…>]
+                                            print the audit channel's signed checkpoints as JSON lines (to archive)
   audit acknowledge <change-id> --reason "<text>"
                                             record that a change made outside duo-desk was looked into
   audit export --format csv|json [--since <iso>] [--until <iso>] [--team <T…>]
@@ -269,6 +272,28 @@ async function auditCommand(args: string[]): Promise<number> {
       return failed ? 1 : 0;
     });
   }
+  if (positionals[0] === 'checkpoints') {
+    const since = parseDate(values.since, '--since');
+    const cfg = config();
+    const keys = keyring(cfg);
+    const { reader, channel, teamId, isOurs } = await witnessReader(cfg, values.team);
+    const { checkpoints } = await readChannel(reader.history(channel, since), isOurs, teamId);
+    for (const cp of checkpoints.reverse())
+      out(
+        JSON.stringify({
+          team_id: cp.teamId,
+          seq: cp.seq,
+          link: cp.link,
+          signed_at: cp.signedAt.toISOString(),
+          key_id: cp.keyId,
+          signature: cp.signature,
+          channel,
+          ts: cp.ts,
+          signature_check: checkCheckpoint(keys, cp),
+        }),
+      );
+    return 0;
+  }
   if (positionals[0] === 'acknowledge') {
     const id = Number(positionals[1]);
     if (!Number.isInteger(id) || id <= 0 || !values.reason?.trim())
@@ -311,21 +336,15 @@ async function witnessCheck(
   teamFlag: string | undefined,
   since: Date | undefined,
 ): Promise<boolean> {
-  const slack = slackForWitness(cfg);
-  if (!slack) return fail('--witness reads the audit channel: set SLACK_BOT_TOKEN and DUO_DESK_AUDIT_CHANNEL');
-  const client = createRelayClient(webApi.WebClient, slack.botToken, slack.apiUrl);
-  const auth = await client.auth.test();
-  const teamId = teamFlag ?? String(auth.team_id);
-  const reader = new SlackChannelPoster(client);
+  const { reader, channel, teamId, isOurs } = await witnessReader(cfg, teamFlag);
   const r = await verifyWitness(db.em.fork(), keys, {
     teamId,
-    channel: slack.channel,
-    messages: reader.history(slack.channel, since),
-    isOurs: (m) =>
-      (auth.user_id !== undefined && m.user === auth.user_id) || (auth.bot_id !== undefined && m.botId === auth.bot_id),
+    channel,
+    messages: reader.history(channel, since),
+    isOurs,
     since,
   });
-  const counts = `${r.eventsMatched} events and ${r.checkpointsMatched} checkpoints in ${slack.channel} checked against the database`;
+  const counts = `${r.eventsMatched} events and ${r.checkpointsMatched} checkpoints in ${channel} checked against the database`;
   if (r.ok) {
     const waiting = r.notPostedYet ? `; ${r.notPostedYet} newer events not posted yet` : '';
     const unchecked = r.checkpointsUnchecked
@@ -341,6 +360,21 @@ async function witnessCheck(
   out(`${r.problems.length - checkpoints} posted events and ${checkpoints} checkpoint(s) differ from the database`);
   out(counts);
   return true;
+}
+
+/** The audit channel read back as duo-desk's bot: only its own posts count. */
+async function witnessReader(cfg: Config, teamFlag: string | undefined) {
+  const slack = slackForWitness(cfg);
+  if (!slack) return fail('reading the audit channel needs SLACK_BOT_TOKEN and DUO_DESK_AUDIT_CHANNEL');
+  const client = createRelayClient(webApi.WebClient, slack.botToken, slack.apiUrl);
+  const auth = await client.auth.test();
+  return {
+    reader: new SlackChannelPoster(client),
+    channel: slack.channel,
+    teamId: teamFlag ?? String(auth.team_id),
+    isOurs: (m: ChannelMessage) =>
+      (auth.user_id !== undefined && m.user === auth.user_id) || (auth.bot_id !== undefined && m.botId === auth.bot_id),
+  };
 }
 
 /** The Slack the witness reads: the configured workspace, or the running local mode's stand-in. */

@@ -59,29 +59,7 @@ export async function verifyWitness(
     since?: Date | undefined;
   },
 ): Promise<WitnessReport> {
-  const posted = new Map<number, Array<{ eventId: number; link: string | undefined }>>();
-  const checkpoints: Checkpoint[] = [];
-  for await (const m of opts.messages) {
-    const md = m.metadata;
-    if (!md || !opts.isOurs(m)) continue;
-    const p = md.event_payload;
-    if (p.team_id !== undefined && String(p.team_id) !== opts.teamId) continue;
-    if (md.event_type === AUDIT_METADATA_EVENT) {
-      const seq = Number(p.seq);
-      const list = posted.get(seq) ?? [];
-      list.push({ eventId: Number(p.event_id), link: p.link === undefined ? undefined : String(p.link) });
-      posted.set(seq, list);
-    } else if (md.event_type === CHECKPOINT_METADATA_EVENT) {
-      checkpoints.push({
-        teamId: opts.teamId,
-        seq: Number(p.seq),
-        link: String(p.link),
-        signedAt: new Date(String(p.signed_at)),
-        keyId: String(p.key_id),
-        signature: String(p.signature),
-      });
-    }
-  }
+  const { posted, checkpoints } = await readChannel(opts.messages, opts.isOurs, opts.teamId);
 
   const rows = await loadRows(em, opts.teamId);
   const problems: WitnessProblem[] = [];
@@ -156,6 +134,47 @@ export async function verifyWitness(
   }
   problems.sort((a, b) => a.seq - b.seq);
   return { ok: problems.length === 0, eventsMatched, checkpointsMatched, checkpointsUnchecked, notPostedYet, problems };
+}
+
+export interface PostedCheckpoint extends Checkpoint {
+  /** The message's ts in the channel. */
+  ts: string;
+}
+
+/** What duo-desk posted for installation `teamId`: events by seq (a seq posted twice lists twice), and checkpoints. */
+export async function readChannel(
+  messages: AsyncIterable<ChannelMessage>,
+  isOurs: (m: ChannelMessage) => boolean,
+  teamId: string,
+): Promise<{
+  posted: Map<number, Array<{ eventId: number; link: string | undefined }>>;
+  checkpoints: PostedCheckpoint[];
+}> {
+  const posted = new Map<number, Array<{ eventId: number; link: string | undefined }>>();
+  const checkpoints: PostedCheckpoint[] = [];
+  for await (const m of messages) {
+    const md = m.metadata;
+    if (!md || !isOurs(m)) continue;
+    const p = md.event_payload;
+    if (p.team_id !== undefined && String(p.team_id) !== teamId) continue;
+    if (md.event_type === AUDIT_METADATA_EVENT) {
+      const seq = Number(p.seq);
+      const list = posted.get(seq) ?? [];
+      list.push({ eventId: Number(p.event_id), link: p.link === undefined ? undefined : String(p.link) });
+      posted.set(seq, list);
+    } else if (md.event_type === CHECKPOINT_METADATA_EVENT) {
+      checkpoints.push({
+        teamId,
+        seq: Number(p.seq),
+        link: String(p.link),
+        signedAt: new Date(String(p.signed_at)),
+        keyId: String(p.key_id),
+        signature: String(p.signature),
+        ts: m.ts,
+      });
+    }
+  }
+  return { posted, checkpoints };
 }
 
 async function loadRows(em: EntityManager, teamId: string): Promise<Map<number, DbRow>> {

@@ -23,7 +23,7 @@ const connected = {
 
 describe('audit keys', () => {
   it('when duo-desk starts outside local mode without DUO_DESK_AUDIT_KEY, then it refuses, naming the variable, before opening anything', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
       env: { PATH: process.env.PATH, ...connected, DUO_DESK_DATA_DIR: join(dir, 'never') },
       encoding: 'utf8',
       timeout: 60_000,

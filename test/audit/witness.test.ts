@@ -30,13 +30,14 @@ async function until<T>(fn: () => Promise<T | undefined | false>, what: string, 
 const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) =>
   h.runtime.db.em.fork().getConnection().execute<T[]>(q, params);
 
-const witness = () =>
-  runCli(h.runtime.db.url, ['audit', 'verify', '--witness'], {
+const withSlack = (args: string[]) =>
+  runCli(h.runtime.db.url, args, {
     SLACK_BOT_TOKEN: h.slack.botToken,
     SLACK_SIGNING_SECRET: h.signingSecret,
     SLACK_API_URL: h.slack.apiUrl,
     DUO_DESK_AUDIT_CHANNEL: CHANNELS.audit,
   });
+const witness = () => withSlack(['audit', 'verify', '--witness']);
 
 const verifyChain = () => verifyAuditChain(h.runtime.db.em.fork(), testKeyring(), { teamId: TEAM });
 
@@ -94,6 +95,21 @@ describe('audit verify --witness', { timeout: 120_000 }, () => {
     const pages = h.slack.callsTo('conversations.history').slice(historyCalls);
     expect(pages.length).toBeGreaterThanOrEqual(2);
     expect(pages.some((c) => typeof (c.args as { cursor?: unknown }).cursor === 'string')).toBe(true);
+  });
+
+  it('when the operator exports the checkpoints for storage the database admin cannot change, then each prints with its signature checked', async () => {
+    const r = await withSlack(['audit', 'checkpoints']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = await teamRows(h.runtime.db, TEAM);
+    expect(lines.map((l) => [l.seq, l.link, l.signature_check])).toEqual([
+      [100, rows[99]!.hash, 'valid'],
+      [200, rows[199]!.hash, 'valid'],
+    ]);
+    expect(lines[0]).toMatchObject({ team_id: TEAM, key_id: testKeyring().current.id, channel: CHANNELS.audit });
   });
 
   it('when a superuser rewrites an approval row and recomputes every later hash and the head the old way, then --witness exits 1 naming the seq from the channel mismatch', async () => {
