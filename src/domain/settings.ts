@@ -127,3 +127,35 @@ export function mergeSettings(stored: Array<{ name: string; value: unknown }>): 
 export function formatSettingValue(value: unknown): string {
   return typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
 }
+
+/** Settings that let more people do more when switched on, and safeguards that protect less when switched off. */
+const GRANTS_POWER = new Set<SettingName>([
+  'help_desk_can_create_bypass_codes',
+  'help_desk_can_customize_bypass_codes',
+  'help_desk_can_send_enrollment_email',
+  'user_managers_can_apply_bypass_status',
+]);
+const SAFEGUARDS = new Set<SettingName>(['step_up_for_unlock', 'step_up_for_bypass_request']);
+/** Longer or larger is looser. For verification windows, 0 means "no verification required": the loosest. */
+const LOOSER_WHEN_LARGER = new Set<SettingName>([
+  'approval_timeout_minutes',
+  'max_bypass_requests_per_responder_per_day',
+]);
+const WINDOWS = new Set<SettingName>(['verification_valid_minutes_unlock', 'verification_valid_minutes_bypass']);
+
+/**
+ * Whether changing `name` from `before` to `after` weakens a safeguard. Such changes are audit alerts:
+ * posted to the audit channel ahead of any backlog, since a hijacked owner session would start there.
+ */
+export function weakensSecurity(name: SettingName, before: unknown, after: unknown): boolean {
+  if (GRANTS_POWER.has(name)) return before !== true && after === true;
+  if (SAFEGUARDS.has(name)) return before === true && after !== true;
+  if (name === 'bypass_approval_required')
+    return APPROVAL_REQUIRED_FOR.indexOf(after as never) > APPROVAL_REQUIRED_FOR.indexOf(before as never);
+  if (WINDOWS.has(name)) {
+    const [b, a] = [Number(before), Number(after)];
+    return b !== 0 && (a === 0 || a > b);
+  }
+  if (LOOSER_WHEN_LARGER.has(name)) return Number(after) > Number(before);
+  return false;
+}

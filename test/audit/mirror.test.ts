@@ -1,6 +1,8 @@
 import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/app/runtime.js';
 import { AUDIT_METADATA_EVENT } from '../../src/audit/relay.js';
+import { changeSetting } from '../../src/usecases/settings.js';
 import { auditRows } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
@@ -13,6 +15,7 @@ import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/h
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
+  live = h.runtime;
 });
 afterAll(async () => {
   await h?.close();
@@ -38,11 +41,14 @@ const lookup = (n: number) => ({
   target: { username: `backlog${n}` },
 });
 
-/** Stops every relay, writes what `write` writes, then brings up a fresh instance to relay it. */
+/** The instance whose job runner is live. */
+let live: Runtime;
+
+/** Stops the live relay, writes what `write` writes, then brings up a fresh instance to relay it. */
 async function withRelayDown<T>(write: () => Promise<T>): Promise<T> {
-  await h.runtime.jobs.stop();
+  await live.jobs.stop();
   const r = await write();
-  await h.addInstance();
+  live = (await h.addInstance()).runtime;
   return r;
 }
 
@@ -84,6 +90,38 @@ describe('audit mirror', { timeout: 120_000 }, () => {
     expect(after[0]).toBe(alert);
     await posted(backlog.at(-1)!);
     expect(auditMessages().slice(postsBefore).map(eventIdOf)).toEqual([alert, ...backlog]);
+  });
+
+  it('when an owner weakens a setting while a backlog waits, then that change is posted first, as an alert', async () => {
+    const postsBefore = auditMessages().length;
+    const change = await withRelayDown(async () => {
+      const em = h.runtime.db.em.fork();
+      for (let i = 0; i < 20; i++) await h.runtime.deps.audit.record(em, lookup(500 + i));
+      await changeSetting(
+        h.runtime.deps,
+        em,
+        { userId: PEOPLE.owner, role: 'owner' },
+        TEAM,
+        'step_up_for_unlock',
+        'on',
+        'c1',
+      );
+      await changeSetting(
+        h.runtime.deps,
+        em,
+        { userId: PEOPLE.owner, role: 'owner' },
+        TEAM,
+        'step_up_for_unlock',
+        'off',
+        'c2',
+      );
+      const rows = await auditRows(h, "action = 'setting.changed' and correlation_id in ('c1', 'c2')");
+      return { tightened: Number(rows[0]!.id), weakened: Number(rows[1]!.id) };
+    });
+    const message = await posted(change.weakened);
+    expect(message.text).toMatch(/^:rotating_light: \*ALERT\* /);
+    expect(auditMessages().slice(postsBefore).map(eventIdOf)[0]).toBe(change.weakened);
+    expect((await posted(change.tightened)).text).not.toContain('ALERT');
   });
 
   it('when an event reached the database without its outbox row, then the relay posts it anyway and alerts the gap', async () => {
