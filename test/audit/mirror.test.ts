@@ -1,9 +1,7 @@
-import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.js';
-import { AUDIT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { changeSetting } from '../../src/usecases/settings.js';
-import { auditRows } from '../support/audit.js';
+import { auditRows, auditEventIdOf as eventIdOf } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
@@ -21,10 +19,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const eventIdOf = (m: StoredMessage): number | undefined => {
-  const md = m.metadata as { event_type?: string; event_payload?: { event_id?: unknown } } | undefined;
-  return md?.event_type === AUDIT_METADATA_EVENT ? Number(md.event_payload?.event_id) : undefined;
-};
 const auditMessages = () => h.slack.messages(CHANNELS.audit).filter((m) => eventIdOf(m) !== undefined);
 const posted = (eventId: number) =>
   h.slack.waitFor(() => auditMessages().find((m) => eventIdOf(m) === eventId), {

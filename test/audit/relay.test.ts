@@ -1,4 +1,3 @@
-import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.js';
@@ -8,6 +7,7 @@ import { auditRowById } from '../../src/audit/store.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { createRelayClient, SlackChannelPoster } from '../../src/slack/channel-poster.js';
 import { auditEventMessage } from '../../views/audit-event.js';
+import { auditEventIdOf as eventIdOf, until } from '../support/audit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
 /**
@@ -31,21 +31,6 @@ afterAll(async () => {
 const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) =>
   h.runtime.db.em.fork().getConnection().execute<T[]>(q, params);
 
-/** Polls an async condition (the relay works in the background); fails with `what` after 30 s. */
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const eventIdOf = (m: StoredMessage): number | undefined => {
-  const md = m.metadata as { event_type?: string; event_payload?: { event_id?: unknown } } | undefined;
-  return md?.event_type === AUDIT_METADATA_EVENT ? Number(md.event_payload?.event_id) : undefined;
-};
 const auditMessages = () => h.slack.messages(CHANNELS.audit).filter((m) => eventIdOf(m) !== undefined);
 const eventIds = async () =>
   (await sql<{ id: string }>('select id from audit_event where team_id = ? order by seq', [TEAM])).map((r) =>

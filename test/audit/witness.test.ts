@@ -2,6 +2,7 @@ import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
+import { until } from '../support/audit.js';
 import { testKeyring } from '../support/audit-key.js';
 import { runCli } from '../support/cli.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
@@ -16,16 +17,6 @@ import { oldWay, rewriteChain, teamRows, withKey } from '../support/tamper.js';
 let h: Harness;
 let approval: number;
 const EVENTS = 210;
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) =>
   h.runtime.db.em.fork().getConnection().execute<T[]>(q, params);
@@ -68,13 +59,17 @@ beforeAll(async () => {
     );
     if (i === 150) approval = r.seq;
   }
-  await until(async () => {
-    const [w] = await sql<{ n: string }>(
-      `select (select count(*) from audit_outbox where status <> 'posted') + (select count(*) from audit_checkpoint where status <> 'posted') as n`,
-    );
-    const [c] = await sql<{ n: string }>(`select count(*) as n from audit_checkpoint where status = 'posted'`);
-    return Number(w!.n) === 0 && Number(c!.n) === 2;
-  }, 'every event and the checkpoints at #100 and #200 to be posted');
+  await until(
+    async () => {
+      const [w] = await sql<{ n: string }>(
+        `select (select count(*) from audit_outbox where status <> 'posted') + (select count(*) from audit_checkpoint where status <> 'posted') as n`,
+      );
+      const [c] = await sql<{ n: string }>(`select count(*) as n from audit_checkpoint where status = 'posted'`);
+      return Number(w!.n) === 0 && Number(c!.n) === 2;
+    },
+    'every event and the checkpoints at #100 and #200 to be posted',
+    60_000,
+  );
   await h.runtime.jobs.stop();
 }, 120_000);
 afterAll(async () => {
