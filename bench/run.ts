@@ -1,16 +1,18 @@
 /**
  * Runs the benchmarks: all of them in sequence, or the one named.
  *
- *   npm run bench                      help, lookup, typeahead
+ *   npm run bench                      help, lookup, typeahead, append
  *   npx tsx bench/run.ts help          signed /duo help vs a bare Bolt app that only acks
  *   npx tsx bench/run.ts lookup        /duo lookup alice (ack and card) vs direct Duo Admin API calls
  *   npx tsx bench/run.ts typeahead     directory search over 100,000 users vs a naive query
+ *   npx tsx bench/run.ts append        the one-statement keyed audit append vs the append it replaced
  *
  * The database is the embedded PGlite in memory, or a scratch database on TEST_DATABASE_URL / DATABASE_URL's
  * server. Everything listens on 127.0.0.1 only. Each bench prints its own table next to its baseline.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runAuditAppendBench } from './audit-append.js';
 import { runHelpPathBench } from './help-path.js';
 import { runLookupBench } from './lookup.js';
 import { environmentLines } from './support.js';
@@ -42,6 +44,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   help: runHelpPathBench,
   lookup: runLookupBench,
   typeahead: runTypeahead,
+  append: runAuditAppendBench,
 };
 
 async function main(): Promise<number> {

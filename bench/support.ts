@@ -125,8 +125,8 @@ export async function startBenchApp(): Promise<BenchApp> {
     const runtime = await startRuntime({ config, logger: countingLogger(logStats), database: db });
     closers.push(() => runtime.stop());
     const grant = (userId: string, role: Role, approver = false) =>
-      grantResponder(db, { userId, role, approver, grantedBy: 'bench' });
-    await grantLocalResponders(db, 'bench');
+      grantResponder(db, runtime.deps.audit, { userId, role, approver, grantedBy: 'bench' });
+    await grantLocalResponders(db, runtime.deps.audit, 'bench');
     return {
       runtime,
       slack,

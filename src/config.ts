@@ -43,6 +43,12 @@ const channelId = z
   .string()
   .regex(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C0123ABCDEF (not a #name)');
 
+const base64Key = z
+  .string()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 random bytes, base64-encoded');
+
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+
 const optionalString = z
   .string()
   .trim()
@@ -78,19 +84,20 @@ const envSchema = z
     DUO_IKEY: optionalString,
     DUO_SKEY: optionalString,
     DUO_HOST: optionalString.pipe(duoHostSchema.optional()),
-    DATABASE_URL: optionalString.pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .optional(),
-    ),
+    DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
+    MIGRATION_DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
     DUO_DESK_DATA_DIR: optionalString,
     DUO_DESK_AUDIT_CHANNEL: optionalString.pipe(channelId.optional()),
     DUO_DESK_APPROVAL_CHANNEL: optionalString.pipe(channelId.optional()),
-    DUO_DESK_ENCRYPTION_KEY: optionalString.pipe(
+    DUO_DESK_ENCRYPTION_KEY: optionalString.pipe(base64Key.optional()),
+    DUO_DESK_AUDIT_KEY: optionalString.pipe(base64Key.optional()),
+    DUO_DESK_AUDIT_KEYS_RETIRED: optionalString.pipe(
       z
         .string()
-        .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 random bytes, base64-encoded')
+        .refine(
+          (s) => s.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32),
+          'must be a comma-separated list of 32-byte keys, base64-encoded',
+        )
         .optional(),
     ),
   })
@@ -116,6 +123,18 @@ const envSchema = z
             message: 'is required when any of DUO_IKEY, DUO_SKEY, DUO_HOST is set',
           });
     }
+    if (env.MIGRATION_DATABASE_URL && !env.DATABASE_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: "is required with MIGRATION_DATABASE_URL (the app's own, non-owner role)",
+      });
+    if (slackAny && !env.DUO_DESK_AUDIT_CHANNEL && env.NODE_ENV === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DUO_DESK_AUDIT_CHANNEL'],
+        message: 'is required in production: every audit event is mirrored there',
+      });
     if (slackAny && !env.DUO_IKEY && env.NODE_ENV === 'production')
       ctx.addIssue({
         code: 'custom',
@@ -142,10 +161,16 @@ export interface Config {
   /** undefined: local mode starts the Duo simulator. */
   duo: { ikey: string; skey: string; host: string } | undefined;
   databaseUrl: string | undefined;
+  /** An owner role for migrations; the DATABASE_URL role then gets only what the app needs. */
+  migrationDatabaseUrl: string | undefined;
   dataDir: string;
   auditChannel: string | undefined;
   approvalChannel: string | undefined;
   encryptionKey: string | undefined;
+  /** Links the audit chain and signs checkpoints; required outside local mode. */
+  auditKey: string | undefined;
+  /** Earlier audit keys, needed only to verify the events they linked. */
+  auditKeysRetired: string[];
 }
 
 /** Parses the environment; throws CONFIG_INVALID listing every problem, naming each variable. */
@@ -175,9 +200,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     duo: e.DUO_IKEY && e.DUO_SKEY && e.DUO_HOST ? { ikey: e.DUO_IKEY, skey: e.DUO_SKEY, host: e.DUO_HOST } : undefined,
     databaseUrl: e.DATABASE_URL,
+    migrationDatabaseUrl: e.MIGRATION_DATABASE_URL,
     dataDir: e.DUO_DESK_DATA_DIR ?? '.data',
     auditChannel: e.DUO_DESK_AUDIT_CHANNEL,
     approvalChannel: e.DUO_DESK_APPROVAL_CHANNEL,
     encryptionKey: e.DUO_DESK_ENCRYPTION_KEY,
+    auditKey: e.DUO_DESK_AUDIT_KEY,
+    auditKeysRetired: (e.DUO_DESK_AUDIT_KEYS_RETIRED ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
   };
 }

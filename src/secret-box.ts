@@ -1,13 +1,28 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppError } from './errors.js';
-import type { Logger } from './log.js';
 
 /**
  * Secrets at rest (TOTP secrets): AES-256-GCM with DUO_DESK_ENCRYPTION_KEY. The stored form is
- * `v1:<key id>:<iv>:<tag>:<ciphertext>` (base64url parts); the key id lets keys rotate.
+ * `v2:<key id>:<iv>:<tag>:<ciphertext>` (base64url parts); the key id lets keys rotate.
+ *
+ * A v2 secret is bound to its row: the team and user it belongs to are in the additional
+ * authenticated data, so a ciphertext copied onto another responder's row fails to open there.
+ * v1 secrets (sealed before binding, AAD = key id only) open only through `openUnbound`, which the
+ * start-up rebinding uses once to re-seal them as v2.
  */
+export interface SecretOwner {
+  teamId: string;
+  userId: string;
+}
+
+/** The ciphertext opened, but not for this row (copied from another responder) or was altered. */
+export class SecretBindingError extends Error {
+  constructor() {
+    super('the sealed secret does not belong to this row (copied from another row, or altered)');
+    this.name = 'SecretBindingError';
+  }
+}
+
 export class SecretBox {
   private readonly keys = new Map<string, Buffer>();
   private readonly currentId: string;
@@ -23,13 +38,17 @@ export class SecretBox {
     return createHash('sha256').update(key).digest('base64url').slice(0, 8);
   }
 
-  seal(plaintext: string): string {
+  static isBound(sealed: string): boolean {
+    return sealed.startsWith('v2:');
+  }
+
+  seal(plaintext: string, owner: SecretOwner): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentId)!, iv);
-    cipher.setAAD(Buffer.from(this.currentId));
+    cipher.setAAD(boundAad(this.currentId, owner));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [
-      'v1',
+      'v2',
       this.currentId,
       iv.toString('base64url'),
       cipher.getAuthTag().toString('base64url'),
@@ -37,43 +56,41 @@ export class SecretBox {
     ].join(':');
   }
 
-  open(sealed: string): string {
+  /** Opens a v2 secret sealed for `owner`; throws SecretBindingError when it was sealed for another row. */
+  open(sealed: string, owner: SecretOwner): string {
+    const parts = this.parse(sealed, 'v2');
+    return decrypt(parts, boundAad(parts.keyId, owner));
+  }
+
+  /** Opens a v1 secret (sealed before secrets were bound to their rows), to re-seal it as v2. */
+  openUnbound(sealed: string): string {
+    const parts = this.parse(sealed, 'v1');
+    return decrypt(parts, Buffer.from(parts.keyId));
+  }
+
+  private parse(sealed: string, version: 'v1' | 'v2') {
     const [v, keyId, iv, tag, ct] = sealed.split(':');
+    if (v !== version && (v === 'v1' || v === 'v2')) throw new SecretBindingError();
     const key = keyId ? this.keys.get(keyId) : undefined;
-    if (v !== 'v1' || !key || !iv || !tag || ct === undefined)
+    if (v !== version || !key || !iv || !tag || ct === undefined)
       throw new AppError(
         'CONFIG_INVALID',
         'a stored secret was sealed with an unknown key (was DUO_DESK_ENCRYPTION_KEY changed?)',
       );
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(keyId!));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+    return { key, keyId: keyId!, iv, tag, ct };
   }
 }
 
-/**
- * The key from the environment; in local mode only, one generated into the data directory
- * (with a warning), so a first run needs no set-up.
- */
-export function loadEncryptionKey(opts: {
-  configured: string | undefined;
-  local: boolean;
-  dataDir: string;
-  logger: Logger;
-}): Buffer {
-  if (opts.configured) return Buffer.from(opts.configured, 'base64');
-  if (!opts.local)
-    throw new AppError(
-      'CONFIG_INVALID',
-      'DUO_DESK_ENCRYPTION_KEY is required outside local mode: set it to 32 random bytes, base64 (openssl rand -base64 32).',
-    );
-  mkdirSync(opts.dataDir, { recursive: true });
-  const path = join(opts.dataDir, 'encryption.key');
-  if (!existsSync(path)) {
-    writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
-    opts.logger.warn('generated a local encryption key; set DUO_DESK_ENCRYPTION_KEY in production', { path });
+const boundAad = (keyId: string, owner: SecretOwner) =>
+  Buffer.from(JSON.stringify(['v2', keyId, owner.teamId, owner.userId]));
+
+function decrypt(p: { key: Buffer; iv: string; tag: string; ct: string }, aad: Buffer): string {
+  const decipher = createDecipheriv('aes-256-gcm', p.key, Buffer.from(p.iv, 'base64url'));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(Buffer.from(p.tag, 'base64url'));
+  try {
+    return Buffer.concat([decipher.update(Buffer.from(p.ct, 'base64url')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SecretBindingError();
   }
-  chmodSync(path, 0o600);
-  return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
 }

@@ -1,4 +1,7 @@
 import { AUDIT_ACTIONS } from '../src/audit/actions.js';
+import { isAlertEvent } from '../src/audit/alerts.js';
+import { shortLink } from '../src/audit/chain.js';
+import type { Checkpoint } from '../src/audit/checkpoint.js';
 import type { AuditRow } from '../src/audit/store.js';
 import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
 import { context, esc, section } from './common.js';
@@ -44,11 +47,25 @@ export function auditEventMessage(row: AuditRow): { text: string; blocks: unknow
     row.targetDuoUserId ? `duo user: \`${esc(row.targetDuoUserId)}\`` : '',
     paramText(row.params),
   ].filter(Boolean);
-  const when = `${row.occurredAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-  // Events flagged `alert` (e.g. a verification push reported as fraud) must stand out in the channel.
-  const line = row.params.alert === true ? `:rotating_light: *ALERT* ${auditLine(row)}` : auditLine(row);
+  const when = utc(row.occurredAt);
+  // Alerts (a push reported as fraud, a lockout, bypass status, a weakening change) must stand out in the channel.
+  const line = isAlertEvent(row) ? `:rotating_light: *ALERT* ${auditLine(row)}` : auditLine(row);
+  // The footer is the witness: seq and link as the database had them when this was posted.
+  const link = `link ${shortLink(row.hash)}`;
   return {
-    text: `${line} (#${row.seq}, ${when})`,
-    blocks: [section(line), context(`#${row.seq} · ${when}${details.length ? ` · ${details.join(' · ')}` : ''}`)],
+    text: `${line} (#${row.seq}, ${when}, ${link})`,
+    blocks: [
+      section(line),
+      context(`#${row.seq} · ${when} · ${link}${details.length ? ` · ${details.join(' · ')}` : ''}`),
+    ],
   };
 }
+
+/** A signed checkpoint as posted to the audit channel (the metadata carries the full link and signature). */
+export function auditCheckpointMessage(cp: Checkpoint): { text: string; blocks: unknown[] } {
+  const line = `:lock: Audit checkpoint: the trail is at event #${cp.seq}`;
+  const footer = `#${cp.seq} · ${utc(cp.signedAt)} · link ${shortLink(cp.link)} · key ${cp.keyId} · signature ${cp.signature.slice(0, 16)}`;
+  return { text: `${line} (${footer})`, blocks: [section(line), context(footer)] };
+}
+
+const utc = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;

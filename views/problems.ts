@@ -228,6 +228,8 @@ export const PROBLEM_TEXT: ProblemTexts = {
     `Your step-up enrollment changed while this was running. Run ${f.command('mfa')} again.`,
   'stepup.nothing_to_confirm': (_d, f) =>
     `There is no authenticator set-up waiting for a code. Run ${f.command('mfa')} to start one.`,
+  'stepup.secret_not_bound': (_d, f) =>
+    `Your step-up enrollment can't be used: the stored secret does not belong to your account. The audit channel has been told; ask an Owner to reset your enrollment, then run ${f.command('mfa')}.`,
   'stepup.reset_needs_owner': () => "Resetting someone's step-up enrollment needs the Owner role.",
   'stepup.reset_self': () =>
     'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',

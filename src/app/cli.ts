@@ -3,9 +3,13 @@ import { parseArgs } from 'node:util';
 import { webApi } from '@slack/bolt';
 import { plainWords } from '../../views/format.js';
 import { explain } from '../../views/problems.js';
+import { checkCheckpoint } from '../audit/checkpoint.js';
+import { acknowledgeDbChange, describeOutsideChange, unauditedDbChanges } from '../audit/db-changes.js';
 import { exportAudit } from '../audit/export.js';
+import { type AuditKeyring, loadAuditKeyring } from '../audit/keys.js';
 import { AuditTrail } from '../audit/trail.js';
 import { verifyAuditChain } from '../audit/verify.js';
+import { type ChannelMessage, readChannel, verifyWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { type Config, loadConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
@@ -13,6 +17,7 @@ import { formatSettingValue, SETTING_NAMES, settingDefinitions } from '../domain
 import { isAppError } from '../errors.js';
 import { JobQueue } from '../jobs/queue.js';
 import { createLogger } from '../log.js';
+import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { newCorrelationId } from '../slack/request-context.js';
 import { BUILT_IN_KINDS } from '../usecases/approval-kinds.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
@@ -20,7 +25,7 @@ import { DEFAULT_TUNING } from '../usecases/deps.js';
 import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from '../usecases/responders.js';
 import { changeSetting, loadSettings } from '../usecases/settings.js';
 import { applyTotpReset } from '../usecases/step-up.js';
-import { LOCAL_TEAM_ID, localStatePath } from './local-directory.js';
+import { LOCAL_CHANNELS, LOCAL_TEAM_ID, localStatePath } from './local-directory.js';
 
 const USAGE = `duo-desk <command>
 
@@ -33,7 +38,13 @@ const USAGE = `duo-desk <command>
   settings list [--team <T…>]
   settings set <name> <value> [--team <T…>]
   mfa reset <slack-user-id> [--team <T…>]   clear a responder's TOTP enrollment (they enroll again with /duo mfa)
-  audit verify                              check the audit hash chain (exit 1 at the first broken link)
+  audit verify [--witness] [--since <iso>] [--team <T…>]
+                                            check the audit chain (exit 1 naming the first bad event); with
+                                            --witness also against the audit channel's posts and checkpoints
+  audit checkpoints [--since <iso>] [--team <T…>]
+                                            print the audit channel's signed checkpoints as JSON lines (to archive)
+  audit acknowledge <change-id> --reason "<text>"
+                                            record that a change made outside duo-desk was looked into
   audit export --format csv|json [--since <iso>] [--until <iso>] [--team <T…>]
 
 Roles: owner, administrator, application_manager, user_manager, help_desk, read_only.`;
@@ -83,7 +94,12 @@ function config(): Config {
 async function withDb<T>(fn: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
   const logger = createLogger({ level: 'warn', format: 'pretty' });
-  const db = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, logger });
+  const db = await openDatabase({
+    url: cfg.databaseUrl,
+    migrationUrl: cfg.migrationDatabaseUrl,
+    dataDir: cfg.dataDir,
+    logger,
+  });
   try {
     return await fn(db, cfg);
   } finally {
@@ -91,13 +107,24 @@ async function withDb<T>(fn: (db: Database, cfg: Config) => Promise<T>): Promise
   }
 }
 
-/** The CLI acts as the installer: its changes are audited as made by "cli". */
+function keyring(cfg: Config): AuditKeyring {
+  return loadAuditKeyring({
+    configured: cfg.auditKey,
+    retired: cfg.auditKeysRetired,
+    local: cfg.slackMode === 'local',
+    dataDir: cfg.dataDir,
+    logger: createLogger({ level: 'warn', format: 'pretty' }),
+  });
+}
+
+/**
+ * The CLI acts as the installer: its changes are audited as made by "cli", and mirrored like any
+ * other event (the running instance's relay posts them).
+ */
 function cliDeps(db: Database, cfg: Config) {
   const logger = createLogger({ level: 'warn', format: 'pretty' });
   const jobs = new JobQueue(db, systemClock, logger);
-  const audit = new AuditTrail(systemClock, jobs, {
-    mirrorToChannel: Boolean(cfg.auditChannel) || cfg.slackMode === 'local',
-  });
+  const audit = new AuditTrail(systemClock, keyring(cfg));
   return {
     config: cfg,
     logger,
@@ -210,6 +237,8 @@ async function auditCommand(args: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       team: { type: 'string' },
+      witness: { type: 'boolean', default: false },
+      reason: { type: 'string' },
     },
   });
   const parseDate = (s: string | undefined, flag: string) => {
@@ -219,17 +248,69 @@ async function auditCommand(args: string[]): Promise<number> {
     return d;
   };
   if (positionals[0] === 'verify') {
-    return withDb(async (db) => {
-      const r = await verifyAuditChain(db.em.fork());
-      if (r.ok) {
-        out(`audit chain intact: ${r.checked} events checked across ${r.teams} installation(s)`);
-        return 0;
+    const since = parseDate(values.since, '--since');
+    return withDb(async (db, cfg) => {
+      const keys = keyring(cfg);
+      let failed = false;
+      const r = await verifyAuditChain(db.em.fork(), keys, { teamId: values.team });
+      if (r.ok)
+        out(`audit chain intact: ${r.checked} events checked across ${r.teams} installation(s) (${r.keyed} keyed)`);
+      else {
+        failed = true;
+        out(
+          `audit chain BROKEN in ${r.teamId} at event #${r.seq}${r.eventId ? ` (row id ${r.eventId})` : ''}: ${r.problem}`,
+        );
+        out(`${r.checked} events before it checked out`);
       }
+      if (values.witness) failed = (await witnessCheck(db, cfg, keys, values.team, since)) || failed;
+      const outside = await unauditedDbChanges(db.em.fork());
+      if (outside.length) {
+        failed = true;
+        out(
+          `${outside.length} change(s) to responders or settings were made outside duo-desk (no audit event in their transaction):`,
+        );
+        for (const c of outside) out(`  ${describeOutsideChange(c)}`);
+        out('Look into each; then record it with: duo-desk audit acknowledge <change-id> --reason "<what it was>"');
+      }
+      return failed ? 1 : 0;
+    });
+  }
+  if (positionals[0] === 'checkpoints') {
+    const since = parseDate(values.since, '--since');
+    const cfg = config();
+    const keys = keyring(cfg);
+    const { reader, channel, teamId, isOurs } = await witnessReader(cfg, values.team);
+    const { checkpoints } = await readChannel(reader.history(channel, since), isOurs, teamId);
+    for (const cp of checkpoints.reverse())
       out(
-        `audit chain BROKEN in ${r.teamId} at event #${r.seq}${r.eventId ? ` (row id ${r.eventId})` : ''}: ${r.problem}`,
+        JSON.stringify({
+          team_id: cp.teamId,
+          seq: cp.seq,
+          link: cp.link,
+          signed_at: cp.signedAt.toISOString(),
+          key_id: cp.keyId,
+          signature: cp.signature,
+          channel,
+          ts: cp.ts,
+          signature_check: checkCheckpoint(keys, cp),
+        }),
       );
-      out(`${r.checked} events before it checked out`);
-      return 1;
+    return 0;
+  }
+  if (positionals[0] === 'acknowledge') {
+    const id = Number(positionals[1]);
+    if (!Number.isInteger(id) || id <= 0 || !values.reason?.trim())
+      return fail('usage: duo-desk audit acknowledge <change-id> --reason "<what it was>"');
+    return withDb(async (db, cfg) => {
+      const teamId = await resolveTeam(values.team, cfg);
+      const change = await acknowledgeDbChange(cliDeps(db, cfg).audit, db.em.fork(), {
+        changeId: id,
+        reason: values.reason!.trim(),
+        teamId,
+        correlationId: newCorrelationId(),
+      });
+      out(`acknowledged ${describeOutsideChange(change)}`);
+      return 0;
     });
   }
   if (positionals[0] === 'export') {
@@ -245,7 +326,75 @@ async function auditCommand(args: string[]): Promise<number> {
       return 0;
     });
   }
-  return fail('usage: duo-desk audit verify | audit export --format csv|json [--since <iso>] [--until <iso>]');
+  return fail(
+    'usage: duo-desk audit verify [--witness] | audit acknowledge <change-id> --reason "…" | audit export --format csv|json [--since <iso>] [--until <iso>]',
+  );
+}
+
+/** Reads the audit channel back and compares it with the database; true when they differ. */
+async function witnessCheck(
+  db: Database,
+  cfg: Config,
+  keys: AuditKeyring,
+  teamFlag: string | undefined,
+  since: Date | undefined,
+): Promise<boolean> {
+  const { reader, channel, teamId, isOurs } = await witnessReader(cfg, teamFlag);
+  const r = await verifyWitness(db.em.fork(), keys, {
+    teamId,
+    channel,
+    messages: reader.history(channel, since),
+    isOurs,
+    since,
+  });
+  const counts = `${r.eventsMatched} events and ${r.checkpointsMatched} checkpoints in ${channel} checked against the database`;
+  if (r.ok) {
+    const waiting = r.notPostedYet ? `; ${r.notPostedYet} newer events not posted yet` : '';
+    const unchecked = r.checkpointsUnchecked
+      ? `; ${r.checkpointsUnchecked} checkpoints signed with a key not configured`
+      : '';
+    out(`witness intact: ${counts}${waiting}${unchecked}`);
+    return false;
+  }
+  out(`witness MISMATCH in ${teamId} at event #${r.problems[0]!.seq}: ${r.problems[0]!.problem}`);
+  for (const p of r.problems.slice(1, 20)) out(`  also #${p.seq}: ${p.problem}`);
+  if (r.problems.length > 20) out(`  … and ${r.problems.length - 20} more`);
+  const checkpoints = r.problems.filter((p) => p.kind === 'checkpoint').length;
+  out(`${r.problems.length - checkpoints} posted events and ${checkpoints} checkpoint(s) differ from the database`);
+  out(counts);
+  return true;
+}
+
+/** The audit channel read back as duo-desk's bot: only its own posts count. */
+async function witnessReader(cfg: Config, teamFlag: string | undefined) {
+  const slack = slackForWitness(cfg);
+  if (!slack) return fail('reading the audit channel needs SLACK_BOT_TOKEN and DUO_DESK_AUDIT_CHANNEL');
+  const client = createRelayClient(webApi.WebClient, slack.botToken, slack.apiUrl);
+  const auth = await client.auth.test();
+  return {
+    reader: new SlackChannelPoster(client),
+    channel: slack.channel,
+    teamId: teamFlag ?? String(auth.team_id),
+    isOurs: (m: ChannelMessage) =>
+      (auth.user_id !== undefined && m.user === auth.user_id) || (auth.bot_id !== undefined && m.botId === auth.bot_id),
+  };
+}
+
+/** The Slack the witness reads: the configured workspace, or the running local mode's stand-in. */
+function slackForWitness(cfg: Config): { botToken: string; apiUrl: string | undefined; channel: string } | undefined {
+  if (cfg.slack.botToken && cfg.auditChannel)
+    return { botToken: cfg.slack.botToken, apiUrl: cfg.slack.apiUrl, channel: cfg.auditChannel };
+  if (cfg.slackMode !== 'local') return undefined;
+  try {
+    const state = JSON.parse(readFileSync(localStatePath(cfg.dataDir), 'utf8')) as {
+      slackApiUrl?: string;
+      botToken?: string;
+    };
+    if (!state.botToken || !state.slackApiUrl) return undefined;
+    return { botToken: state.botToken, apiUrl: state.slackApiUrl, channel: cfg.auditChannel ?? LOCAL_CHANNELS.audit };
+  } catch {
+    return undefined;
+  }
 }
 
 async function slackCommand(args: string[]): Promise<number> {

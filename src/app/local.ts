@@ -49,9 +49,12 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
   const addr = consoleServer.address();
   const consoleUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(localStatePath(config.dataDir), JSON.stringify({ consoleUrl, token, pid: process.pid }), {
-    mode: 0o600,
-  });
+  // The stand-in's API URL and token let `duo-desk audit verify --witness` read its audit channel back.
+  writeFileSync(
+    localStatePath(config.dataDir),
+    JSON.stringify({ consoleUrl, token, pid: process.pid, slackApiUrl: slack.apiUrl, botToken: slack.botToken }),
+    { mode: 0o600 },
+  );
   return {
     runtime,
     slack,
@@ -71,7 +74,7 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
  */
 async function seedDemoResponders(runtime: Runtime): Promise<void> {
   if ((await runtime.db.em.fork().count(Responder, { teamId: runtime.slack.teamId })) > 0) return;
-  await grantLocalResponders(runtime.db, 'local-mode');
+  await grantLocalResponders(runtime.db, runtime.deps.audit, 'local-mode');
 }
 
 /** What `npm start` prints in local mode: where things listen and what to try. */

@@ -2,18 +2,21 @@ import { webApi } from '@slack/bolt';
 import { registerListeners } from '../../commands/index.js';
 import '../../views/approval-kinds.js';
 import { missingKindTexts } from '../../views/approvals.js';
-import { auditEventMessage } from '../../views/audit-event.js';
+import { auditCheckpointMessage, auditEventMessage } from '../../views/audit-event.js';
+import { loadAuditKeyring } from '../audit/keys.js';
 import { createIntentReconciler, RECONCILE_JOB } from '../audit/reconcile.js';
 import { createAuditRelay } from '../audit/relay.js';
-import { AuditTrail } from '../audit/trail.js';
+import { AuditTrail, relayJobKey } from '../audit/trail.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
+import { checkAuditPrivileges } from '../db/privileges.js';
 import { DuoAdminClient, type DuoAdminClientOptions } from '../duo/client.js';
 import type { DuoAdmin } from '../duo/types.js';
 import { JobQueue } from '../jobs/queue.js';
+import { loadKey } from '../key-material.js';
 import type { Logger } from '../log.js';
-import { loadEncryptionKey, SecretBox } from '../secret-box.js';
+import { SecretBox } from '../secret-box.js';
 import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
@@ -22,6 +25,7 @@ import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
+import { bindUnboundSecrets } from '../usecases/step-up.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -43,6 +47,7 @@ export interface RuntimeOptions {
   startJobs?: boolean;
   jobPollIntervalMs?: number;
   relayPaceMs?: number;
+  relayIdleMs?: number;
   webApiRetries?: number;
   /** How often pending verification pushes are polled (tests shorten it). */
   verificationPollMs?: number;
@@ -60,11 +65,29 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
   if (!config.slack.botToken) throw new Error('startRuntime needs Slack credentials (local mode provides them)');
+  // Keys first: a missing one stops start-up before anything is opened.
+  const local = config.slackMode === 'local';
+  const keyring = loadAuditKeyring({
+    configured: config.auditKey,
+    retired: config.auditKeysRetired,
+    local,
+    dataDir: config.dataDir,
+    logger,
+  });
+  const key = loadKey({
+    variable: 'DUO_DESK_ENCRYPTION_KEY',
+    fileName: 'encryption.key',
+    configured: config.encryptionKey,
+    local,
+    dataDir: config.dataDir,
+    logger,
+  });
   const ownDb = !opts.database;
   const db =
     opts.database ??
     (await openDatabase({
       url: config.databaseUrl,
+      migrationUrl: config.migrationDatabaseUrl,
       dataDir: config.dataDir,
       logger: logger.child({ component: 'db' }),
     }));
@@ -81,13 +104,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
     });
-    const audit = new AuditTrail(clock, jobs, { mirrorToChannel: Boolean(config.auditChannel) });
-    const key = loadEncryptionKey({
-      configured: config.encryptionKey,
-      local: config.slackMode === 'local',
-      dataDir: config.dataDir,
-      logger,
-    });
+    const audit = new AuditTrail(clock, keyring);
     const tuning = {
       ...DEFAULT_TUNING,
       ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
@@ -156,13 +173,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         channel: config.auditChannel,
         poster,
         render: auditEventMessage,
+        renderCheckpoint: auditCheckpointMessage,
+        audit,
         clock,
         ...(opts.relayPaceMs !== undefined ? { paceMs: opts.relayPaceMs } : {}),
+        ...(opts.relayIdleMs !== undefined ? { idleMs: opts.relayIdleMs } : {}),
       }),
     );
     jobs.register(RECONCILE_JOB, createIntentReconciler(audit, clock));
     registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
     const em = db.em.fork();
+    await warnAboutPrivileges(db, logger);
+    if (!config.auditChannel)
+      logger.warn('DUO_DESK_AUDIT_CHANNEL is not set: audit events wait in the outbox until it is');
+    // The installation's chain under the current key now (seal an older chain, record a rotation), and
+    // step-up secrets from before binding bound to their rows, before any request is served.
+    await audit.seal(em, slack.teamId);
+    await bindUnboundSecrets(deps, em);
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
     // The typeahead's directory index: a paced full pass now and hourly (lookups refresh single users).
     await scheduleDirectorySync(jobs, em, { duo, clock });
@@ -170,7 +197,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await jobs.enqueue(em, {
         kind: 'audit.relay',
         payload: { teamId: slack.teamId },
-        dedupeKey: `audit.relay:${slack.teamId}`,
+        dedupeKey: relayJobKey(slack.teamId),
       });
     if (opts.startJobs !== false) jobs.start();
 
@@ -189,4 +216,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (ownDb) await db.close();
     throw e;
   }
+}
+
+/** A role that can rewrite the audit trail defeats it: say so at start-up (the embedded database has only one role). */
+async function warnAboutPrivileges(db: Database, logger: Logger): Promise<void> {
+  const { problems } = await checkAuditPrivileges(db.em.fork());
+  for (const problem of problems)
+    if (db.kind === 'server') logger.warn(problem);
+    else logger.debug(problem);
 }

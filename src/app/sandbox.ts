@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Clock, type DuoSimulator, type SimUser, startDuoSimulator } from '@duo-desk/duo-sim';
 import { type FakeSlack, type FakeUser, startFakeSlack } from '@duo-desk/slack-testbed';
+import type { AuditTrail } from '../audit/trail.js';
 import { type Config, loadConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { Responder } from '../db/entities.js';
@@ -99,6 +100,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           PORT: '0',
           HOST: '127.0.0.1',
           DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+          DUO_DESK_AUDIT_KEY: randomBytes(32).toString('base64'),
           LOG_LEVEL: logLevel,
         }),
         slackMode: appToken ? 'socket' : 'http',
@@ -110,22 +112,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 }
 
-/** Makes `userId` a responder with `role` (or changes theirs), straight in the database: set-up, not a flow. */
+/**
+ * Makes `userId` a responder with `role` (or changes theirs): set-up, not a flow, but audited in the same
+ * transaction like every responder change, so it never shows up as a change made outside duo-desk.
+ */
 export async function grantResponder(
   db: Database,
+  audit: AuditTrail,
   grant: { userId: string; role: Role; approver: boolean; grantedBy: string },
 ): Promise<void> {
-  const em = db.em.fork();
-  const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId: grant.userId });
-  if (existing) {
-    existing.role = grant.role;
-    existing.approver = grant.approver;
-  } else em.create(Responder, { teamId: LOCAL_TEAM_ID, ...grant });
-  await em.flush();
+  await db.em.fork().transactional(async (em) => {
+    const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId: grant.userId });
+    const previousRole = existing?.role ?? null;
+    if (existing) {
+      existing.role = grant.role;
+      existing.approver = grant.approver;
+    } else em.create(Responder, { teamId: LOCAL_TEAM_ID, ...grant });
+    await em.flush();
+    await audit.record(em, {
+      teamId: LOCAL_TEAM_ID,
+      actor: { system: 'duo-desk' },
+      action: 'responder.granted',
+      outcome: 'success',
+      params: {
+        responder: grant.userId,
+        role: grant.role,
+        approver: grant.approver,
+        previousRole,
+        setUp: grant.grantedBy,
+      },
+    });
+  });
 }
 
 /** The local people's roles (LOCAL_PEOPLE), so the first `/duo help` works without any set-up. */
-export async function grantLocalResponders(db: Database, grantedBy: string): Promise<void> {
+export async function grantLocalResponders(db: Database, audit: AuditTrail, grantedBy: string): Promise<void> {
   for (const p of LOCAL_PEOPLE)
-    if (p.role) await grantResponder(db, { userId: p.id, role: p.role, approver: p.approver, grantedBy });
+    if (p.role) await grantResponder(db, audit, { userId: p.id, role: p.role, approver: p.approver, grantedBy });
 }

@@ -25,8 +25,14 @@ export const AUDIT_ACTIONS = {
   'stepup.succeeded': 'passed TOTP step-up',
   'stepup.failed': 'failed TOTP step-up',
   'stepup.locked': 'was locked out of TOTP step-up',
+  'stepup.secret_rejected': 'presented a step-up secret that was not sealed for them',
+  'stepup.secrets_rebound': 'bound the stored step-up secrets to their responders',
   'audit.viewed': 'viewed the audit history',
   'audit.exported': 'exported the audit history',
+  'audit.chain_keyed': 'sealed the earlier audit chain and began the keyed chain',
+  'audit.key_rotated': 'rotated the audit key',
+  'audit.gap_detected': 'found a gap in the audit trail',
+  'audit.db_change_acknowledged': 'acknowledged a database change made outside duo-desk',
   'duo.error': 'hit a Duo error',
 } as const;
 

@@ -1,6 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import type { AuditKey } from './keys.js';
 
-/** The hash chain: each row's hash covers its canonical content and the previous row's hash. */
+/**
+ * The chain: each row's link covers its canonical content and the previous row's link. Rows written
+ * since the keyed chain began (`keyId` set) are linked with HMAC-SHA-256 under the audit key, which is
+ * not in the database, so nobody with only database access can recompute them. Older rows (`keyId`
+ * null) keep their plain SHA-256 hash; the first keyed row after them seals them.
+ */
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ChainedFields {
@@ -22,6 +28,8 @@ export interface ChainedFields {
   duoRef: string | null;
   params: Record<string, unknown>;
   prevHash: string;
+  /** The audit key that linked this row; null for rows from before the keyed chain. */
+  keyId: string | null;
 }
 
 /** JSON with object keys sorted at every depth (jsonb does not keep key order). */
@@ -36,26 +44,40 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+const contentFields = (f: ChainedFields) => [
+  f.teamId,
+  f.seq,
+  f.occurredAt.toISOString(),
+  f.actorUserId,
+  f.actorRole,
+  f.action,
+  f.phase,
+  f.targetDuoUserId,
+  f.targetUsername,
+  f.outcome,
+  f.reason,
+  f.ticket,
+  f.correlationId,
+  f.intentId,
+  f.requestRef,
+  f.duoRef,
+  f.params,
+  f.prevHash,
+];
+
+/** The pre-keyed hash (plain SHA-256), still used to verify rows from before the keyed chain. */
 export function hashAuditRow(f: ChainedFields): string {
-  const content = canonicalJson([
-    f.teamId,
-    f.seq,
-    f.occurredAt.toISOString(),
-    f.actorUserId,
-    f.actorRole,
-    f.action,
-    f.phase,
-    f.targetDuoUserId,
-    f.targetUsername,
-    f.outcome,
-    f.reason,
-    f.ticket,
-    f.correlationId,
-    f.intentId,
-    f.requestRef,
-    f.duoRef,
-    f.params,
-    f.prevHash,
-  ]);
-  return createHash('sha256').update(content).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(contentFields(f)))
+    .digest('hex');
 }
+
+/** The keyed link: HMAC-SHA-256 under `key` over the key id and the row's canonical content. */
+export function linkAuditRow(f: ChainedFields, key: AuditKey): string {
+  return createHmac('sha256', key.linkKey)
+    .update(canonicalJson(['v2', key.id, ...contentFields(f)]))
+    .digest('hex');
+}
+
+/** How much of a link the audit channel shows in each post (64 bits: enough to witness, short to read). */
+export const shortLink = (link: string): string => link.slice(0, 16);

@@ -8,7 +8,7 @@ export interface AuditRow extends ChainedFields {
 }
 
 const COLUMNS = `id, team_id, seq, occurred_at, actor_user_id, actor_role, action, phase, target_duo_user_id, target_username,
-  outcome, reason, ticket, correlation_id, intent_id, request_ref, duo_ref, params, prev_hash, hash`;
+  outcome, reason, ticket, correlation_id, intent_id, request_ref, duo_ref, params, prev_hash, hash, key_id`;
 
 type Raw = Record<string, unknown>;
 export function toAuditRow(r: Raw): AuditRow {
@@ -33,6 +33,7 @@ export function toAuditRow(r: Raw): AuditRow {
     params: (typeof r.params === 'string' ? JSON.parse(r.params) : r.params) as Record<string, unknown>,
     prevHash: String(r.prev_hash),
     hash: String(r.hash),
+    keyId: (r.key_id as string | null) ?? null,
   };
 }
 

@@ -4,6 +4,7 @@ import { migrationsList } from '../../migrations/index.js';
 import type { Logger } from '../log.js';
 import { EMBEDDED_MAX_CONNECTIONS, findRunningEmbedded, startEmbeddedPostgres } from './embedded.js';
 import { entities } from './entities.js';
+import { grantAppRole } from './privileges.js';
 
 export type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -24,6 +25,11 @@ export interface OpenDatabaseOptions {
   inMemory?: boolean;
   logger?: Logger;
   migrate?: boolean;
+  /**
+   * An owner role's URL (MIGRATION_DATABASE_URL): migrations run with it, and the role of `url` is then
+   * granted only what the app needs (src/db/privileges.ts).
+   */
+  migrationUrl?: string | undefined;
   poolMax?: number;
 }
 
@@ -55,7 +61,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   let orm: MikroORM;
   try {
     orm = await MikroORM.init(ormConfig(url, poolMax));
-    if (opts.migrate !== false) await migrate(orm, opts.logger);
+    if (opts.migrate !== false)
+      if (opts.migrationUrl) await migrateAsOwner(opts.migrationUrl, orm, opts.logger);
+      else await migrate(orm, opts.logger);
   } catch (e) {
     await embedded?.close();
     throw e;
@@ -76,6 +84,19 @@ export async function migrate(orm: MikroORM, logger?: Logger): Promise<string[]>
   const applied = await orm.getMigrator().up();
   if (applied.length) logger?.info('database migrations applied', { migrations: applied.map((m) => m.name) });
   return applied.map((m) => m.name);
+}
+
+/** Migrates through the owner role, then grants the app's own role (the user of `app`) what it needs. */
+async function migrateAsOwner(migrationUrl: string, app: MikroORM, logger?: Logger): Promise<void> {
+  const [who] = await app.em.getConnection().execute<Array<{ role: string }>>('select current_user as role');
+  const owner = await MikroORM.init(ormConfig(migrationUrl, 1));
+  try {
+    await migrate(owner, logger);
+    const [ownerRole] = await owner.em.getConnection().execute<Array<{ role: string }>>('select current_user as role');
+    if (who && who.role !== ownerRole?.role) await grantAppRole(owner.em.fork(), who.role);
+  } finally {
+    await owner.close(true);
+  }
 }
 
 /** Redacts the password of a connection URL for logs and messages. */

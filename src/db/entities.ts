@@ -76,6 +76,10 @@ export const AuditEvent = defineEntity({
     params: p.json<Record<string, unknown>>(),
     prevHash: p.string(),
     hash: p.string(),
+    /** The audit key that linked the row (HMAC); null for rows from before the keyed chain. */
+    keyId: p.string().nullable(),
+    /** The writing transaction, stamped by a database trigger (not part of the link). */
+    txid: p.bigint('number').nullable(),
   },
   uniques: [{ properties: ['teamId', 'seq'] }],
 });
@@ -103,10 +107,52 @@ export const AuditOutbox = defineEntity({
     postedChannel: p.string().nullable(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
+    /** Posted ahead of the backlog (fraud reports, lockouts, bypass status, weakening changes). */
+    alert: p.boolean().default(false),
+    /** A gap before this event was already reported (so it is reported once). */
+    gapReported: p.boolean().default(false),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
+  },
+});
+
+/** A signed checkpoint (seq, link, time) for the audit channel. */
+export const AuditCheckpoint = defineEntity({
+  name: 'AuditCheckpoint',
+  tableName: 'audit_checkpoint',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    teamId: p.string(),
+    seq: p.bigint('number'),
+    link: p.string(),
+    keyId: p.string(),
+    signedAt: p.datetime(),
+    signature: p.string(),
+    status: p.enum(['pending', 'sending', 'posted']).default('pending'),
+    postedTs: p.string().nullable(),
+    postedChannel: p.string().nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+    updatedAt: p.datetime(),
+  },
+});
+
+/** Written only by the database trigger on responder and setting: which columns changed, by whom, in which transaction. */
+export const AuditDbChange = defineEntity({
+  name: 'AuditDbChange',
+  tableName: 'audit_db_change',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    at: p.datetime(),
+    txid: p.bigint('number'),
+    dbUser: p.string(),
+    tableName: p.string(),
+    operation: p.string(),
+    teamId: p.string().nullable(),
+    rowRef: p.string().nullable(),
+    columns: p.json<string[]>(),
   },
 });
 
@@ -224,6 +270,8 @@ export const entities = [
   AuditEvent,
   AuditChainHead,
   AuditOutbox,
+  AuditCheckpoint,
+  AuditDbChange,
   Job,
   DirectoryEntry,
   Verification,

@@ -177,7 +177,9 @@ export function weakens<N extends SettingName>(name: N, before: Settings[N], aft
     case 'lower':
       return Number(after) < Number(before);
     case 'raise_or_zero':
-      return Number(after) === 0 || Number(after) > Number(before);
+      // 0 switches the check off; from 0, any window switches it back on (stronger).
+      if (Number(after) === 0) return true;
+      return Number(before) !== 0 && Number(after) > Number(before);
     case 'more_exemptions':
       return (
         APPROVAL_REQUIRED_FOR.indexOf(after as (typeof APPROVAL_REQUIRED_FOR)[number]) >

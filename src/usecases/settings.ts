@@ -6,6 +6,7 @@ import {
   parseSettingValue,
   type SettingName,
   type Settings,
+  weakens,
 } from '../domain/settings.js';
 import type { Deps, EntityManager } from './deps.js';
 
@@ -16,7 +17,7 @@ export async function loadSettings(em: EntityManager, teamId: string): Promise<S
 
 /**
  * Changes one setting. The caller has authorized the change (owners only; the CLI is the installer);
- * the change and its audit event commit together.
+ * the change and its audit event commit together; a change that weakens a safeguard is flagged as an alert.
  */
 export async function changeSetting(
   deps: Deps,
@@ -50,7 +51,13 @@ export async function changeSetting(
       outcome: 'success',
       correlationId,
       requestRef: requestRef ?? null,
-      params: { setting: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) },
+      params: {
+        setting: parsed.name,
+        before: formatSettingValue(before),
+        after: formatSettingValue(parsed.value),
+        // A weakening change is an alert: the audit channel shows it ahead of any backlog.
+        ...(weakens(parsed.name, before, parsed.value) ? { alert: true } : {}),
+      },
     });
     return { name: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) };
   });

@@ -5,6 +5,7 @@ import type { AuditActor } from '../audit/trail.js';
 import { Responder, StepUpFailure } from '../db/entities.js';
 import type { TotpStatus } from '../domain/step-up.js';
 import { AppError, fail } from '../errors.js';
+import { SecretBindingError } from '../secret-box.js';
 import { requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 
@@ -20,11 +21,13 @@ import type { Caller, Deps, EntityManager } from './deps.js';
  *   - 'active'  `active` is set; a re-enrollment in progress additionally sets `pending`.
  * So re-enrollment needs no extra column: the active secret keeps working (checkStepUp reads only
  * `active`) until a code from the new one is confirmed, which swaps `pending` into `active` in one
- * conditional UPDATE. Both secrets are encrypted together; neither is ever stored in clear.
+ * conditional UPDATE. Both secrets are encrypted together; neither is ever stored in clear. The
+ * document is sealed for its row (team and user in the authenticated data): copied onto another
+ * responder's row it does not open, and the attempt is audited as an alert.
  *
  * Re-enrolling while active needs a valid code from the current authenticator (`currentCode`):
  * otherwise whoever holds the Slack session could replace the factor and step-up would protect
- * nothing. Someone who lost the device asks an Owner for resetTotpEnrollment.
+ * nothing. Someone who lost the device asks an Owner for a reset (src/usecases/stepup-reset.ts).
  *
  * Replay: `totp_last_step` is the last accepted time step; a code is accepted only when its step is
  * greater, and the update is conditional on that, so two concurrent uses of one code give one success.
@@ -44,6 +47,7 @@ declare module '../errors.js' {
     'stepup.reenroll_needs_code': NoFacts;
     'stepup.changed_concurrently': NoFacts;
     'stepup.nothing_to_confirm': NoFacts;
+    'stepup.secret_not_bound': NoFacts;
   }
 }
 
@@ -80,9 +84,23 @@ async function loadResponder(em: EntityManager, teamId: string, userId: string) 
   return em.findOneOrFail(Responder, { teamId, userId }, { refresh: true });
 }
 
-function openDoc(deps: Deps, r: { totpSecret?: string | null; totpStatus: TotpStatus }): SecretDoc {
+async function openDoc(deps: Deps, em: EntityManager, caller: Caller, r: ResponderRow): Promise<SecretDoc> {
   if (!r.totpSecret) return {};
-  const plain = deps.secretBox.open(r.totpSecret);
+  let plain: string;
+  try {
+    plain = deps.secretBox.open(r.totpSecret, { teamId: r.teamId, userId: r.userId });
+  } catch (e) {
+    if (!(e instanceof SecretBindingError)) throw e;
+    await deps.audit.record(em, {
+      teamId: r.teamId,
+      actor: actorOf(r),
+      action: 'stepup.secret_rejected',
+      outcome: 'denied',
+      correlationId: caller.correlationId,
+      params: { totpStatus: r.totpStatus, alert: 'the stored step-up secret was not sealed for this responder' },
+    });
+    throw fail('STEP_UP_NOT_ENROLLED', 'stepup.secret_not_bound', {}, TOTP_FIELD);
+  }
   if (!plain.startsWith('{')) return r.totpStatus === 'active' ? { active: plain } : { pending: plain };
   const doc = JSON.parse(plain) as SecretDoc;
   return {
@@ -91,7 +109,8 @@ function openDoc(deps: Deps, r: { totpSecret?: string | null; totpStatus: TotpSt
   };
 }
 
-const sealDoc = (deps: Deps, doc: SecretDoc) => deps.secretBox.seal(JSON.stringify(doc));
+const sealDoc = (deps: Deps, r: ResponderRow, doc: SecretDoc) =>
+  deps.secretBox.seal(JSON.stringify(doc), { teamId: r.teamId, userId: r.userId });
 
 /** Accepts "123456" and "123 456"; anything else is an input error, not a failed attempt. */
 function normalizeCode(raw: string): string {
@@ -215,7 +234,7 @@ export async function checkStepUp(
   if (r.totpStatus !== 'active') throw new AppError('STEP_UP_NOT_ENROLLED', 'no active TOTP enrollment', TOTP_FIELD);
   assertNotLocked(deps, r);
   const token = normalizeCode(code);
-  const secret = openDoc(deps, r).active;
+  const secret = (await openDoc(deps, em, caller, r)).active;
   if (!secret) throw new AppError('STEP_UP_NOT_ENROLLED', 'active enrollment without a secret', TOTP_FIELD);
   const lastStep = r.totpLastStep ?? null;
   const step = await matchStep(deps, secret, token, lastStep);
@@ -225,20 +244,25 @@ export async function checkStepUp(
     return refuse(deps, em, caller, r, purpose, replayed ? 'replayed' : 'wrong_code');
   }
   const now = deps.clock.now();
-  const claimed = await em.nativeUpdate(
-    Responder,
-    { id: r.id, totpStatus: 'active', $or: [{ totpLastStep: null }, { totpLastStep: { $lt: step } }] },
-    { totpLastStep: step, updatedAt: now },
-  );
-  if (claimed === 0) return refuse(deps, em, caller, r, purpose, 'replayed');
-  await deps.audit.record(em, {
-    teamId: r.teamId,
-    actor: actorOf(r),
-    action: 'stepup.succeeded',
-    outcome: 'success',
-    correlationId: caller.correlationId,
-    params: { purpose },
+  // The replay floor moves and its audit event is written in one transaction, like every responder change.
+  const claimed = await em.transactional(async (tem) => {
+    const n = await tem.nativeUpdate(
+      Responder,
+      { id: r.id, totpStatus: 'active', $or: [{ totpLastStep: null }, { totpLastStep: { $lt: step } }] },
+      { totpLastStep: step, updatedAt: now },
+    );
+    if (n > 0)
+      await deps.audit.record(tem, {
+        teamId: r.teamId,
+        actor: actorOf(r),
+        action: 'stepup.succeeded',
+        outcome: 'success',
+        correlationId: caller.correlationId,
+        params: { purpose },
+      });
+    return n;
   });
+  if (claimed === 0) return refuse(deps, em, caller, r, purpose, 'replayed');
 }
 
 /**
@@ -261,7 +285,7 @@ export async function startTotpEnrollment(
     await checkStepUp(deps, em, caller, opts.currentCode, 'reenroll');
     r = await loadResponder(em, caller.teamId, caller.userId);
   }
-  const current = openDoc(deps, r);
+  const current = await openDoc(deps, em, caller, r);
   const secret = generateSecret();
   const doc: SecretDoc =
     reenrollment && current.active ? { active: current.active, pending: secret } : { pending: secret };
@@ -270,7 +294,7 @@ export async function startTotpEnrollment(
     const n = await tem.nativeUpdate(
       Responder,
       { id: r.id, totpSecret: r.totpSecret ?? null, totpStatus: r.totpStatus },
-      { totpSecret: sealDoc(deps, doc), totpStatus: reenrollment ? 'active' : 'pending', updatedAt: now },
+      { totpSecret: sealDoc(deps, r, doc), totpStatus: reenrollment ? 'active' : 'pending', updatedAt: now },
     );
     if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
@@ -301,7 +325,7 @@ export async function confirmTotpEnrollment(
   await requireActor(deps, em, caller);
   const r = await loadResponder(em, caller.teamId, caller.userId);
   assertNotLocked(deps, r);
-  const doc = openDoc(deps, r);
+  const doc = await openDoc(deps, em, caller, r);
   if (!doc.pending) throw fail('INVALID_STATE', 'stepup.nothing_to_confirm', {}, TOTP_FIELD);
   const token = normalizeCode(code);
   // A new secret has no accepted steps yet: no replay floor from the old secret.
@@ -314,7 +338,12 @@ export async function confirmTotpEnrollment(
     const n = await tem.nativeUpdate(
       Responder,
       { id: r.id, totpSecret: r.totpSecret ?? null },
-      { totpSecret: sealDoc(deps, { active: doc.pending! }), totpStatus: 'active', totpLastStep: step, updatedAt: now },
+      {
+        totpSecret: sealDoc(deps, r, { active: doc.pending! }),
+        totpStatus: 'active',
+        totpLastStep: step,
+        updatedAt: now,
+      },
     );
     if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
@@ -372,4 +401,41 @@ export async function totpStatus(
 ): Promise<{ status: TotpStatus; lockedUntil: Date | null }> {
   const r = await em.findOne(Responder, { teamId, userId }, { refresh: true });
   return { status: r?.totpStatus ?? 'none', lockedUntil: r?.stepUpLockedUntil ?? null };
+}
+/**
+ * Re-seals secrets stored before they were bound to their rows (SecretBox v1) as bound ones, once, at
+ * start-up: from then on a step-up secret opens only on its own responder's row. One audited event per
+ * installation, in the same transaction as its rows.
+ */
+export async function bindUnboundSecrets(deps: Deps, em: EntityManager): Promise<number> {
+  const rows = await em.find(Responder, { totpSecret: { $like: 'v1:%' } }, { refresh: true });
+  const byTeam = new Map<string, typeof rows>();
+  for (const r of rows) byTeam.set(r.teamId, [...(byTeam.get(r.teamId) ?? []), r]);
+  let bound = 0;
+  for (const [teamId, team] of byTeam)
+    await em.transactional(async (tem) => {
+      let n = 0;
+      for (const r of team) {
+        let plain: string;
+        try {
+          plain = deps.secretBox.openUnbound(r.totpSecret!);
+        } catch (e) {
+          // Left as it is: it will not open at step-up either, and that attempt is audited.
+          deps.logger.warn('a stored step-up secret could not be opened to bind it', { err: e, userId: r.userId });
+          continue;
+        }
+        const sealed = deps.secretBox.seal(plain, { teamId: r.teamId, userId: r.userId });
+        n += await tem.nativeUpdate(Responder, { id: r.id, totpSecret: r.totpSecret }, { totpSecret: sealed });
+      }
+      if (n > 0)
+        await deps.audit.record(tem, {
+          teamId,
+          actor: { system: 'duo-desk' },
+          action: 'stepup.secrets_rebound',
+          outcome: 'success',
+          params: { responders: n },
+        });
+      bound += n;
+    });
+  return bound;
 }

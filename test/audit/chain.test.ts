@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashAuditRow } from '../../src/audit/chain.js';
+import { linkAuditRow } from '../../src/audit/chain.js';
 import { auditRowById } from '../../src/audit/store.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
+import { testKeyring } from '../support/audit-key.js';
 import { directAuditTrail, runCli } from '../support/cli.js';
 import { adminExecute, freshDatabase } from '../support/db.js';
 
@@ -20,7 +21,7 @@ const EVENTS_B = 2;
 beforeAll(async () => {
   db = await freshDatabase();
   const clock = new ManualClock();
-  const audit = directAuditTrail(db, clock);
+  const audit = directAuditTrail(clock);
   const em = db.em.fork();
   for (let i = 1; i <= EVENTS_A; i++) {
     clock.advance(60_000);
@@ -98,7 +99,7 @@ describe('duo-desk audit verify', { timeout: 120_000 }, () => {
       const r = await verify();
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
-        `audit chain BROKEN in ${TEAM_A} at event #3 (row id ${row.id}): event #3 does not match its hash: the row was edited`,
+        `audit chain BROKEN in ${TEAM_A} at event #3 (row id ${row.id}): event #3 does not match its link: the row was edited`,
       );
       expect(r.stdout).toContain('2 events before it checked out');
     } finally {
@@ -106,10 +107,10 @@ describe('duo-desk audit verify', { timeout: 120_000 }, () => {
     }
   });
 
-  it('when a superuser edits a row and recomputes its hash, then the next event no longer links and verify exits 1', async () => {
+  it('when someone holding the audit key edits a row and recomputes its link, then the next event no longer links and verify exits 1', async () => {
     const [, , third, fourth] = await ids(TEAM_A);
     const original = (await auditRowById(db.em.fork(), third!.id))!;
-    const forged = hashAuditRow({ ...original, outcome: 'denied' });
+    const forged = linkAuditRow({ ...original, outcome: 'denied' }, testKeyring().current);
     const undo = await tamper(
       [third!.id],
       `update audit_event set outcome = 'denied', hash = '${forged}' where id = ${third!.id}`,
@@ -161,7 +162,7 @@ describe('duo-desk audit verify', { timeout: 120_000 }, () => {
     );
     await conn.execute('delete from audit_chain_head where team_id = ?', [TEAM_B]);
     try {
-      const r = await verifyAuditChain(db.em.fork());
+      const r = await verifyAuditChain(db.em.fork(), testKeyring());
       expect(r).toMatchObject({ ok: false, teamId: TEAM_B, seq: EVENTS_B });
       expect(r.ok || r.problem).toContain('no head');
     } finally {
@@ -171,6 +172,6 @@ describe('duo-desk audit verify', { timeout: 120_000 }, () => {
         head!.hash,
       ]);
     }
-    expect((await verifyAuditChain(db.em.fork())).ok).toBe(true);
+    expect((await verifyAuditChain(db.em.fork(), testKeyring())).ok).toBe(true);
   });
 });

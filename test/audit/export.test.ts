@@ -13,7 +13,7 @@ const hour = 3_600_000;
 beforeAll(async () => {
   db = await freshDatabase();
   const clock = new ManualClock(START);
-  const audit = directAuditTrail(db, clock);
+  const audit = directAuditTrail(clock);
   const em = db.em.fork();
   // events #1..#5 at 08:00 … 12:00 UTC; #2 carries a reason that looks like a spreadsheet formula
   for (let i = 1; i <= 5; i++) {

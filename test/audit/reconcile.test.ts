@@ -1,8 +1,7 @@
-import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { ManualClock } from '../../src/clock.js';
-import { auditRows } from '../support/audit.js';
+import { auditRows, auditEventIdOf as eventIdOf, until } from '../support/audit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
 /**
@@ -17,22 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const eventIdOf = (m: StoredMessage) =>
-  Number(
-    (m.metadata as { event_type?: string; event_payload?: { event_id?: unknown } } | undefined)?.event_payload
-      ?.event_id,
-  );
 
 describe('intents without an outcome', () => {
   it('when the bot stopped between the intent and the Duo answer, then after restart the intent is closed as unknown and shown in the audit channel', async () => {

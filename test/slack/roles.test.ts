@@ -7,6 +7,7 @@ import { Responder } from '../../src/db/entities.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
+import { TEST_AUDIT_KEY } from '../support/audit-key.js';
 import { clickAction, findRendered, topView as forgeTopView, openRolesHome, submitForged } from '../support/forge.js';
 import { type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 
@@ -35,7 +36,12 @@ afterAll(async () => {
 async function cli(...args: string[]) {
   return promisify(execFile)('node', ['--import', 'tsx', 'src/app/cli.ts', ...args], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: h.runtime.db.url },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: h.runtime.db.url,
+      DUO_DESK_AUDIT_KEY: TEST_AUDIT_KEY,
+    },
     timeout: 60_000,
   });
 }

@@ -2,9 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AuditTrail } from '../../src/audit/trail.js';
 import type { Clock } from '../../src/clock.js';
-import type { Database } from '../../src/db/database.js';
-import { JobQueue } from '../../src/jobs/queue.js';
-import { createMemoryLogger } from '../../src/log.js';
+import { TEST_AUDIT_KEY, testKeyring } from './audit-key.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -16,16 +14,24 @@ export interface CliResult {
 
 /**
  * Runs the real `duo-desk` CLI (`node --import tsx src/app/cli.ts …`) as a child process against
- * `databaseUrl`, with a minimal environment (no Slack or Duo credentials).
+ * `databaseUrl`, with a minimal environment (no Slack or Duo credentials unless `env` adds them) and
+ * this test process's audit key.
  */
-export function runCli(databaseUrl: string, args: string[]): Promise<CliResult> {
+export function runCli(databaseUrl: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/app/cli.ts', ...args],
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DATABASE_URL: databaseUrl,
+          LOG_LEVEL: 'warn',
+          DUO_DESK_AUDIT_KEY: TEST_AUDIT_KEY,
+          ...env,
+        },
         maxBuffer: 64 * 1024 * 1024,
         timeout: 120_000,
       },
@@ -37,7 +43,7 @@ export function runCli(databaseUrl: string, args: string[]): Promise<CliResult> 
   });
 }
 
-/** An audit trail writing straight to a test database (no channel mirror), on the given clock. */
-export function directAuditTrail(db: Database, clock: Clock): AuditTrail {
-  return new AuditTrail(clock, new JobQueue(db, clock, createMemoryLogger('warn')), { mirrorToChannel: false });
+/** An audit trail writing straight to a test database, on the given clock, with the test audit key. */
+export function directAuditTrail(clock: Clock): AuditTrail {
+  return new AuditTrail(clock, testKeyring());
 }

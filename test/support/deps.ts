@@ -12,10 +12,11 @@ import { SecretBox } from '../../src/secret-box.js';
 import { BUILT_IN_KINDS } from '../../src/usecases/approval-kinds.js';
 import { ApprovalKinds } from '../../src/usecases/approval-registry.js';
 import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
+import { testKeyring } from './audit-key.js';
 
 /**
  * The use cases' ports for tests that call them directly (no Slack): a real database, a manual clock,
- * an audit trail without the channel mirror, and the Duo client the test gives (none by default: a
+ * an audit trail with the test audit key, and the Duo client the test gives (none by default: a
  * use case that reaches Duo without one fails loudly).
  */
 export interface UseCaseKit {
@@ -46,7 +47,7 @@ export function useCaseKit(
     clock,
     db,
     duo: opts.duo ?? noDuo,
-    audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
+    audit: new AuditTrail(clock, testKeyring()),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
     tuning: DEFAULT_TUNING,

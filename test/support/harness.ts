@@ -4,9 +4,10 @@ import { LOCAL_CHANNELS, LOCAL_TEAM_ID } from '../../src/app/local-directory.js'
 import { type Runtime, startRuntime } from '../../src/app/runtime.js';
 import { grantLocalResponders, grantResponder, startSandbox } from '../../src/app/sandbox.js';
 import type { Clock } from '../../src/clock.js';
-import { Responder } from '../../src/db/entities.js';
 import type { Role } from '../../src/domain/roles.js';
 import { createMemoryLogger } from '../../src/log.js';
+import { applyRevoke } from '../../src/usecases/responders.js';
+import { TEST_AUDIT_KEY } from './audit-key.js';
 import { attachDatabase, freshDatabase } from './db.js';
 import { assertNoSecretLeaks } from './secret-scan.js';
 
@@ -60,7 +61,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     pushTimeoutMs: opts.pushTimeoutMs,
   });
   const { slack, duo, signingSecret } = sandbox;
-  const config = sandbox.connectedConfig('debug');
+  // This process's audit key, so the CLI child processes (test/support/cli.ts) link to the same chain.
+  const config = { ...sandbox.connectedConfig('debug'), auditKey: TEST_AUDIT_KEY };
   const logger = createMemoryLogger('debug');
   const runtimeOptions = {
     config,
@@ -92,9 +94,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger,
     signingSecret,
     eventsUrl,
-    grant: (userId, role, approver = false) => grantResponder(db, { userId, role, approver, grantedBy: 'test' }),
+    grant: (userId, role, approver = false) =>
+      grantResponder(db, runtime.deps.audit, { userId, role, approver, grantedBy: 'test' }),
+    // Audited in the same transaction, as the app does, so it never shows up as a change made outside duo-desk.
     async revoke(userId) {
-      await db.em.fork().nativeDelete(Responder, { teamId: LOCAL_TEAM_ID, userId });
+      await applyRevoke(
+        runtime.deps,
+        db.em.fork(),
+        { userId: 'test-set-up', role: null },
+        LOCAL_TEAM_ID,
+        userId,
+        'test',
+      );
     },
     async addInstance() {
       const second = await attachDatabase(db);
@@ -119,6 +130,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       if (leak) throw leak;
     },
   };
-  await grantLocalResponders(db, 'test');
+  await grantLocalResponders(db, runtime.deps.audit, 'test');
   return h;
 }

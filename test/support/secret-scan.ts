@@ -93,13 +93,17 @@ export async function assertNoSecretLeaks(h: Traces): Promise<void> {
     config.slack.signingSecret,
     config.slack.appToken,
     config.encryptionKey,
+    config.auditKey,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
   const sealed = await h.runtime.db.em
     .fork()
     .getConnection()
-    .execute<Array<{ totp_secret: string | null }>>('select totp_secret from responder where totp_secret is not null');
+    .execute<Array<{ team_id: string; user_id: string; totp_secret: string }>>(
+      'select team_id, user_id, totp_secret from responder where totp_secret is not null',
+    );
   const totp = sealed.flatMap((r) => {
-    const doc = JSON.parse(h.runtime.deps.secretBox.open(r.totp_secret!)) as Record<string, unknown>;
+    const plain = h.runtime.deps.secretBox.open(r.totp_secret, { teamId: r.team_id, userId: r.user_id });
+    const doc = JSON.parse(plain) as Record<string, unknown>;
     return Object.values(doc).filter((v): v is string => typeof v === 'string' && v.length >= 6);
   });
   const codes = [...new Set(h.duo.issuedBypassCodes().map((c) => c.code))];

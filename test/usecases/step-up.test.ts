@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isAlertEvent } from '../../src/audit/alerts.js';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database, EntityManager } from '../../src/db/database.js';
@@ -9,13 +10,14 @@ import type { Role } from '../../src/domain/roles.js';
 import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { SecretBox } from '../../src/secret-box.js';
+import { SecretBindingError, SecretBox } from '../../src/secret-box.js';
 import { BUILT_IN_KINDS } from '../../src/usecases/approval-kinds.js';
 import type { ApprovalNotices } from '../../src/usecases/approval-model.js';
 import { ApprovalKinds } from '../../src/usecases/approval-registry.js';
 import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
 import {
   applyTotpReset,
+  bindUnboundSecrets,
   checkStepUp,
   confirmTotpEnrollment,
   startTotpEnrollment,
@@ -24,6 +26,7 @@ import {
 import { requestStepUpReset } from '../../src/usecases/stepup-reset.js';
 import { plainWords } from '../../views/format.js';
 import { explain } from '../../views/problems.js';
+import { testKeyring } from '../support/audit-key.js';
 import { freshDatabase } from '../support/db.js';
 
 /** The refusals tested here never reach Slack. */
@@ -55,7 +58,7 @@ beforeAll(async () => {
     clock,
     db,
     duo: {} as never,
-    audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
+    audit: new AuditTrail(clock, testKeyring()),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
     tuning: DEFAULT_TUNING,
@@ -149,7 +152,7 @@ describe('TOTP enrollment', () => {
 
     expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
     const row = await responderRow(caller);
-    expect(row.totpSecret).toMatch(/^v1:/);
+    expect(row.totpSecret).toMatch(/^v2:/);
     expect(row.totpSecret).not.toContain(secret);
 
     // Not usable for step-up yet.
@@ -413,6 +416,66 @@ describe('resetting a step-up enrollment', () => {
     expect((await appError(requestStepUpReset(deps, em(), owner, noNotices, { targetUserId: 'U0NOBODY' }))).code).toBe(
       'NOT_FOUND',
     );
+  });
+});
+
+describe('sealed secrets bound to their rows', () => {
+  it("when an insider copies one responder's sealed TOTP secret onto another's row, then it fails to open there and the attempt is audited as an alert", async () => {
+    const victim = await enrolled();
+    const attacker = await newResponder();
+    const conn = em().getConnection();
+    await conn.execute(
+      `update responder set totp_secret = (select totp_secret from responder where team_id = ? and user_id = ?),
+         totp_status = 'active' where team_id = ? and user_id = ?`,
+      [TEAM, victim.caller.userId, TEAM, attacker.userId],
+    );
+    // The attacker knows the victim's authenticator: the code is right, but the secret is not theirs.
+    const e = await appError(checkStepUp(deps, em(), attacker, await codeAt(victim.secret), 'approve'));
+    expect(e.code).toBe('STEP_UP_NOT_ENROLLED');
+    expect(explain(e, plainWords)).toContain('does not belong to your account');
+    const rows = await auditActions(attacker);
+    expect(rows.at(-1)).toMatchObject({ action: 'stepup.secret_rejected', outcome: 'denied' });
+    expect(isAlertEvent(rows.at(-1)! as { action: string; params: Record<string, unknown> })).toBe(true);
+    expect(rows.some((r) => r.action === 'stepup.succeeded')).toBe(false);
+    // The victim's own row still works.
+    clock.advance(30_000);
+    await checkStepUp(deps, em(), victim.caller, await codeAt(victim.secret), 'approve');
+  });
+
+  it('when a secret was sealed before binding (v1), then start-up binds it to its row once, audited, and it keeps working', async () => {
+    const { caller, secret } = await enrolled();
+    const keyBytes = randomBytes(32);
+    const box = new SecretBox(keyBytes);
+    const legacyDeps = { ...deps, secretBox: box };
+    // What the unbound format stored: AES-256-GCM with only the key id as authenticated data.
+    const keyId = SecretBox.keyId(keyBytes);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keyBytes, iv);
+    cipher.setAAD(Buffer.from(keyId));
+    const ct = Buffer.concat([cipher.update(JSON.stringify({ active: secret }), 'utf8'), cipher.final()]);
+    const v1 = [
+      'v1',
+      keyId,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      ct.toString('base64url'),
+    ].join(':');
+    await em().nativeUpdate(Responder, { teamId: TEAM, userId: caller.userId }, { totpSecret: v1 });
+
+    expect(await bindUnboundSecrets(legacyDeps, em())).toBe(1);
+    expect(await bindUnboundSecrets(legacyDeps, em())).toBe(0);
+    const row = await responderRow(caller);
+    expect(row.totpSecret).toMatch(/^v2:/);
+    expect(box.open(row.totpSecret!, { teamId: TEAM, userId: caller.userId })).toBe(JSON.stringify({ active: secret }));
+    expect(() => box.open(row.totpSecret!, { teamId: TEAM, userId: 'U0SOMEONE' })).toThrow(SecretBindingError);
+    // An unbound copy turning up again later (a restored backup) is refused, not trusted.
+    expect(() => box.open(v1, { teamId: TEAM, userId: caller.userId })).toThrow(SecretBindingError);
+    const rebound = await em()
+      .getConnection()
+      .execute(`select params from audit_event where team_id = ? and action = 'stepup.secrets_rebound'`, [TEAM]);
+    expect(rebound).toEqual([{ params: { responders: 1 } }]);
+    clock.advance(30_000);
+    await checkStepUp(legacyDeps, em(), caller, await codeAt(secret), 'approve');
   });
 });
 

@@ -1,5 +1,5 @@
 import { SlackApiError } from './errors.js';
-import { type MethodContext, type MethodSpec, requireStr } from './method-context.js';
+import { type MethodContext, type MethodSpec, optStr, requireStr } from './method-context.js';
 import type { Json } from './types.js';
 
 function usersInfo({ store, args }: MethodContext): Json {
@@ -54,11 +54,20 @@ function conversationsInfo({ store, args }: MethodContext): Json {
   };
 }
 
-/** Channel history, newest first; metadata only with include_all_metadata (as Slack does). */
+/**
+ * Channel history, newest first; metadata only with include_all_metadata; pages with `cursor` and
+ * `response_metadata.next_cursor` (Slack's cursor is base64 of `next_ts:<ts without the dot>`).
+ */
 function conversationsHistory({ store, args }: MethodContext): Json {
   const channel = requireStr(args, 'channel', 'channel_not_found');
   const oldest = Number(args.oldest ?? 0);
-  const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
+  const cursor = optStr(args, 'cursor');
+  let latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
+  if (cursor) {
+    const m = /^next_ts:(\d+)(\d{6})$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+    if (!m) throw new SlackApiError('invalid_cursor');
+    latest = Math.min(latest, Number(`${m[1]}.${m[2]}`));
+  }
   const limit = Math.min(999, Math.max(1, Number(args.limit ?? 100)));
   const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
   const messages = store.messages
@@ -70,7 +79,14 @@ function conversationsHistory({ store, args }: MethodContext): Json {
     if (!withMetadata) delete out.metadata;
     return out;
   });
-  return { messages: page, has_more: messages.length > limit, pin_count: 0 };
+  const hasMore = messages.length > limit;
+  const nextTs = hasMore ? String(page.at(-1)!.ts).replace('.', '') : undefined;
+  return {
+    messages: page,
+    has_more: hasMore,
+    pin_count: 0,
+    ...(nextTs ? { response_metadata: { next_cursor: Buffer.from(`next_ts:${nextTs}`).toString('base64') } } : {}),
+  };
 }
 
 export const directoryMethods: Record<string, MethodSpec> = {
