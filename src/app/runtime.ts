@@ -8,13 +8,13 @@ import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { DuoAdminClient, type DuoAdminClientOptions } from '../duo/client.js';
 import type { DuoAdmin } from '../duo/types.js';
-import { JobQueue } from '../jobs/queue.js';
+import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { loadEncryptionKey, SecretBox } from '../secret-box.js';
 import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
-import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
+import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 
 /**
@@ -34,9 +34,11 @@ export interface RuntimeOptions {
   /** Job runner settings; tests drive jobs by hand with `startJobs: false`. */
   startJobs?: boolean;
   jobPollIntervalMs?: number;
+  /** Lanes' slots, lease and heartbeat, instance id (the scale bench names its instances). */
+  jobQueue?: Omit<JobQueueOptions, 'pollIntervalMs'>;
   relayPaceMs?: number;
   webApiRetries?: number;
-  /** How often pending verification pushes are polled (tests shorten it). */
+  /** How often pending verification pushes are polled, throughout (tests shorten it). */
   verificationPollMs?: number;
 }
 
@@ -71,6 +73,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ...opts.duoClient,
       });
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
+      ...opts.jobQueue,
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
     });
     const audit = new AuditTrail(clock, jobs, { mirrorToChannel: Boolean(config.auditChannel) });
@@ -80,9 +83,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       dataDir: config.dataDir,
       logger,
     });
-    const tuning = {
+    const pollMs = opts.verificationPollMs;
+    const tuning: Tuning = {
       ...DEFAULT_TUNING,
-      ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
+      ...(pollMs
+        ? { verificationPollMs: pollMs, verificationSlowPollMs: pollMs, verificationRateLimitBackoffMs: pollMs * 2 }
+        : {}),
     };
     const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key), tuning };
 

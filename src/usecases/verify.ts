@@ -6,7 +6,7 @@ import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
 import { AppError } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
-import type { Caller, Deps, EntityManager } from './deps.js';
+import type { Caller, Deps, EntityManager, Tuning } from './deps.js';
 import { findDuoUser } from './lookup.js';
 import { loadSettings } from './settings.js';
 
@@ -151,6 +151,21 @@ export interface FollowResult {
   verification: IVerification | null;
   /** False while the push is still waiting: poll again. */
   done: boolean;
+  /** Duo answered this poll with a 429: back off before the next one. */
+  rateLimited?: boolean;
+}
+
+/**
+ * When to poll a waiting push next: every second while the caller is most likely answering, then
+ * every 2 s; after a 429, the back-off doubles with each further one (`rateLimitedTimes` in a row).
+ */
+export function nextVerificationPoll(tuning: Tuning, sentAt: Date, now: Date, rateLimitedTimes = 0): Date {
+  const slow = Math.max(tuning.verificationPollMs, tuning.verificationSlowPollMs);
+  let waitMs =
+    now.getTime() - sentAt.getTime() < tuning.verificationFastPollWindowMs ? tuning.verificationPollMs : slow;
+  if (rateLimitedTimes > 0)
+    waitMs = Math.min(slow * 8, tuning.verificationRateLimitBackoffMs * 2 ** (rateLimitedTimes - 1));
+  return new Date(now.getTime() + waitMs);
 }
 
 /** One poll of Duo. Finishes the verification (once, whichever instance gets there) when Duo answered. */
@@ -160,10 +175,13 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
   const now = deps.clock.now();
   const overdue = now.getTime() - v.sentAt.getTime() > deps.tuning.verificationGiveUpMs;
   let result: VerificationPushResult = 'timeout';
+  let rateLimited = false;
   if (v.pushId) {
     try {
-      result = (await deps.duo.getVerificationPushResponse(v.duoUserId, v.pushId)).result;
+      // A 429 is not waited out here: this job backs off, and the lane's other jobs go on.
+      result = (await deps.duo.getVerificationPushResponse(v.duoUserId, v.pushId, { waitOnRateLimit: false })).result;
     } catch (e) {
+      rateLimited = isDuoError(e) && e.code === 'DUO_RATE_LIMITED';
       // Transient (rate limit, 5xx, network): try again on the next poll, until the window is over.
       deps.logger.warn('verification poll failed; will retry', {
         verificationId,
@@ -173,7 +191,7 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
     }
   }
   if (result === 'waiting') {
-    if (!overdue) return { verification: v, done: false };
+    if (!overdue) return { verification: v, done: false, rateLimited };
     result = 'timeout';
   }
   const status = FINAL_STATUS[result];

@@ -60,7 +60,14 @@ async function newEvent(): Promise<number> {
 const run = (p: ChannelPoster) =>
   createAuditRelay({ channel: CHANNEL, poster: p, render: auditEventMessage, clock, paceMs: 0 })(
     { teamId: TEAM },
-    { jobId: 1, attempt: 1, em: db.em.fork(), logger, signal: new AbortController().signal },
+    {
+      jobId: 1,
+      attempt: 1,
+      em: db.em.fork(),
+      logger,
+      signal: new AbortController().signal,
+      extendLease: async () => {},
+    },
   );
 
 describe('audit relay job', () => {
