@@ -1,7 +1,8 @@
 /**
  * Runs the benchmarks: all of them in sequence, or the one named.
  *
- *   npm run bench                      help, lookup, typeahead
+ *   npm run bench                      verify, help, lookup, typeahead, scale
+ *   npx tsx bench/run.ts verify        push answered → agent's DM updated, with an audit relay backlog
  *   npx tsx bench/run.ts help          signed /duo help vs a bare Bolt app that only acks
  *   npx tsx bench/run.ts lookup        /duo lookup alice (ack and card) vs direct Duo Admin API calls
  *   npx tsx bench/run.ts typeahead     directory search over 100,000 users vs a naive query
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runHelpPathBench } from './help-path.js';
 import { runLookupBench } from './lookup.js';
 import { environmentLines } from './support.js';
+import { runVerifyBench } from './verify.js';
 
 /** bench/typeahead.ts has no export (it runs on import), so it runs in its own process. */
 const TYPEAHEAD_FILE = fileURLToPath(new URL('./typeahead.ts', import.meta.url));
@@ -39,6 +41,7 @@ function runTypeahead(): Promise<void> {
 }
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  verify: runVerifyBench,
   help: runHelpPathBench,
   lookup: runLookupBench,
   typeahead: runTypeahead,

@@ -156,16 +156,24 @@ export interface FollowResult {
 }
 
 /**
- * When to poll a waiting push next: every second while the caller is most likely answering, then
- * every 2 s; after a 429, the back-off doubles with each further one (`rateLimitedTimes` in a row).
+ * When to poll a waiting push next: on a grid from when it was sent, every second while the caller is
+ * most likely answering (the first 30 s), then every 2 s, so a slow run does not push later polls
+ * back; never sooner than half an interval from now. After a 429 the wait doubles with each further
+ * one (`rateLimitedTimes` in a row).
  */
 export function nextVerificationPoll(tuning: Tuning, sentAt: Date, now: Date, rateLimitedTimes = 0): Date {
-  const slow = Math.max(tuning.verificationPollMs, tuning.verificationSlowPollMs);
-  let waitMs =
-    now.getTime() - sentAt.getTime() < tuning.verificationFastPollWindowMs ? tuning.verificationPollMs : slow;
+  const fast = tuning.verificationPollMs;
+  const slow = Math.max(fast, tuning.verificationSlowPollMs);
   if (rateLimitedTimes > 0)
-    waitMs = Math.min(slow * 8, tuning.verificationRateLimitBackoffMs * 2 ** (rateLimitedTimes - 1));
-  return new Date(now.getTime() + waitMs);
+    return new Date(
+      now.getTime() + Math.min(slow * 8, tuning.verificationRateLimitBackoffMs * 2 ** (rateLimitedTimes - 1)),
+    );
+  const elapsed = now.getTime() - sentAt.getTime();
+  const window = tuning.verificationFastPollWindowMs;
+  const [from, every] = elapsed < window ? [0, fast] : [window, slow];
+  let next = from + (Math.floor((elapsed - from) / every) + 1) * every;
+  if (next - elapsed < every / 2) next += every;
+  return new Date(sentAt.getTime() + next);
 }
 
 /** One poll of Duo. Finishes the verification (once, whichever instance gets there) when Duo answered. */
