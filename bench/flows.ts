@@ -129,11 +129,12 @@ export async function lookupFlow(env: FlowEnv, agent: string, username: string):
   const started = performance.now();
   const id = await command(env, 'lookup', agent, `lookup ${username}`);
   const card = await env.calls.wait(
-    (c) => c.method === 'response_url' && String(argsOf(c).response_url_id) === id && textOf(c).includes('blocks'),
+    (c) => c.method === 'response_url' && String(argsOf(c).response_url_id) === id,
     `card for ${username}`,
     since,
   );
-  if (!textOf(card).includes(username)) throw new Error(`lookup ${username}: the answer was not the card`);
+  if (!Array.isArray(argsOf(card).blocks) || !textOf(card).includes(username))
+    throw new Error(`lookup ${username}: the answer was not the card: ${textOf(card).slice(0, 200)}`);
   return performance.now() - started;
 }
 

@@ -6,6 +6,7 @@
  *   npx tsx bench/run.ts help          signed /duo help vs a bare Bolt app that only acks
  *   npx tsx bench/run.ts lookup        /duo lookup alice (ack and card) vs direct Duo Admin API calls
  *   npx tsx bench/run.ts typeahead     directory search over 100,000 users vs a naive query
+ *   npx tsx bench/run.ts scale         1, 2, 3 instances (processes) on one PostgreSQL, then one SIGKILLed; reconciled
  *
  * The database is the embedded PGlite in memory, or a scratch database on TEST_DATABASE_URL / DATABASE_URL's
  * server. Everything listens on 127.0.0.1 only. Each bench prints its own table next to its baseline.
@@ -14,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runHelpPathBench } from './help-path.js';
 import { runLookupBench } from './lookup.js';
+import { runScaleBench } from './scale.js';
 import { environmentLines } from './support.js';
 import { runVerifyBench } from './verify.js';
 
@@ -45,6 +47,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   help: runHelpPathBench,
   lookup: runLookupBench,
   typeahead: runTypeahead,
+  scale: runScaleBench,
 };
 
 async function main(): Promise<number> {

@@ -1,9 +1,7 @@
-import { startLocalMode } from './app/local.js';
 import { LOCAL_PEOPLE } from './app/local-directory.js';
 import { startRuntime } from './app/runtime.js';
 import { type Config, loadConfig } from './config.js';
 import { describeDatabaseUrl } from './db/database.js';
-import { DEMO_USERNAMES } from './duo-sim/index.js';
 import { isAppError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -52,6 +50,11 @@ async function runConnected(config: Config, logger: Logger) {
 }
 
 async function runLocal(config: Config, logger: Logger) {
+  // The local stand-ins (Slack test bed, Duo simulator) are loaded only in local mode.
+  const [{ startLocalMode }, { DEMO_USERNAMES }] = await Promise.all([
+    import('./app/local.js'),
+    import('./duo-sim/index.js'),
+  ]);
   const local = await startLocalMode(config, logger);
   const port = local.runtime.slack.port;
   const demoUsers = DEMO_USERNAMES.slice(0, 6).join(', ');

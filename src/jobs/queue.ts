@@ -75,6 +75,8 @@ export interface JobQueueOptions {
 }
 
 export const DEFAULT_SLOTS: Readonly<Record<Lane, number>> = { interactive: 8, background: 3 };
+/** A crashed instance's jobs are taken over this long after its last heartbeat (every 10 s). */
+export const DEFAULT_LEASE_MS = 30_000;
 
 export class LeaseLostError extends Error {
   constructor(readonly jobId: number) {
@@ -140,7 +142,7 @@ export class JobQueue {
     opts: JobQueueOptions = {},
   ) {
     this.pollIntervalMs = opts.pollIntervalMs ?? 500;
-    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
     this.instanceId = opts.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

@@ -16,8 +16,8 @@ const loadedActors = new WeakMap<EntityManager, Map<string, Promise<Actor | null
  * A new request, job run or transaction has its own fork and reads it afresh.
  */
 export function findActor(em: EntityManager, teamId: string, userId: string): Promise<Actor | null> {
-  let forEm = loadedActors.get(em);
-  if (!forEm) loadedActors.set(em, (forEm = new Map()));
+  const forEm = loadedActors.get(em) ?? new Map<string, Promise<Actor | null>>();
+  loadedActors.set(em, forEm);
   const key = `${teamId}\u0000${userId}`;
   const known = forEm.get(key);
   if (known) return known;
