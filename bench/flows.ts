@@ -4,10 +4,11 @@
  * the caller answering a Duo Push in the simulator, an approver approving with a TOTP code. Every request is
  * timed; every outcome is awaited in the test bed's own record of calls, so nothing is taken on the app's word.
  */
+
+import type { DuoSimulator, SimPush } from '@duo-desk/duo-sim';
+import type { FakeSlack, RecordedCall, SlackDriver, StoredMessage, StoredView } from '@duo-desk/slack-testbed';
 import { generate } from 'otplib';
 import { LOCAL_CHANNELS } from '../src/app/local-directory.js';
-import type { DuoSimulator, SimPush } from '../src/duo-sim/index.js';
-import type { FakeSlack, RecordedCall, SlackDriver, StoredMessage, StoredView } from '../src/slack-testbed/index.js';
 import { postSigned, slashCommandBody } from './support.js';
 
 export interface Instance {

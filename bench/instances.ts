@@ -1,7 +1,7 @@
 /**
  * duo-desk as separate processes, started as production starts it, for the scale benchmark: the compiled JavaScript
- * (`npm run build`, then `node dist/src/main.js`, i.e. `npm run start:compiled`) or the TypeScript through tsx's
- * loader (`node --import tsx src/main.ts`, what `npm start` runs, without the npm and tsx wrapper processes).
+ * (`npm run build`, then `node dist/src/app/main.js`, i.e. `npm run start:compiled`) or the TypeScript through tsx's
+ * loader (`node --import tsx src/app/main.ts`, what `npm start` runs, without the npm and tsx wrapper processes).
  * Readiness is from spawn to the first 200 of GET /readyz; resident memory is read from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -67,7 +67,7 @@ export async function spawnInstance(
 ): Promise<InstanceProcess> {
   const port = await freePort();
   const started = performance.now();
-  const entry = opts.runner === 'compiled' ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const entry = opts.runner === 'compiled' ? ['dist/src/app/main.js'] : ['--import', 'tsx', 'src/app/main.ts'];
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...entry], {
     cwd: REPO,
     env: {

@@ -12,8 +12,8 @@
  * really answered with alice's card.
  */
 import { pathToFileURL } from 'node:url';
+import type { FakeSlack } from '@duo-desk/slack-testbed';
 import { DuoAdminClient } from '../src/duo/client.js';
-import type { FakeSlack } from '../src/slack-testbed/index.js';
 import {
   type BenchApp,
   BUDGET,

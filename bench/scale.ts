@@ -1,5 +1,5 @@
 /**
- * Scale benchmark: 1, 2 and 3 duo-desk processes (src/main.ts, production settings) on one PostgreSQL, behind a
+ * Scale benchmark: 1, 2 and 3 duo-desk processes (src/app/main.ts, production settings) on one PostgreSQL, behind a
  * round-robin of signed Slack requests: lookups, verifications (the caller answers in the Duo simulator) and bypass
  * requests approved by a second person with a TOTP code. Each instance count runs for a minute; then, with three,
  * the instance holding the directory sync's lease is killed with SIGKILL mid-load, and its leased jobs must be
@@ -17,15 +17,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../src/app/local-directory.js';
+import { type DuoSimulator, generateDirectory, type SimUser } from '@duo-desk/duo-sim';
+import { type FakeSlack, SlackDriver } from '@duo-desk/slack-testbed';
+import { LOCAL_CHANNELS } from '../src/app/local-directory.js';
+import { grantResponder, startSandbox } from '../src/app/sandbox.js';
 import { systemClock } from '../src/clock.js';
-import { Responder } from '../src/db/entities.js';
 import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch.js';
 import { pushCapablePhones } from '../src/domain/duo-user.js';
-import { type DuoSimulator, generateDirectory, type SimUser, startDuoSimulator } from '../src/duo-sim/index.js';
 import { DEFAULT_LEASE_MS, JobQueue } from '../src/jobs/queue.js';
 import { createMemoryLogger } from '../src/log.js';
-import { type FakeSlack, SlackDriver, startFakeSlack } from '../src/slack-testbed/index.js';
 import { DIRECTORY_SYNC_JOB } from '../src/usecases/directory-index.js';
 import {
   ApproverPool,
@@ -73,6 +73,7 @@ interface Setup {
   duo: DuoSimulator;
   env: Record<string, string>;
   signingSecret: string;
+  close(): Promise<void>;
 }
 
 const q = <T>(db: ScratchDatabase, sql: string, params: unknown[] = []) =>
@@ -85,26 +86,15 @@ async function setUp(): Promise<Setup> {
   const serverUrl = serverDatabaseUrl()!;
   const db = await createScratchDatabase(serverUrl, 'duodesk_scale');
   try {
-    const slack = await startFakeSlack({
-      teamId: LOCAL_TEAM_ID,
-      users: [
-        ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName })),
-        ...[...AGENTS, ...APPROVERS].map((id) => ({ id, name: id.toLowerCase(), realName: `Bench ${id}` })),
-      ],
-      channels: [
-        { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-        { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-        { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-      ],
+    const sandbox = await startSandbox({
+      users: [...AGENTS, ...APPROVERS].map((id) => ({ id, name: id.toLowerCase(), realName: `Bench ${id}` })),
+      directory: generateDirectory(DIRECTORY_USERS, 7),
     });
-    const duo = await startDuoSimulator({ directory: generateDirectory(DIRECTORY_USERS, 7) });
-    const em = db.em.fork();
     for (const userId of AGENTS)
-      em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role: 'help_desk', approver: false, grantedBy: 'bench' });
+      await grantResponder(db, { userId, role: 'help_desk', approver: false, grantedBy: 'bench' });
     for (const userId of APPROVERS)
-      em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role: 'user_manager', approver: true, grantedBy: 'bench' });
-    await em.flush();
-    const signingSecret = randomBytes(16).toString('hex');
+      await grantResponder(db, { userId, role: 'user_manager', approver: true, grantedBy: 'bench' });
+    const { slack, duo, signingSecret } = sandbox;
     const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
@@ -121,7 +111,7 @@ async function setUp(): Promise<Setup> {
       DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       DUO_DESK_DATA_DIR: `/tmp/duo-desk-scale-${process.pid}`,
     };
-    return { db, slack, duo, env, signingSecret };
+    return { db, slack, duo, env, signingSecret, close: () => sandbox.close() };
   } catch (e) {
     await db.drop();
     throw e;
@@ -143,8 +133,7 @@ export async function runScaleBench(): Promise<void> {
   } finally {
     for (const p of procs) p.kill();
     await Promise.all(procs.map((p) => p.exited));
-    await s.slack.close();
-    await s.duo.close();
+    await s.close();
     await s.db.drop();
   }
 }
@@ -179,7 +168,7 @@ async function runScale(s: Setup, procs: InstanceProcess[], started: number): Pr
 
   console.log(
     `scale: PostgreSQL server (scratch database), Duo simulator with ${DIRECTORY_USERS} users, fake Slack, all in this process;` +
-      ` the instances are separate node processes (src/main.ts, NODE_ENV=production)`,
+      ` the instances are separate node processes (src/app/main.ts, NODE_ENV=production)`,
   );
   // Start-up side by side: the compiled JavaScript and the TypeScript through tsx's loader, one at a time, idle.
   const buildMs = await build();
@@ -464,8 +453,8 @@ function printStartup(
         const rows = startups.filter((x) => x.runner === runner);
         return [
           runner === 'compiled'
-            ? 'node dist/src/main.js (npm run start:compiled)'
-            : 'node --import tsx src/main.ts (npm start)',
+            ? 'node dist/src/app/main.js (npm run start:compiled)'
+            : 'node --import tsx src/app/main.ts (npm start)',
           rows.map((x) => `${x.readyMs.toFixed(0)} ms`).join(', '),
           rows.map((x) => mb(x.restMb)).join(', '),
         ];

@@ -1,25 +1,24 @@
 /**
  * Shared pieces of the benchmarks: the whole app built through the composition root (src/app/runtime.ts) the way
- * the end-to-end harness builds it (fake Slack, Duo simulator over HTTP, a migrated database), signed slash-command
+ * the end-to-end harness builds it (the sandbox of src/app/sandbox.ts: fake Slack and the Duo simulator over HTTP;
+ * a migrated database), signed slash-command
  * requests, a bounded closed-loop load generator, and percentile tables.
  *
  * Nothing here imports from test/: benchmarks are run by hand (`npm run bench`), never by the test runner.
  */
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import type { DuoSimulator } from '@duo-desk/duo-sim';
+import { type FakeSlack, signSlackRequest } from '@duo-desk/slack-testbed';
 import { App, LogLevel } from '@slack/bolt';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../src/app/local-directory.js';
+import { LOCAL_CHANNELS } from '../src/app/local-directory.js';
 import { type Runtime, startRuntime } from '../src/app/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { grantLocalResponders, grantResponder, startSandbox } from '../src/app/sandbox.js';
 import { type Database, describeDatabaseUrl, openDatabase } from '../src/db/database.js';
-import { Responder } from '../src/db/entities.js';
 import { createScratchDatabase } from '../src/db/scratch.js';
 import type { Role } from '../src/domain/roles.js';
-import { type DuoSimulator, startDuoSimulator } from '../src/duo-sim/index.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { type FakeSlack, signSlackRequest, startFakeSlack } from '../src/slack-testbed/index.js';
 
 // Environment
 
@@ -118,51 +117,16 @@ export async function startBenchApp(): Promise<BenchApp> {
     for (const close of closers.reverse()) await close().catch((e) => console.error('bench cleanup failed:', e));
   };
   try {
-    const slack = await startFakeSlack({
-      teamId: LOCAL_TEAM_ID,
-      users: LOCAL_PEOPLE.map((p) => ({
-        id: p.id,
-        name: p.name,
-        realName: p.realName,
-        email: `${p.name}@example.com`,
-      })),
-      channels: [
-        { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-        { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-        { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-      ],
-    });
-    closers.push(() => slack.close());
-    const duo = await startDuoSimulator({ directory: 'demo' });
-    closers.push(() => duo.close());
-    const signingSecret = randomBytes(16).toString('hex');
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_API_URL: slack.apiUrl,
-      DUO_IKEY: duo.ikey,
-      DUO_SKEY: duo.skey,
-      DUO_HOST: duo.url,
-      DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
-      DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
-      DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'info',
-    });
+    const sandbox = await startSandbox();
+    closers.push(() => sandbox.close());
+    const { slack, duo, signingSecret } = sandbox;
+    const config = sandbox.connectedConfig('info');
     const logStats = { lines: 0, warnings: 0, errors: 0 };
     const runtime = await startRuntime({ config, logger: countingLogger(logStats), database: db });
     closers.push(() => runtime.stop());
-    const grant = async (userId: string, role: Role, approver = false) => {
-      const em = db.em.fork();
-      const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId });
-      if (existing) {
-        existing.role = role;
-        existing.approver = approver;
-      } else em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role, approver, grantedBy: 'bench' });
-      await em.flush();
-    };
-    for (const p of LOCAL_PEOPLE) if (p.role) await grant(p.id, p.role, p.approver);
+    const grant = (userId: string, role: Role, approver = false) =>
+      grantResponder(db, { userId, role, approver, grantedBy: 'bench' });
+    await grantLocalResponders(db, 'bench');
     return {
       runtime,
       slack,

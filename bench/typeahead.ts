@@ -10,10 +10,10 @@
  * Options (env): BENCH_USERS (default 100000), BENCH_QUERIES (default 2000).
  * A benchmark someone runs, not a test: it asserts nothing.
  */
+
+import { generateDirectory, prng } from '@duo-desk/duo-sim';
 import { type Database, type EntityManager, openDatabase } from '../src/db/database.js';
 import { createScratchDatabase } from '../src/db/scratch.js';
-import { prng } from '../src/duo-sim/generate.js';
-import { generateDirectory } from '../src/duo-sim/index.js';
 import {
   escapeLike,
   explainSearch,

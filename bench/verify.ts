@@ -10,10 +10,10 @@
  * (default 200). Production settings throughout (poll interval, relay pace, job runner). Target: p99 ≤ 1.5 s.
  */
 import { pathToFileURL } from 'node:url';
+import { DEMO_USERNAMES } from '@duo-desk/duo-sim';
+import { SlackDriver } from '@duo-desk/slack-testbed';
 import { LOCAL_TEAM_ID } from '../src/app/local-directory.js';
 import { pushCapablePhones } from '../src/domain/duo-user.js';
-import { DEMO_USERNAMES } from '../src/duo-sim/index.js';
-import { SlackDriver } from '../src/slack-testbed/index.js';
 import { CallWatcher, type FlowEnv, RoundRobin, UserPool, verifyFlow } from './flows.js';
 import { loadLine, ms, startBenchApp, summarize, table } from './support.js';
 

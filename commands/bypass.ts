@@ -1,11 +1,10 @@
-import type { App, BlockAction } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { DEFAULT_BYPASS_PARAMS } from '../src/domain/bypass-policy.js';
-import { AppError } from '../src/errors.js';
+import { DuoUserIdSchema } from '../src/domain/duo-objects.js';
+import { fail } from '../src/errors.js';
 import { slackBypassNotices } from '../src/slack/bypass-jobs.js';
 import { describeError, errorField } from '../src/slack/error-translator.js';
 import { actionListener, type ListenerCtx, showErrorInModal, viewListener } from '../src/slack/listener.js';
-import { ensureAllowed } from '../src/usecases/access.js';
 import { prepareBypassRequest, submitBypassRequest } from '../src/usecases/bypass.js';
 import {
   approveBypassRequest,
@@ -14,7 +13,15 @@ import {
   prepareDecision,
 } from '../src/usecases/bypass-approval.js';
 import { parseUserQuery } from '../src/usecases/lookup.js';
-import { bypassRequestModal, bypassSubmittedModal, requesterMessage } from '../views/bypass.js';
+import {
+  BYPASS_FORM_TITLE,
+  bypassRequestModal,
+  bypassSubmittedModal,
+  bypassWorkingText,
+  PICK_PARAMS_ERROR,
+  requesterMessage,
+  TOTP_FORMAT_ERROR,
+} from '../views/bypass.js';
 import {
   approveModal,
   approveResultModal,
@@ -24,62 +31,45 @@ import {
   denyResultModal,
 } from '../views/bypass-approval.js';
 import { workingModal } from '../views/common.js';
-import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from '../views/ids.js';
-import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
+import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
+import {
+  buttonValue,
+  type CommandEnv,
+  channelOf,
+  type FlowCommands,
+  formState,
+  parsePrivateMetadata,
+  quietly,
+} from './kit.js';
 
 /**
  * `/duo bypass <user>`, the card's "Request bypass codes", the approval card's Approve / Deny, and
  * the requester's Cancel. Buttons and private_metadata carry only ids; every step is decided again
  * by the use cases on the database and Duo.
  */
-const DUO_USER_ID = z.string().regex(/^DU[A-Z0-9]{10,30}$/);
-const REQUEST_ID = z.string().uuid();
-const metaSchema = z.object({ duoUserId: DUO_USER_ID, channelId: z.string().regex(/^[A-Z0-9]{0,30}$/) }).strict();
-const buttonValue = <T>(schema: z.ZodType<T>, action: unknown): T => {
-  const parsed = z.object({ value: schema }).safeParse(action);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'bad button value', { userMessage: 'That button is no longer valid.' });
-  return parsed.data.value;
-};
-const stateSchema = z.record(
-  z.string(),
-  z.record(
-    z.string(),
-    z.object({ value: z.string().nullish(), selected_option: z.object({ value: z.string() }).nullish() }),
-  ),
-);
+const REQUEST_ID = z.uuid();
+const metaSchema = z.object({ duoUserId: DuoUserIdSchema, channelId: z.string().regex(/^[A-Z0-9]{0,30}$/) }).strict();
 const int = z.coerce.number().int().min(0).max(1_000_000);
 
-function readState(values: unknown) {
-  const state = stateSchema.safeParse(values);
-  const entry = (block: string) => (state.success ? state.data[block]?.[inputActionId(block)] : undefined);
-  const pick = (block: string) => int.safeParse(entry(block)?.selected_option?.value);
-  return {
-    count: pick(BLOCKS.count),
-    validity: pick(BLOCKS.validity),
-    reuse: pick(BLOCKS.reuse),
-    text: (block: string) => entry(block)?.value ?? null,
-  };
+function readParams(values: unknown) {
+  const form = formState(values);
+  const pick = (block: string) => int.safeParse(form.choice(block));
+  return { count: pick(BLOCKS.count), validity: pick(BLOCKS.validity), reuse: pick(BLOCKS.reuse), form };
 }
 
 function requestIdOf(raw: string): string {
   const parsed = REQUEST_ID.safeParse(raw);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'bad private_metadata', {
-      userMessage: 'This form is no longer valid. Open it again from the approval card.',
-    });
+  if (!parsed.success) throw fail('INVALID_INPUT', 'form.stale', { reopen: 'approval_card' });
   return parsed.data;
 }
 
-const parseMeta = (raw: string) =>
-  parsePrivateMetadata(metaSchema, raw, 'Open it again from the user card or `/duo bypass <user>`.');
+const parseMeta = (raw: string) => parsePrivateMetadata(metaSchema, raw, 'bypass');
+const working = (what: Parameters<typeof bypassWorkingText>[0]) =>
+  workingModal(BYPASS_FORM_TITLE, bypassWorkingText(what), VIEWS.working);
 
 /** Opens a working modal at once (the trigger lives 3 s), then the form or the reason there is none. */
 async function openForm(c: ListenerCtx, { deps, notifier }: CommandEnv, ref: string, trigger: string, channel: string) {
-  const view = await notifier.openView(
-    trigger,
-    workingModal('Request bypass codes', 'Reading the user from Duo…', VIEWS.working),
-  );
+  const view = await notifier.openView(trigger, working('reading'));
   try {
     const model = await prepareBypassRequest(deps, c.em, c.caller, ref);
     await notifier.updateView(
@@ -90,26 +80,6 @@ async function openForm(c: ListenerCtx, { deps, notifier }: CommandEnv, ref: str
     await showErrorInModal(deps, notifier, c, view.id, err, 'bypass form');
   }
 }
-
-const entry = { kind: 'bypass', params: DEFAULT_BYPASS_PARAMS } as const;
-
-export const bypass: SubcommandHandler = async (c, { ack, command }, rest, env) => {
-  if (!rest)
-    throw new AppError('INVALID_INPUT', 'no user given', {
-      userMessage: `Say which Duo user, e.g. \`${SLASH_COMMAND} bypass alice\`.`,
-    });
-  const ref = parseUserQuery(rest);
-  await ensureAllowed(env.deps, c.em, c.caller, 'bypass.request', entry);
-  await ack();
-  await openForm(c, env, ref, command.trigger_id, command.channel_id);
-};
-
-/** Rendering after the state already changed: a Slack hiccup here must not read as a failure. */
-const quietly = (c: ListenerCtx, what: string, fn: () => Promise<unknown>) =>
-  fn().then(
-    () => undefined,
-    (e) => c.logger.warn(`could not ${what}`, { err: e }),
-  );
 
 /**
  * Runs the approvals of one request on this instance one after another. Correctness does not rest on
@@ -133,27 +103,18 @@ function serialByKey() {
   };
 }
 
-export function registerBypass(app: App, env: CommandEnv): void {
+function register(app: App, env: CommandEnv): void {
   const { deps, notifier } = env;
   const notices = slackBypassNotices(notifier, deps.config.approvalChannel);
   const oneAtATime = serialByKey();
-
-  app.action<BlockAction>(
-    ACTIONS.cardBypass,
-    actionListener(deps, async (c, { action, body }) => {
-      const duoUserId = buttonValue(DUO_USER_ID, action);
-      await ensureAllowed(deps, c.em, c.caller, 'bypass.request', entry);
-      await openForm(c, env, duoUserId, body.trigger_id, body.channel?.id ?? body.container?.channel_id ?? '');
-    }),
-  );
 
   app.view(
     VIEWS.bypass,
     viewListener(deps, async (c, { ack, view }) => {
       const meta = parseMeta(view.private_metadata);
-      const s = readState(view.state.values);
+      const s = readParams(view.state.values);
       if (!s.count.success || !s.validity.success || !s.reuse.success) {
-        await ack({ response_action: 'errors', errors: { [BLOCKS.count]: 'Pick the number, validity and uses.' } });
+        await ack({ response_action: 'errors', errors: { [BLOCKS.count]: PICK_PARAMS_ERROR } });
         return;
       }
       const result = await submitBypassRequest(
@@ -166,18 +127,12 @@ export function registerBypass(app: App, env: CommandEnv): void {
           count: s.count.data,
           validSecs: s.validity.data,
           reuseCount: s.reuse.data,
-          reason: s.text(BLOCKS.reason) ?? '',
-          ticket: s.text(BLOCKS.ticket),
-          totpCode: s.text(BLOCKS.totp),
+          reason: s.form.text(BLOCKS.reason) ?? '',
+          ticket: s.form.text(BLOCKS.ticket),
+          totpCode: s.form.text(BLOCKS.totp),
           requestChannel: meta.channelId || null,
         },
-        {
-          accepted: () =>
-            ack({
-              response_action: 'update',
-              view: workingModal('Request bypass codes', 'Recording your request…', VIEWS.working) as never,
-            }),
-        },
+        { accepted: () => ack({ response_action: 'update', view: working('recording') }) },
       );
       await quietly(c, 'show the result', () =>
         notifier.updateView(view.id, bypassSubmittedModal(result, deps.config.approvalChannel)),
@@ -189,7 +144,7 @@ export function registerBypass(app: App, env: CommandEnv): void {
     [ACTIONS.approvalApprove, 'approve'],
     [ACTIONS.approvalDeny, 'deny'],
   ] as const) {
-    app.action<BlockAction>(
+    app.action(
       actionId,
       actionListener(deps, async (c, { action, body }) => {
         const request = await prepareDecision(deps, c.em, c.caller, buttonValue(REQUEST_ID, action), decision);
@@ -204,12 +159,12 @@ export function registerBypass(app: App, env: CommandEnv): void {
     VIEWS.approve,
     viewListener(deps, async (c, { ack, view }) => {
       const requestId = requestIdOf(view.private_metadata);
-      const code = (readState(view.state.values).text(BLOCKS.totp) ?? '').replace(/\s+/g, '');
+      const code = (formState(view.state.values).text(BLOCKS.totp) ?? '').replace(/\s+/g, '');
       if (!/^\d{6}$/.test(code)) {
-        await ack({ response_action: 'errors', errors: { [BLOCKS.totp]: 'Enter the 6-digit code from your app.' } });
+        await ack({ response_action: 'errors', errors: { [BLOCKS.totp]: TOTP_FORMAT_ERROR } });
         return;
       }
-      await ack({ response_action: 'update', view: decisionWorkingModal('Checking your code…') as never });
+      await ack({ response_action: 'update', view: decisionWorkingModal('checking') });
       try {
         const result = await oneAtATime(requestId, () =>
           approveBypassRequest(deps, c.em, c.caller, notices, { requestId, totpCode: code }),
@@ -232,21 +187,31 @@ export function registerBypass(app: App, env: CommandEnv): void {
         c.em,
         c.caller,
         notices,
-        { requestId, reason: readState(view.state.values).text(BLOCKS.denyReason) ?? '' },
-        {
-          accepted: () =>
-            ack({ response_action: 'update', view: decisionWorkingModal('Denied. Telling the requester…') as never }),
-        },
+        { requestId, reason: formState(view.state.values).text(BLOCKS.denyReason) ?? '' },
+        { accepted: () => ack({ response_action: 'update', view: decisionWorkingModal('denied') }) },
       );
       await quietly(c, 'show the result', () => notifier.updateView(view.id, denyResultModal(request)));
     }),
   );
 
-  app.action<BlockAction>(
+  app.action(
     ACTIONS.requestCancel,
     actionListener(deps, async (c, { action, respond }) => {
       const request = await cancelBypassRequest(deps, c.em, c.caller, notices, buttonValue(REQUEST_ID, action));
-      await respond({ replace_original: true, ...requesterMessage(request, { kind: 'cancelled' }) } as never);
+      await respond({ replace_original: true, ...requesterMessage(request, { kind: 'cancelled' }) });
     }),
   );
 }
+
+export const bypassFlow: FlowCommands['bypass'] = {
+  async run(c, { ack, command }, rest, env) {
+    if (!rest) throw fail('INVALID_INPUT', 'command.no_user', { example: 'bypass alice' });
+    const ref = parseUserQuery(rest);
+    await ack();
+    await openForm(c, env, ref, command.trigger_id, command.channel_id);
+  },
+  async onCard(c, { body }, duoUserId, env) {
+    await openForm(c, env, duoUserId, body.trigger_id, channelOf(body));
+  },
+  register,
+};

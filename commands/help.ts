@@ -1,8 +1,11 @@
-import { availableSubcommands } from '../src/usecases/help.js';
+import { availableFlows } from '../src/usecases/flows.js';
 import { helpMessage } from '../views/help.js';
-import type { SubcommandHandler } from './kit.js';
+import type { FlowCommand } from './kit.js';
 
-export const help: SubcommandHandler = async (c, { ack }, _rest, { deps }) => {
-  const { actor, names } = await availableSubcommands(deps, c.em, c.caller);
-  await ack({ response_type: 'ephemeral', ...helpMessage(actor, names) } as never);
+/** `/duo help` (and `/duo` alone): what this responder's role allows, from the flow descriptors. */
+export const helpFlow: FlowCommand = {
+  async run(c, { ack }, _rest, { deps }) {
+    const { actor, flows } = await availableFlows(deps, c.em, c.caller);
+    await ack({ response_type: 'ephemeral', ...helpMessage(actor, flows) });
+  },
 };

@@ -1,6 +1,6 @@
-import type { App, BlockAction } from '@slack/bolt';
-import { AppError } from '../src/errors.js';
-import { actionListener, type ListenerCtx, viewListener } from '../src/slack/listener.js';
+import type { App } from '@slack/bolt';
+import { fail } from '../src/errors.js';
+import { actionListener, type CommandArgs, type ListenerCtx, viewListener } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import {
   confirmTotpEnrollment,
@@ -9,10 +9,17 @@ import {
   type TotpEnrollment,
   totpStatus,
 } from '../src/usecases/step-up.js';
-import { ACTIONS, BLOCKS, inputActionId, VIEWS } from '../views/ids.js';
+import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import { mfaConfirmModal, mfaEnrollmentDm } from '../views/mfa.js';
-import { MFA_ACTIVE_TEXT, MFA_DM_SENT_TEXT, mfaDoneModal, mfaStatusMessage } from '../views/mfa-result.js';
-import type { CommandEnv, SubcommandHandler } from './kit.js';
+import {
+  MFA_ACTIVE_TEXT,
+  MFA_DM_SENT_TEXT,
+  MFA_SETTING_UP_TEXT,
+  mfaDoneModal,
+  mfaResetDoneText,
+  mfaStatusMessage,
+} from '../views/mfa-result.js';
+import { type CommandEnv, type FlowCommands, formState } from './kit.js';
 
 /**
  * `/duo mfa` enrolls the calling responder's authenticator app for step-up: the QR code as a file in
@@ -33,12 +40,7 @@ async function sendEnrollment(notifier: Notifier, userId: string, e: TotpEnrollm
   await notifier.dm(userId, mfaEnrollmentDm(e.secretForManualEntry));
 }
 
-const codeOf = (values: unknown): string => {
-  const v = (values as Record<string, Record<string, { value?: string | null }>>)?.[BLOCKS.totp]?.[
-    inputActionId(BLOCKS.totp)
-  ]?.value;
-  return typeof v === 'string' ? v : '';
-};
+const codeOf = (values: unknown): string => formState(values).text(BLOCKS.totp) ?? '';
 
 async function status(c: ListenerCtx, { deps }: CommandEnv) {
   const s = await totpStatus(c.em, c.teamId, c.userId);
@@ -46,48 +48,38 @@ async function status(c: ListenerCtx, { deps }: CommandEnv) {
   return mfaStatusMessage(s.status, locked);
 }
 
-export const mfa: SubcommandHandler = async (c, { ack, command, respond }, rest, env) => {
+async function run(c: ListenerCtx, { ack, command, respond }: CommandArgs, rest: string, env: CommandEnv) {
   const { deps, notifier } = env;
   const [word = '', target = ''] = rest.split(/\s+/);
   if (word.toLowerCase() === 'status') {
-    await ack({ response_type: 'ephemeral', ...(await status(c, env)) } as never);
+    await ack({ response_type: 'ephemeral', ...(await status(c, env)) });
     return;
   }
   if (word.toLowerCase() === 'reset') {
     const m = USER_REF.exec(target);
-    if (!m)
-      throw new AppError('INVALID_INPUT', 'mfa reset needs a user', {
-        userMessage: 'Say whose enrollment to reset, e.g. `/duo mfa reset @hank`.',
-      });
+    if (!m) throw fail('INVALID_INPUT', 'mfa.reset_needs_user', {});
     const userId = m[1] ?? m[2]!;
     await resetTotpEnrollment(deps, c.em, c.caller, userId);
-    await ack({
-      response_type: 'ephemeral',
-      text: `:arrows_counterclockwise: <@${userId}>'s step-up enrollment was reset. They can set up a new authenticator with \`/duo mfa\`.`,
-    });
+    await ack({ response_type: 'ephemeral', text: mfaResetDoneText(userId) });
     return;
   }
-  if (word)
-    throw new AppError('INVALID_INPUT', 'unknown mfa option', {
-      userMessage:
-        'Use `/duo mfa` (set up your authenticator), `/duo mfa status`, or `/duo mfa reset @someone` (owners).',
-    });
+  if (word) throw fail('INVALID_INPUT', 'mfa.unknown_option', {});
   if ((await totpStatus(c.em, c.teamId, c.userId)).status === 'active') {
     // Replacing an active factor needs a code from it first.
     await ack();
     await notifier.openView(command.trigger_id, mfaConfirmModal('reenroll'));
     return;
   }
-  await ack({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Setting up step-up…' });
+  await ack({ response_type: 'ephemeral', text: MFA_SETTING_UP_TEXT });
   const enrollment = await startTotpEnrollment(deps, c.em, c.caller);
   await sendEnrollment(notifier, c.userId, enrollment);
   await respond({ response_type: 'ephemeral', replace_original: true, text: MFA_DM_SENT_TEXT });
-};
+}
 
-export function registerMfa(app: App, env: CommandEnv): void {
+function register(app: App, env: CommandEnv): void {
   const { deps, notifier } = env;
 
-  app.action<BlockAction>(
+  app.action(
     ACTIONS.mfaStart,
     actionListener(deps, async (_c, { body }) => {
       await notifier.openView(body.trigger_id, mfaConfirmModal('confirm'));
@@ -100,12 +92,14 @@ export function registerMfa(app: App, env: CommandEnv): void {
       const code = codeOf(view.state.values);
       if (view.private_metadata === 'reenroll') {
         const enrollment = await startTotpEnrollment(deps, c.em, c.caller, { currentCode: code });
-        await ack({ response_action: 'update', view: mfaDoneModal(MFA_DM_SENT_TEXT) as never });
+        await ack({ response_action: 'update', view: mfaDoneModal(MFA_DM_SENT_TEXT) });
         await sendEnrollment(notifier, c.userId, enrollment);
         return;
       }
       await confirmTotpEnrollment(deps, c.em, c.caller, code);
-      await ack({ response_action: 'update', view: mfaDoneModal(MFA_ACTIVE_TEXT) as never });
+      await ack({ response_action: 'update', view: mfaDoneModal(MFA_ACTIVE_TEXT) });
     }),
   );
 }
+
+export const mfaFlow: FlowCommands['mfa'] = { run, register };

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { ROLES } from '../src/domain/roles.js';
 import { parseSettingValue } from '../src/domain/settings.js';
-import { AppError, isAppError } from '../src/errors.js';
+import { fail, isAppError, onField } from '../src/errors.js';
 import { actionListener, type ListenerCtx, viewListener } from '../src/slack/listener.js';
 import {
   changeSettingAsOwner,
@@ -12,20 +12,15 @@ import {
   saveRoleChange,
   settingEditForm,
 } from '../src/usecases/roles-admin.js';
-import { ACTIONS, BLOCKS, inputActionId, VIEWS } from '../views/ids.js';
+import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import { APPROVER_VALUE, REVOKE_VALUE, roleEditModal, rolesHomeModal, settingEditModal } from '../views/roles.js';
-import { type CommandEnv, parsePrivateMetadata, type SubcommandHandler } from './kit.js';
+import { buttonValue, type CommandEnv, type FlowCommands, formState, parsePrivateMetadata } from './kit.js';
 
 /**
  * `/duo roles`: the responders (and, for owners, settings) modal, its Edit / Add buttons, and the
  * pushed forms. Each step authorizes again in the use case; after a change the home modal is
  * updated with a fresh model.
  */
-export const roles: SubcommandHandler = async (c, { ack, command }, _rest, { deps, notifier }) => {
-  const model = await rolesHome(deps, c.em, c.caller);
-  await ack();
-  await notifier.openView(command.trigger_id, rolesHomeModal(model));
-};
 
 const viewId = z.string().regex(/^V[A-Z0-9]{2,40}$/);
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,40}$/);
@@ -39,44 +34,14 @@ const buttonSource = z.object({
 const roleEditMeta = z.object({ root: viewId });
 const settingEditMeta = z.object({ root: viewId, setting: settingName });
 
-const input = (block: string) => inputActionId(block);
-const roleState = z.object({
-  [BLOCKS.roleUser]: z.object({
-    [input(BLOCKS.roleUser)]: z.object({ selected_user: slackUserId.nullish() }),
-  }),
-  [BLOCKS.roleRole]: z.object({
-    [input(BLOCKS.roleRole)]: z.object({
-      selected_option: z.object({ value: z.enum([...ROLES, REVOKE_VALUE]) }).nullish(),
-    }),
-  }),
-  [BLOCKS.roleApprover]: z
-    .object({
-      [input(BLOCKS.roleApprover)]: z.object({
-        selected_options: z.array(z.object({ value: z.string() })).nullish(),
-      }),
-    })
-    .optional(),
-});
-
-const settingState = z.object({
-  [BLOCKS.settingValue]: z.object({
-    [input(BLOCKS.settingValue)]: z.object({
-      value: z.string().max(20).nullish(),
-      selected_option: z.object({ value: z.string().max(64) }).nullish(),
-    }),
-  }),
-});
-
-const invalid = (field: string, userMessage: string) =>
-  new AppError('INVALID_INPUT', `invalid ${field}`, { userMessage, details: { field } });
+const roleChoice = z.enum([...ROLES, REVOKE_VALUE]);
+const invalid = (field: string, issue: 'lists' | 'person' | 'role' | 'value') =>
+  fail('INVALID_INPUT', 'roles.bad_input', { issue }, { field });
 
 /** Where a button was clicked: the trigger for the pushed form and the root (home) view it returns to. */
 function parseButtonSource(body: unknown): { triggerId: string; rootViewId: string } {
   const parsed = buttonSource.safeParse(body);
-  if (!parsed.success)
-    throw new AppError('INVALID_INPUT', 'button outside the roles modal', {
-      userMessage: 'Open `/duo roles` and use the buttons there.',
-    });
+  if (!parsed.success) throw fail('INVALID_INPUT', 'form.stale', { reopen: 'roles' });
   return { triggerId: parsed.data.trigger_id, rootViewId: parsed.data.view.root_view_id ?? parsed.data.view.id };
 }
 
@@ -96,44 +61,40 @@ function homeViewId(c: ListenerCtx, meta: { root: string }, view: { root_view_id
   return meta.root;
 }
 
-const parseMeta = <T>(schema: z.ZodType<T>, raw: string): T =>
-  parsePrivateMetadata(schema, raw, 'Close it and reopen `/duo roles`.');
+const parseMeta = <T>(schema: z.ZodType<T>, raw: string): T => parsePrivateMetadata(schema, raw, 'roles');
 
 function parseRoleChange(values: unknown): RoleChange {
-  const parsed = roleState.safeParse(values);
-  if (!parsed.success) throw invalid(BLOCKS.roleRole, 'Choose a person and a role from the lists.');
-  const userId = parsed.data[BLOCKS.roleUser][input(BLOCKS.roleUser)].selected_user;
-  if (!userId) throw invalid(BLOCKS.roleUser, 'Pick a person.');
-  const role = parsed.data[BLOCKS.roleRole][input(BLOCKS.roleRole)].selected_option?.value;
-  if (!role) throw invalid(BLOCKS.roleRole, 'Choose a role.');
-  const approver = (parsed.data[BLOCKS.roleApprover]?.[input(BLOCKS.roleApprover)].selected_options ?? []).some(
-    (o) => o.value === APPROVER_VALUE,
-  );
-  return { userId, role: role === REVOKE_VALUE ? null : role, approver };
+  const form = formState(values);
+  const rawUser = form.user(BLOCKS.roleUser);
+  const userId = slackUserId.safeParse(rawUser);
+  if (rawUser && !userId.success) throw invalid(BLOCKS.roleRole, 'lists');
+  if (!userId.success) throw invalid(BLOCKS.roleUser, 'person');
+  const rawRole = form.choice(BLOCKS.roleRole);
+  const role = roleChoice.safeParse(rawRole);
+  if (rawRole && !role.success) throw invalid(BLOCKS.roleRole, 'lists');
+  if (!role.success) throw invalid(BLOCKS.roleRole, 'role');
+  const approver = form.choices(BLOCKS.roleApprover).includes(APPROVER_VALUE);
+  return { userId: userId.data, role: role.data === REVOKE_VALUE ? null : role.data, approver };
 }
 
 function parseSettingInput(name: string, values: unknown): unknown {
-  const parsed = settingState.safeParse(values);
-  const entry = parsed.success ? parsed.data[BLOCKS.settingValue][input(BLOCKS.settingValue)] : undefined;
-  const raw = entry?.selected_option?.value ?? entry?.value;
-  if (raw == null || raw === '') throw invalid(BLOCKS.settingValue, 'Enter a value.');
+  const form = formState(values);
+  const raw = form.choice(BLOCKS.settingValue) ?? form.text(BLOCKS.settingValue);
+  if (raw == null || raw === '') throw invalid(BLOCKS.settingValue, 'value');
   try {
-    return parseSettingValue(name, raw).value;
+    return parseSettingValue(name, raw.slice(0, 64)).value;
   } catch (e) {
-    if (isAppError(e) && e.code === 'INVALID_INPUT')
-      throw invalid(BLOCKS.settingValue, e.userMessage ?? 'That value is not valid.');
+    if (isAppError(e) && e.code === 'INVALID_INPUT') throw onField(e, BLOCKS.settingValue);
     throw e;
   }
 }
 
-export function registerRoles(app: App, { deps, notifier }: CommandEnv): void {
+function register(app: App, { deps, notifier }: CommandEnv): void {
   app.action(
     ACTIONS.rolesEdit,
     actionListener(deps, async (c, { body, action }) => {
       const src = parseButtonSource(body);
-      const userId = slackUserId.safeParse((action as { value?: unknown }).value);
-      if (!userId.success) throw new AppError('INVALID_INPUT', 'bad responder reference');
-      const model = await roleEditForm(deps, c.em, c.caller, userId.data);
+      const model = await roleEditForm(deps, c.em, c.caller, buttonValue(slackUserId, action));
       await notifier.pushView(src.triggerId, roleEditModal(model, src.rootViewId));
     }),
   );
@@ -151,9 +112,7 @@ export function registerRoles(app: App, { deps, notifier }: CommandEnv): void {
     ACTIONS.settingsEdit,
     actionListener(deps, async (c, { body, action }) => {
       const src = parseButtonSource(body);
-      const name = settingName.safeParse((action as { value?: unknown }).value);
-      if (!name.success) throw new AppError('INVALID_INPUT', 'bad setting reference');
-      const model = await settingEditForm(deps, c.em, c.caller, name.data);
+      const model = await settingEditForm(deps, c.em, c.caller, buttonValue(settingName, action));
       await notifier.pushView(src.triggerId, settingEditModal(model, src.rootViewId));
     }),
   );
@@ -188,3 +147,12 @@ export function registerRoles(app: App, { deps, notifier }: CommandEnv): void {
     }),
   );
 }
+
+export const rolesFlow: FlowCommands['roles'] = {
+  async run(c, { ack, command }, _rest, { deps, notifier }) {
+    const model = await rolesHome(deps, c.em, c.caller);
+    await ack();
+    await notifier.openView(command.trigger_id, rolesHomeModal(model));
+  },
+  register,
+};

@@ -64,9 +64,10 @@ export function loadEncryptionKey(opts: {
 }): Buffer {
   if (opts.configured) return Buffer.from(opts.configured, 'base64');
   if (!opts.local)
-    throw new AppError('CONFIG_INVALID', 'DUO_DESK_ENCRYPTION_KEY is required outside local mode', {
-      userMessage: 'Set DUO_DESK_ENCRYPTION_KEY to 32 random bytes, base64 (openssl rand -base64 32).',
-    });
+    throw new AppError(
+      'CONFIG_INVALID',
+      'DUO_DESK_ENCRYPTION_KEY is required outside local mode: set it to 32 random bytes, base64 (openssl rand -base64 32).',
+    );
   mkdirSync(opts.dataDir, { recursive: true });
   const path = join(opts.dataDir, 'encryption.key');
   if (!existsSync(path)) {

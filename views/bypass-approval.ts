@@ -2,6 +2,7 @@ import type { IBypassRequest } from '../src/db/entities.js';
 import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
 import type { ApproveResult } from '../src/usecases/bypass-approval.js';
 import type { ApprovalCardModel } from '../src/usecases/bypass-issue.js';
+import type { ModalView } from './block-kit.js';
 import { paramsText } from './bypass.js';
 import {
   actions,
@@ -11,6 +12,7 @@ import {
   esc,
   header,
   modalTitle,
+  mrkdwn,
   plain,
   section,
   slackDate,
@@ -77,7 +79,7 @@ export function approvalCardMessage(m: ApprovalCardModel): { text: string; block
     `*Asked for*\n${paramsText(r)}`,
     `*Ticket*\n${r.ticket ? esc(r.ticket) : '_none_'}`,
     `*Caller verification*\n${verification}`,
-  ].map((text) => ({ type: 'mrkdwn', text }));
+  ].map(mrkdwn);
   const blocks: Block[] = [
     header('Bypass codes requested'),
     { type: 'section', fields },
@@ -104,7 +106,7 @@ const totpInput = () =>
     hint: 'Step-up: proves it is you at the keyboard. Codes change every 30 seconds and each works once.',
   });
 
-export function approveModal(r: IBypassRequest): Record<string, unknown> {
+export function approveModal(r: IBypassRequest): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.approve,
@@ -123,7 +125,7 @@ export function approveModal(r: IBypassRequest): Record<string, unknown> {
 }
 
 /** The code input again, after a refused code (the request's details are on the card). */
-export function approveRetryModal(requestId: string, why: string): Record<string, unknown> {
+export function approveRetryModal(requestId: string, why: string): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.approve,
@@ -135,7 +137,7 @@ export function approveRetryModal(requestId: string, why: string): Record<string
   };
 }
 
-export function denyModal(r: IBypassRequest): Record<string, unknown> {
+export function denyModal(r: IBypassRequest): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.deny,
@@ -150,7 +152,7 @@ export function denyModal(r: IBypassRequest): Record<string, unknown> {
   };
 }
 
-const doneModal = (title: string, text: string) => ({
+const doneModal = (title: string, text: string): ModalView => ({
   type: 'modal',
   callback_id: VIEWS.working,
   title: modalTitle(title),
@@ -158,7 +160,7 @@ const doneModal = (title: string, text: string) => ({
   blocks: [section(text)],
 });
 
-export function approveResultModal(res: ApproveResult): Record<string, unknown> {
+export function approveResultModal(res: ApproveResult): ModalView {
   const r = res.request;
   const i = res.issue;
   const text =
@@ -173,7 +175,10 @@ export function approveResultModal(res: ApproveResult): Record<string, unknown> 
 export const denyResultModal = (r: IBypassRequest) =>
   doneModal('Bypass denial', `:no_entry: Denied. ${who(r.requesterUserId)} was told why.`);
 
-export const decisionWorkingModal = (what: string) => ({
-  ...doneModal('Bypass approval', `:hourglass_flowing_sand: ${what}`),
+export const decisionWorkingModal = (what: 'checking' | 'denied'): ModalView => ({
+  ...doneModal(
+    'Bypass approval',
+    `:hourglass_flowing_sand: ${what === 'checking' ? 'Checking your code…' : 'Denied. Telling the requester…'}`,
+  ),
   close: plain('Close'),
 });

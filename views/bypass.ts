@@ -4,6 +4,7 @@ import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { BypassFormModel, BypassRequestResult } from '../src/usecases/bypass.js';
 import type { RequesterNotice } from '../src/usecases/bypass-issue.js';
 import type { VerificationState } from '../src/usecases/verification-policy.js';
+import type { Message, ModalView } from './block-kit.js';
 import {
   actions,
   type Block,
@@ -12,17 +13,25 @@ import {
   esc,
   header,
   modalTitle,
+  option,
   plain,
   section,
+  selectInput,
   slackDate,
   textInput,
 } from './common.js';
-import { ACTIONS, BLOCKS, inputActionId, VIEWS } from './ids.js';
+import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 
 /**
  * The requester's side of bypass codes: the request form, the status message with Cancel, every
  * outcome notice, and the one message that carries the codes. Pure builders.
  */
+export const BYPASS_FORM_TITLE = 'Request bypass codes';
+export const PICK_PARAMS_ERROR = 'Pick the number, validity and uses.';
+export const TOTP_FORMAT_ERROR = 'Enter the 6-digit code from your app.';
+export const bypassWorkingText = (what: 'reading' | 'recording') =>
+  what === 'reading' ? 'Reading the user from Duo…' : 'Recording your request…';
+
 export interface BypassModalMeta {
   duoUserId: string;
   channelId: string;
@@ -30,23 +39,6 @@ export interface BypassModalMeta {
 
 export const paramsText = (r: { count: number; validSecs: number; reuseCount: number }) =>
   `${r.count} code${r.count === 1 ? '' : 's'} · ${r.validSecs === 0 ? 'no expiry' : `valid ${describeValidity(r.validSecs)}`} · ${describeUses(r.reuseCount)}`;
-
-const option = (text: string, value: string | number) => ({ text: plain(text), value: String(value) });
-
-function select(blockId: string, label: string, options: Array<{ text: unknown; value: string }>, hint?: string) {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label),
-    element: {
-      type: 'static_select',
-      action_id: inputActionId(blockId),
-      options,
-      initial_option: options[0],
-    },
-    ...(hint ? { hint: plain(hint) } : {}),
-  };
-}
 
 export function verificationBlocks(v: VerificationState, duoUserId: string, username: string): Block[] {
   if (!v.required) return [context('The settings require no caller verification for bypass codes.')];
@@ -65,7 +57,7 @@ export function verificationBlocks(v: VerificationState, duoUserId: string, user
   ];
 }
 
-export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): Record<string, unknown> {
+export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): ModalView {
   const u = m.user;
   const { counts, validities, reuses } = m.choices;
   const fixed = counts.length === 1 && validities.length === 1 && reuses.length === 1;
@@ -74,17 +66,17 @@ export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): R
       `*${esc(u.realname || u.username)}* (\`${esc(u.username)}\`) · ${STATUS_LABELS[u.status] ?? esc(u.status)} · ${m.existingCodes} existing bypass code${m.existingCodes === 1 ? '' : 's'}`,
     ),
     ...verificationBlocks(m.verification, u.user_id, u.username),
-    select(
+    selectInput(
       BLOCKS.count,
       'Number of codes',
       counts.map((n) => option(`${n} code${n === 1 ? '' : 's'}`, n)),
     ),
-    select(
+    selectInput(
       BLOCKS.validity,
       'Valid for',
       validities.map((s) => option(s === 0 ? 'No expiry (owners only)' : describeValidity(s), s)),
     ),
-    select(
+    selectInput(
       BLOCKS.reuse,
       'Uses per code',
       reuses.map((n) => option(describeUses(n), n)),
@@ -109,7 +101,7 @@ export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): R
     type: 'modal',
     callback_id: VIEWS.bypass,
     private_metadata: JSON.stringify(meta),
-    title: modalTitle('Request bypass codes'),
+    title: modalTitle(BYPASS_FORM_TITLE),
     submit: plain(m.approvalRequired ? 'Request' : 'Create codes'),
     close: plain('Cancel'),
     blocks,
@@ -117,7 +109,7 @@ export function bypassRequestModal(m: BypassFormModel, meta: BypassModalMeta): R
 }
 
 /** What the form turns into once the request went through. */
-export function bypassSubmittedModal(r: BypassRequestResult, approvalChannel: string | undefined) {
+export function bypassSubmittedModal(r: BypassRequestResult, approvalChannel: string | undefined): ModalView {
   const req = r.request;
   const text = {
     pending: `:outbox_tray: Your request (${paramsText(req)}) for \`${esc(req.username)}\` is waiting for approval${approvalChannel ? ` in <#${approvalChannel}>` : ''}. You will be told of the outcome; you can cancel it from the message you just got.`,
@@ -137,7 +129,7 @@ export function bypassSubmittedModal(r: BypassRequestResult, approvalChannel: st
 const who = (id: string | null | undefined) => (id ? `<@${id}>` : 'someone');
 
 /** Every message the requester gets about their request (the codes themselves excepted). */
-export function requesterMessage(req: IBypassRequest, notice: RequesterNotice): { text: string; blocks: Block[] } {
+export function requesterMessage(req: IBypassRequest, notice: RequesterNotice): Message {
   const target = `\`${esc(req.username)}\``;
   switch (notice.kind) {
     case 'submitted': {
@@ -173,7 +165,7 @@ export function requesterMessage(req: IBypassRequest, notice: RequesterNotice): 
   }
 }
 
-const simple = (text: string) => ({
+const simple = (text: string): Message => ({
   text: text.replace(/<@(\w+)>/g, '@$1').replace(/[`“”]/g, ''),
   blocks: [section(text)],
 });
@@ -182,11 +174,7 @@ const simple = (text: string) => ({
  * The only place the codes ever appear. They are in the blocks only, not in the notification text,
  * so they do not show in push-notification previews.
  */
-export function codesDeliveryMessage(
-  req: IBypassRequest,
-  codes: readonly string[],
-  validUntil: Date | null,
-): { text: string; blocks: Block[] } {
+export function codesDeliveryMessage(req: IBypassRequest, codes: readonly string[], validUntil: Date | null): Message {
   const list = codes.map((c) => `\`${c}\``).join('   ');
   const expiry = validUntil ? `valid until ${slackDate(validUntil)}` : 'no expiry';
   return {

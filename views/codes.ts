@@ -1,5 +1,6 @@
-import type { BypassCodeMeta } from '../src/duo/types.js';
+import type { BypassCodeMeta } from '../src/domain/duo-objects.js';
 import type { CodesModel } from '../src/usecases/codes.js';
+import type { Message } from './block-kit.js';
 import { actions, type Block, button, context, esc, header, section, slackDate } from './common.js';
 import { ACTIONS } from './ids.js';
 
@@ -20,7 +21,10 @@ function describe(c: BypassCodeMeta, n: number): string {
   return `*${n}.* Created ${created} by ${by} · ${expiry} · ${uses}`;
 }
 
-export function codesMessage(m: CodesModel): { text: string; blocks: Block[] } {
+export const readingCodesText = (ref: string) =>
+  `:mag: Reading the bypass codes of \`${esc(ref.slice(0, 80))}\` from Duo…`;
+
+export function codesMessage(m: CodesModel): Message {
   const u = m.user;
   const n = m.codes.length;
   const title = `Bypass codes of ${u.realname || u.username} (${u.username})`;

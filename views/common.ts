@@ -1,36 +1,55 @@
+import type {
+  ActionsBlock,
+  ActionsBlockElement,
+  Button,
+  ContextBlock,
+  InputBlock,
+  KnownBlock,
+  ModalView,
+  MrkdwnElement,
+  PlainTextElement,
+  PlainTextOption,
+  SectionBlock,
+} from './block-kit.js';
 import { inputActionId } from './ids.js';
 
 /** Small Block Kit helpers shared by the builders. Builders are pure: no client, no database, no clock. */
-export type Block = Record<string, unknown>;
+export type Block = KnownBlock;
 
-export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
-export const plain = (text: string) => ({ type: 'plain_text', text: truncate(text, 150), emoji: true });
-export const section = (text: string, extra: Record<string, unknown> = {}): Block => ({
+export const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
+export const plain = (text: string): PlainTextElement => ({
+  type: 'plain_text',
+  text: truncate(text, 150),
+  emoji: true,
+});
+export const section = (text: string, extra: Partial<Omit<SectionBlock, 'type' | 'text'>> = {}): SectionBlock => ({
   type: 'section',
   text: mrkdwn(truncate(text, 3000)),
   ...extra,
 });
-export const context = (...texts: string[]): Block => ({
+export const context = (...texts: string[]): ContextBlock => ({
   type: 'context',
   elements: texts.slice(0, 10).map((t) => mrkdwn(truncate(t, 2000))),
 });
-export const divider = (): Block => ({ type: 'divider' });
-export const header = (text: string): Block => ({ type: 'header', text: plain(truncate(text, 150)) });
+export const divider = (): KnownBlock => ({ type: 'divider' });
+export const header = (text: string): KnownBlock => ({ type: 'header', text: plain(truncate(text, 150)) });
 
 export const button = (
   text: string,
   actionId: string,
   value: string,
   style?: 'primary' | 'danger',
-): Record<string, unknown> => ({
+  confirm?: Button['confirm'],
+): Button => ({
   type: 'button',
   text: plain(text),
   action_id: actionId,
   value,
   ...(style ? { style } : {}),
+  ...(confirm ? { confirm } : {}),
 });
 
-export const actions = (blockId: string, elements: Record<string, unknown>[]): Block => ({
+export const actions = (blockId: string, elements: ActionsBlockElement[]): ActionsBlock => ({
   type: 'actions',
   block_id: blockId,
   elements: elements.slice(0, 25),
@@ -46,7 +65,28 @@ export const esc = (s: string | null | undefined): string =>
 
 export const modalTitle = (s: string) => plain(truncate(s, 24));
 
-export function errorModal(text: string): Record<string, unknown> {
+export const option = (text: string, value: string | number): PlainTextOption => ({
+  text: plain(text),
+  value: String(value),
+});
+
+/** A static select input whose element id follows the block id; the first option is preselected. */
+export function selectInput(blockId: string, labelText: string, options: PlainTextOption[], hint?: string): InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(labelText),
+    element: {
+      type: 'static_select',
+      action_id: inputActionId(blockId),
+      options,
+      ...(options[0] ? { initial_option: options[0] } : {}),
+    },
+    ...(hint ? { hint: plain(hint) } : {}),
+  };
+}
+
+export function errorModal(text: string): ModalView {
   return {
     type: 'modal',
     title: modalTitle('duo-desk'),
@@ -55,7 +95,7 @@ export function errorModal(text: string): Record<string, unknown> {
   };
 }
 
-export function workingModal(title: string, what: string, callbackId: string): Record<string, unknown> {
+export function workingModal(title: string, what: string, callbackId: string): ModalView {
   return {
     type: 'modal',
     callback_id: callbackId,
@@ -73,7 +113,7 @@ export function textInput(
   blockId: string,
   labelText: string,
   opts: { multiline?: boolean; optional?: boolean; min?: number; max: number; placeholder?: string; hint?: string },
-): Block {
+): InputBlock {
   return {
     type: 'input',
     block_id: blockId,

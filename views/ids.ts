@@ -3,15 +3,20 @@
  * handlers, the manifest check and the tests. Values in buttons and private_metadata are opaque
  * references (a Duo user id, a request id); the handlers load state and authorize again.
  */
+import type { CardFlow } from '../src/domain/flows.js';
+
 export const SLASH_COMMAND = '/duo';
 
+/** The action id of a flow's button on the user card (its value is the Duo user id). */
+export const cardActionId = <F extends CardFlow>(flow: F) => `card_${flow}` as const;
+
 export const ACTIONS = {
-  cardVerify: 'card_verify',
-  cardUnlock: 'card_unlock',
-  cardStatus: 'card_status',
-  cardBypass: 'card_bypass',
-  cardEnroll: 'card_enroll',
-  cardCodes: 'card_codes',
+  cardVerify: cardActionId('verify'),
+  cardUnlock: cardActionId('unlock'),
+  cardStatus: cardActionId('status'),
+  cardBypass: cardActionId('bypass'),
+  cardEnroll: cardActionId('enroll'),
+  cardCodes: cardActionId('codes'),
   lookupPicker: 'lookup_user_picker',
   verifySendFromModal: 'verify_send_from_modal',
   approvalApprove: 'approval_approve',

@@ -1,9 +1,13 @@
 import type { DirectoryHit } from '../src/usecases/directory-index.js';
-import { context, modalTitle, plain, truncate } from './common.js';
+import type { ModalView } from './block-kit.js';
+import { context, esc, modalTitle, plain, truncate } from './common.js';
 import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 
+export const lookingUpText = (query: string) => `:mag: Looking up \`${esc(query.slice(0, 80))}\` in Duo…`;
+export const PICK_USER_ERROR = 'Pick a user from the list.';
+
 /** The search modal of `/duo lookup` with no argument: a typeahead over the local directory index. */
-export function lookupModal(channelId: string): Record<string, unknown> {
+export function lookupModal(channelId: string): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.lookup,

@@ -1,8 +1,13 @@
+import type { ModalView } from './block-kit.js';
 import { type Block, context, modalTitle, plain, section } from './common.js';
 import { VIEWS } from './ids.js';
 
+export const MFA_SETTING_UP_TEXT = ':hourglass_flowing_sand: Setting up step-up…';
+export const mfaResetDoneText = (userId: string) =>
+  `:arrows_counterclockwise: <@${userId}>'s step-up enrollment was reset. They can set up a new authenticator with \`/duo mfa\`.`;
+
 /** What `/duo mfa` answers besides the enrollment DM and the code modal (views/mfa.ts). Pure builders. */
-export function mfaDoneModal(text: string): Record<string, unknown> {
+export function mfaDoneModal(text: string): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.working,

@@ -1,3 +1,4 @@
+import type { ModalView } from './block-kit.js';
 import { actions, type Block, button, context, header, modalTitle, plain, section, textInput } from './common.js';
 import { ACTIONS, BLOCKS, VIEWS } from './ids.js';
 
@@ -41,7 +42,7 @@ export function mfaEnrollmentDm(secretForManualEntry: string): { text: string; b
  * The code input. 'confirm' asks for a first code from the new authenticator; 'reenroll' asks for
  * a code from the current one before a new one is set up. The phase travels in private_metadata.
  */
-export function mfaConfirmModal(phase: MfaModalPhase = 'confirm'): Record<string, unknown> {
+export function mfaConfirmModal(phase: MfaModalPhase = 'confirm'): ModalView {
   const intro =
     phase === 'confirm'
       ? 'Enter the 6-digit code your authenticator app shows for *duo-desk* to turn on step-up.'

@@ -1,5 +1,12 @@
 import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
-import type { RoleEditModel, RolesHomeModel, SettingEditModel, SettingRow } from '../src/usecases/roles-admin.js';
+import type {
+  ChangeSummary,
+  RoleEditModel,
+  RolesHomeModel,
+  SettingEditModel,
+  SettingRow,
+} from '../src/usecases/roles-admin.js';
+import type { InputBlockElement, ModalView } from './block-kit.js';
 import {
   actions,
   type Block,
@@ -55,10 +62,24 @@ function settingLine(s: SettingRow): string {
   return `*${s.name}*: \`${s.value}\`\n${truncate(s.describe, 200)}`;
 }
 
-export function rolesHomeModal(m: RolesHomeModel, notice?: string): Record<string, unknown> {
+/** The notice above the refreshed list after a change. */
+export function changeNotice(s: ChangeSummary): string {
+  switch (s.kind) {
+    case 'revoked':
+      return `Revoked ${s.role} from <@${s.userId}>.`;
+    case 'granted':
+      return `Granted ${s.role} to <@${s.userId}>.`;
+    case 'changed':
+      return `<@${s.userId}> is now ${s.role} (was ${s.before}).`;
+    case 'setting':
+      return `\`${s.name}\`: ${s.before} → ${s.after}`;
+  }
+}
+
+export function rolesHomeModal(m: RolesHomeModel, change?: ChangeSummary): ModalView {
   const shown = m.responders.slice(0, MAX_RESPONDERS_SHOWN);
   const blocks: Block[] = [
-    ...(notice ? [section(`:white_check_mark: ${notice}`)] : []),
+    ...(change ? [section(`:white_check_mark: ${changeNotice(change)}`)] : []),
     context(
       `You are *${ROLE_LABELS[m.actor.role]}*. ${
         m.actor.role === 'owner'
@@ -91,7 +112,7 @@ export function rolesHomeModal(m: RolesHomeModel, notice?: string): Record<strin
   };
 }
 
-export function roleEditModal(m: RoleEditModel, rootViewId: string): Record<string, unknown> {
+export function roleEditModal(m: RoleEditModel, rootViewId: string): ModalView {
   const r = m.responder;
   const roleOptions = [...m.grantableRoles.map(roleOption), ...(r ? [revokeOption()] : [])];
   const current = r && m.grantableRoles.includes(r.role) ? roleOption(r.role) : undefined;
@@ -157,11 +178,11 @@ export function roleEditModal(m: RoleEditModel, rootViewId: string): Record<stri
   };
 }
 
-export function settingEditModal(m: SettingEditModel, rootViewId: string): Record<string, unknown> {
+export function settingEditModal(m: SettingEditModel, rootViewId: string): ModalView {
   const s = m.setting;
   const metadata: SettingEditMetadata = { root: rootViewId, setting: s.name };
   const option = (v: string) => ({ text: plain(v), value: v });
-  const element =
+  const element: InputBlockElement =
     s.kind === 'number'
       ? {
           type: 'number_input',

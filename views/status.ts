@@ -2,6 +2,7 @@ import { STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { SettableUserStatus } from '../src/duo/types.js';
 import type { EnrollModalModel } from '../src/usecases/enrollment.js';
 import type { StatusChangeResult, StatusModalModel } from '../src/usecases/status.js';
+import type { ModalView } from './block-kit.js';
 import {
   actions,
   type Block,
@@ -59,7 +60,7 @@ const totpInput = (optional: boolean) =>
 function userHeader(m: StatusModalModel): Block[] {
   const u = m.user;
   const name = u.realname ? `${esc(u.realname)} (${esc(u.username)})` : esc(u.username);
-  const blocks = [section(`*${name}*\nCurrent status: ${statusText(u.status, u.lockout_reason)}`)];
+  const blocks: Block[] = [section(`*${name}*\nCurrent status: ${statusText(u.status, u.lockout_reason)}`)];
   if (m.directorySynced)
     blocks.push(
       context(':arrows_counterclockwise: Managed by directory sync: the source directory may change it back.'),
@@ -93,7 +94,7 @@ export function verificationBlocks(m: StatusModalModel): Block[] {
   ];
 }
 
-export function unlockModal(m: StatusModalModel, where: StatusModalMeta): Record<string, unknown> {
+export function unlockModal(m: StatusModalModel, where: StatusModalMeta): ModalView {
   const what = m.user.status === 'disabled' ? 're-enables' : 'unlocks';
   return {
     type: 'modal',
@@ -113,7 +114,7 @@ export function unlockModal(m: StatusModalModel, where: StatusModalMeta): Record
   };
 }
 
-export function statusModal(m: StatusModalModel, where: StatusModalMeta): Record<string, unknown> {
+export function statusModal(m: StatusModalModel, where: StatusModalMeta): ModalView {
   const options = m.allowed.map((s) => ({ text: plain(STATUS_OPTION_TEXT[s]), value: s }));
   return {
     type: 'modal',
@@ -150,7 +151,7 @@ export function statusModal(m: StatusModalModel, where: StatusModalMeta): Record
   };
 }
 
-export function enrollModal(m: EnrollModalModel, where: StatusModalMeta): Record<string, unknown> {
+export function enrollModal(m: EnrollModalModel, where: StatusModalMeta): ModalView {
   const name = m.realname ? `${esc(m.realname)} (${esc(m.username)})` : esc(m.username);
   return {
     type: 'modal',
@@ -169,7 +170,7 @@ export function enrollModal(m: EnrollModalModel, where: StatusModalMeta): Record
   };
 }
 
-const doneModal = (title: string, text: string, note?: string): Record<string, unknown> => ({
+const doneModal = (title: string, text: string, note?: string): ModalView => ({
   type: 'modal',
   callback_id: VIEWS.working,
   title: modalTitle(title),
@@ -177,7 +178,7 @@ const doneModal = (title: string, text: string, note?: string): Record<string, u
   blocks: [section(text), ...(note ? [context(note)] : [])],
 });
 
-export function statusDoneModal(r: StatusChangeResult): Record<string, unknown> {
+export function statusDoneModal(r: StatusChangeResult): ModalView {
   const from = STATUS_LABELS[r.from] ?? r.from;
   const to = STATUS_LABELS[r.to] ?? r.to;
   return doneModal(
@@ -189,13 +190,22 @@ export function statusDoneModal(r: StatusChangeResult): Record<string, unknown> 
   );
 }
 
-export function enrollDoneModal(r: { username: string; email: string }): Record<string, unknown> {
+export function enrollDoneModal(r: { username: string; email: string }): ModalView {
   return doneModal(
     'Enrollment email sent',
     `:envelope: Duo sent the enrollment email to *${esc(r.username)}* at *${esc(r.email)}*.`,
     'The link in it is valid for 30 days. The send is in the audit trail.',
   );
 }
+
+/** Per flow: the modal title, the example in "say which user", and the working text while Duo is read. */
+export const STATUS_FLOW_TEXT = {
+  unlock: { title: 'Unlock user', example: 'unlock bob', reading: 'Reading the user from Duo…' },
+  status: { title: 'Change status', example: 'status carol', reading: 'Reading the user from Duo…' },
+  enroll: { title: 'Send enrollment email', example: 'enroll frank', reading: 'Reading the user from Duo…' },
+} as const;
+
+export const PICK_STATUS_ERROR = 'Pick a status.';
 
 export const statusWorkingText = (flow: 'unlock' | 'status' | 'enroll') =>
   flow === 'enroll'

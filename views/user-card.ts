@@ -1,22 +1,15 @@
-import type { IVerification } from '../src/db/entities.js';
 import { phoneLabel, STATUS_LABELS } from '../src/domain/duo-user.js';
-import type { CardAction, UserCardModel } from '../src/usecases/lookup.js';
-import { actions, type Block, button, context, divider, esc, header, section, slackDate } from './common.js';
-import { ACTIONS } from './ids.js';
+import type { UserCardModel } from '../src/usecases/lookup.js';
+import type { VerificationView } from '../src/usecases/verification-policy.js';
+import { actions, type Block, button, context, divider, esc, header, mrkdwn, section, slackDate } from './common.js';
+import { FLOW_TEXT } from './flows.js';
+import { cardActionId } from './ids.js';
 
 /** The user card: everything a help-desk agent needs on the call, and only the buttons they may use. */
-const BUTTONS: Record<CardAction, { text: string; action: string; style?: 'primary' | 'danger' }> = {
-  verify: { text: 'Verify with Duo Push', action: ACTIONS.cardVerify, style: 'primary' },
-  unlock: { text: 'Unlock', action: ACTIONS.cardUnlock },
-  status: { text: 'Change status', action: ACTIONS.cardStatus },
-  bypass: { text: 'Request bypass codes', action: ACTIONS.cardBypass },
-  enroll: { text: 'Send enrollment email', action: ACTIONS.cardEnroll },
-  codes: { text: 'Bypass codes', action: ACTIONS.cardCodes },
-};
 
 const when = (unix: number | null | undefined, none = 'never') => (unix ? slackDate(new Date(unix * 1000)) : none);
 
-export function verificationText(v: IVerification | null): string {
+export function verificationText(v: VerificationView | null): string {
   if (!v) return 'No verification yet';
   const by = `by <@${v.responderUserId}>`;
   switch (v.status) {
@@ -72,7 +65,7 @@ export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
     `*Created*\n${when(u.created, 'unknown')}`,
     `*Active bypass codes*\n${m.activeBypassCodes}`,
     `*Groups*\n${groups || '_none_'}`,
-  ].map((t) => ({ type: 'mrkdwn', text: t }));
+  ].map(mrkdwn);
   const blocks: Block[] = [
     header(title.slice(0, 150)),
     { type: 'section', fields },
@@ -91,7 +84,7 @@ export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
     blocks.push(
       actions(
         'card_actions',
-        m.actions.map((a) => button(BUTTONS[a].text, BUTTONS[a].action, u.user_id, BUTTONS[a].style)),
+        m.actions.map((f) => button(FLOW_TEXT[f].card.text, cardActionId(f), u.user_id, FLOW_TEXT[f].card.style)),
       ),
     );
   } else blocks.push(context('Your role allows no actions on this user.'));

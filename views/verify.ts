@@ -1,17 +1,28 @@
-import type { IVerification } from '../src/db/entities.js';
 import { phoneLabel } from '../src/domain/duo-user.js';
 import type { Phone, User } from '../src/duo/types.js';
+import type { VerificationView } from '../src/usecases/verification-policy.js';
+import type { InputBlockElement, ModalView } from './block-kit.js';
 import { type Block, context, esc, header, modalTitle, plain, section, slackDate } from './common.js';
 import { BLOCKS, inputActionId, VIEWS } from './ids.js';
+
+export const VERIFY_TITLE = 'Verify with Duo Push';
+export const PICK_PHONE_ERROR = 'Pick the phone the caller has with them.';
+
+/** What the working modal says while Duo is asked. */
+export function verifyWorkingText(what: { query: string } | 'asking' | 'sending'): string {
+  if (what === 'asking') return 'Asking Duo…';
+  if (what === 'sending') return 'Sending the push…';
+  return `Looking up \`${esc(what.query.slice(0, 80))}\` in Duo…`;
+}
 
 /** The verify flow's surfaces: phone picker, "push sent" modal, no-push-device explanation, the DM status message. */
 const who = (u: Pick<User, 'username' | 'realname'>) =>
   u.realname ? `${esc(u.realname)} (${esc(u.username)})` : esc(u.username);
 
 /** private_metadata carries the Duo user id only; the submission re-checks the phone against Duo. */
-export function phonePickerModal(user: User, phones: Phone[]): Record<string, unknown> {
+export function phonePickerModal(user: User, phones: Phone[]): ModalView {
   const options = phones.slice(0, 100).map((p) => ({ text: plain(phoneLabel(p)), value: p.phone_id }));
-  const element =
+  const element: InputBlockElement =
     options.length <= 10
       ? { type: 'radio_buttons', action_id: inputActionId(BLOCKS.phone), options }
       : { type: 'static_select', action_id: inputActionId(BLOCKS.phone), options, placeholder: plain('Pick a phone') };
@@ -19,7 +30,7 @@ export function phonePickerModal(user: User, phones: Phone[]): Record<string, un
     type: 'modal',
     callback_id: VIEWS.verifyPick,
     private_metadata: user.user_id,
-    title: modalTitle('Verify with Duo Push'),
+    title: modalTitle(VERIFY_TITLE),
     submit: plain('Send push'),
     close: plain('Cancel'),
     blocks: [
@@ -30,11 +41,11 @@ export function phonePickerModal(user: User, phones: Phone[]): Record<string, un
   };
 }
 
-export function pushSentModal(user: User, label: string): Record<string, unknown> {
+export function pushSentModal(user: User, label: string): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.working,
-    title: modalTitle('Verify with Duo Push'),
+    title: modalTitle(VERIFY_TITLE),
     close: plain('Done'),
     blocks: [
       section(`:iphone: Duo Push sent to *${who(user)}* on *${esc(label)}*.`),
@@ -90,11 +101,11 @@ export function noPushDeviceBlocks(user: User): Block[] {
   ];
 }
 
-export function noPushDeviceModal(user: User): Record<string, unknown> {
+export function noPushDeviceModal(user: User): ModalView {
   return {
     type: 'modal',
     callback_id: VIEWS.working,
-    title: modalTitle('Verify with Duo Push'),
+    title: modalTitle(VERIFY_TITLE),
     close: plain('Close'),
     blocks: noPushDeviceBlocks(user),
   };
@@ -105,7 +116,7 @@ export function noPushDeviceModal(user: User): Record<string, unknown> {
  * confirmation code is passed in only for the first post and shown only while waiting; it is never
  * in `text` (notifications) and never in any later version of the message.
  */
-export function verificationMessage(v: IVerification, confirmationCode?: string): { text: string; blocks: Block[] } {
+export function verificationMessage(v: VerificationView, confirmationCode?: string): { text: string; blocks: Block[] } {
   const user = esc(v.username);
   const phone = esc(v.phoneLabel ?? 'their phone');
   const sent = `Duo Push sent to *${phone}* ${slackDate(v.sentAt)}.`;

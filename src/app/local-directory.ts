@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type { Role } from '../domain/roles.js';
 
 /**
  * Local mode's stand-in workspace: a few people and channels, and demo responders so the first
- * `/duo help` works without any set-up. Only used with the local Slack stand-in.
+ * `/duo help` works without any set-up (the sandbox, sandbox.ts, fills the stand-in with them). Plain data, so
+ * the CLI can read it without loading local mode and its fakes.
  */
 export const LOCAL_TEAM_ID = 'T0DUODESK';
 export const LOCAL_CHANNELS = {
@@ -19,3 +21,6 @@ export const LOCAL_PEOPLE: Array<{ id: string; name: string; realName: string; r
     { id: 'U456', name: 'ravi', realName: 'Ravi Readonly', role: 'read_only', approver: false },
     { id: 'U567', name: 'gus', realName: 'Gus Guest', role: null, approver: false },
   ];
+
+/** Where a running local mode leaves its console's address and token for `duo-desk slack`. */
+export const localStatePath = (dataDir: string) => join(dataDir, 'local-mode.json');

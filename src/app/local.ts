@@ -1,15 +1,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { DEMO_USERNAMES, type DuoSimulator } from '@duo-desk/duo-sim';
+import { type FakeSlack, SlackDriver } from '@duo-desk/slack-testbed';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { Responder } from '../db/entities.js';
-import { type DuoSimulator, startDuoSimulator } from '../duo-sim/index.js';
 import type { Logger } from '../log.js';
-import { type FakeSlack, SlackDriver, startFakeSlack } from '../slack-testbed/index.js';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from './local-directory.js';
+import { LOCAL_CHANNELS, LOCAL_PEOPLE, localStatePath } from './local-directory.js';
 import { type Runtime, startRuntime } from './runtime.js';
+import { grantLocalResponders, startSandbox } from './sandbox.js';
 import { renderCall } from './terminal-render.js';
 
 /**
@@ -25,36 +25,20 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-export const localStatePath = (dataDir: string) => join(dataDir, 'local-mode.json');
-
 export async function startLocalMode(config: Config, logger: Logger): Promise<LocalMode> {
-  const slack = await startFakeSlack({
-    teamId: LOCAL_TEAM_ID,
-    users: LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
-    channels: [
-      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-    ],
-  });
-  const duoSim = config.duo ? undefined : await startDuoSimulator({ directory: 'demo' });
+  const sandbox = await startSandbox({ directory: config.duo ? false : 'demo' });
+  const { slack, duo: duoSim, signingSecret } = sandbox;
   // So a verification completes on its own in the demo: alice approves her pushes after a few seconds.
   duoSim?.setAutoAnswer('alice', { result: 'approve', afterMs: 8000 });
-  const signingSecret = randomBytes(24).toString('hex');
-  const local: Config = {
-    ...config,
-    slackMode: 'local',
-    slack: { signingSecret, botToken: slack.botToken, appToken: undefined, apiUrl: slack.apiUrl },
-    duo: config.duo ?? { ikey: duoSim!.ikey, skey: duoSim!.skey, host: duoSim!.url },
-    auditChannel: config.auditChannel ?? LOCAL_CHANNELS.audit,
-    approvalChannel: config.approvalChannel ?? LOCAL_CHANNELS.approvals,
-  };
   let runtime: Runtime;
   try {
-    runtime = await startRuntime({ config: local, logger, webApiRetries: 0 });
+    runtime = await startRuntime({
+      config: sandbox.pointAt({ ...config, slackMode: 'local' }),
+      logger,
+      webApiRetries: 0,
+    });
   } catch (e) {
-    await duoSim?.close();
-    await slack.close();
+    await sandbox.close();
     throw e;
   }
   await seedDemoResponders(runtime);
@@ -76,26 +60,43 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
     async stop() {
       await new Promise<void>((r) => consoleServer.close(() => r()));
       await runtime.stop();
-      await duoSim?.close();
-      await slack.close();
+      await sandbox.close();
     },
   };
 }
 
-/** Demo responders for the stand-in workspace only (a real workspace starts empty: the CLI grants). */
+/**
+ * Demo responders for the stand-in workspace only (a real workspace starts empty: the CLI grants). Only into an
+ * empty team, so roles changed with `/duo roles` stay changed across restarts.
+ */
 async function seedDemoResponders(runtime: Runtime): Promise<void> {
-  const em = runtime.db.em.fork();
-  if ((await em.count(Responder, { teamId: runtime.slack.teamId })) > 0) return;
-  for (const p of LOCAL_PEOPLE)
-    if (p.role)
-      em.create(Responder, {
-        teamId: runtime.slack.teamId,
-        userId: p.id,
-        role: p.role,
-        approver: p.approver,
-        grantedBy: 'local-mode',
-      });
-  await em.flush();
+  if ((await runtime.db.em.fork().count(Responder, { teamId: runtime.slack.teamId })) > 0) return;
+  await grantLocalResponders(runtime.db, 'local-mode');
+}
+
+/** What `npm start` prints in local mode: where things listen and what to try. */
+export function localModeBanner(local: LocalMode, config: Config): string {
+  const port = local.runtime.slack.port;
+  const demoUsers = DEMO_USERNAMES.slice(0, 6).join(', ');
+  return [
+    '',
+    'duo-desk is running in local mode (no Slack workspace, no Duo tenant needed).',
+    `  Slack events:   http://127.0.0.1:${port}/slack/events (signed requests only)`,
+    `  Health:         http://127.0.0.1:${port}/healthz   readiness: /readyz`,
+    `  Slack stand-in: ${local.slack.baseUrl}`,
+    local.duoSim
+      ? `  Duo simulator:  ${local.duoSim.url} (demo users: ${demoUsers}, …)`
+      : '  Duo:            your tenant (DUO_HOST)',
+    `  Database:       ${local.runtime.db.kind === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`,
+    '',
+    `Demo responders: ${LOCAL_PEOPLE.filter((p) => p.role)
+      .map((p) => `${p.id} (${p.role}${p.approver ? ', approver' : ''})`)
+      .join(', ')}`,
+    'Try, in another terminal:',
+    '  npx duo-desk slack --as U123 "/duo help"',
+    '  npx duo-desk slack --as U234 "/duo lookup bob"',
+    '',
+  ].join('\n');
 }
 
 const consoleRequest = z.object({

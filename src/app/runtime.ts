@@ -1,4 +1,5 @@
 import { webApi } from '@slack/bolt';
+import { registerListeners } from '../../commands/index.js';
 import { auditEventMessage } from '../../views/audit-event.js';
 import { createIntentReconciler, RECONCILE_JOB } from '../audit/reconcile.js';
 import { createAuditRelay } from '../audit/relay.js';
@@ -125,6 +126,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       logger,
       deps,
       readiness,
+      listeners: (app, notifier) => registerListeners(app, { deps, notifier }),
       ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
     });
 

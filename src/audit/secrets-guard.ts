@@ -17,11 +17,10 @@ export function assertAuditSafe(params: AuditParams, extraText: Array<string | n
     if (typeof v === 'string' && SECRET_VALUES.some((re) => re.test(v.trim())))
       throw new AppError('INVALID_INPUT', `audit parameter ${k} looks like a secret and was refused`);
   }
-  for (const t of extraText) {
-    if (t && /\b\d{9}\b|xox[a-z]-|xapp-|otpauth:/i.test(t))
-      throw new AppError('INVALID_INPUT', 'audit text looks like it carries a secret and was refused', {
-        userMessage:
-          'That text looks like it contains a code or a token. Never paste codes or secrets into duo-desk: describe the reason in words.',
-      });
-  }
+  for (const t of extraText)
+    if (t && looksLikeSecret(t))
+      throw new AppError('INVALID_INPUT', 'audit text looks like it carries a secret and was refused');
 }
+
+/** Free text (a reason, a ticket) that carries a bypass code, a Slack token or a provisioning URI. */
+export const looksLikeSecret = (text: string): boolean => /\b\d{9}\b|xox[a-z]-|xapp-|otpauth:/i.test(text);

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { EntityManager } from '../db/database.js';
-import type { AuditOutcome } from '../db/entities.js';
+import type { AuditOutcome } from '../domain/audit.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AuditAction } from './actions.js';
 import { GENESIS_HASH, hashAuditRow } from './chain.js';

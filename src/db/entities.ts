@@ -1,19 +1,14 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { AUDIT_OUTCOMES } from '../domain/audit.js';
+import { BYPASS_STATUSES } from '../domain/bypass-policy.js';
+import { ROLES } from '../domain/roles.js';
+import { TOTP_STATUSES } from '../domain/step-up.js';
+import { VERIFICATION_STATUSES } from '../domain/verification.js';
 
 /**
- * Entities mirror the tables created by migrations/ (the migrations are the source of truth;
- * test/db/schema.test.ts checks that the two agree).
+ * Entities mirror the tables created by migrations/ (the migrations are the source of truth).
+ * The enums they store (roles, statuses, outcomes) are defined in the domain.
  */
-
-export const ROLES = [
-  'owner',
-  'administrator',
-  'application_manager',
-  'user_manager',
-  'help_desk',
-  'read_only',
-] as const;
-export type Role = (typeof ROLES)[number];
 
 export const Responder = defineEntity({
   name: 'Responder',
@@ -26,7 +21,7 @@ export const Responder = defineEntity({
     approver: p.boolean().default(false),
     grantedBy: p.string().nullable(),
     totpSecret: p.text().nullable(),
-    totpStatus: p.enum(['none', 'pending', 'active']).default('none'),
+    totpStatus: p.enum([...TOTP_STATUSES]).default('none'),
     totpLastStep: p.bigint('number').nullable(),
     stepUpLockedUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
@@ -55,9 +50,6 @@ export const Setting = defineEntity({
   },
 });
 export type ISetting = InferEntity<typeof Setting>;
-
-export const AUDIT_OUTCOMES = ['success', 'denied', 'failed', 'pending', 'unknown'] as const;
-export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export const AuditEvent = defineEntity({
   name: 'AuditEvent',
@@ -157,9 +149,6 @@ export const DirectoryEntry = defineEntity({
 });
 export type IDirectoryEntry = InferEntity<typeof DirectoryEntry>;
 
-export const VERIFICATION_STATUSES = ['waiting', 'approved', 'denied', 'fraud', 'timed_out', 'failed'] as const;
-export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
-
 export const Verification = defineEntity({
   name: 'Verification',
   tableName: 'verification',
@@ -183,18 +172,6 @@ export const Verification = defineEntity({
   },
 });
 export type IVerification = InferEntity<typeof Verification>;
-
-export const BYPASS_STATUSES = [
-  'pending',
-  'approved',
-  'denied',
-  'expired',
-  'cancelled',
-  'issued',
-  'failed',
-  'unknown',
-] as const;
-export type BypassStatus = (typeof BYPASS_STATUSES)[number];
 
 export const BypassRequest = defineEntity({
   name: 'BypassRequest',

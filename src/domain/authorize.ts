@@ -1,11 +1,12 @@
 import { type BypassParams, isDefaultBypassParams } from './bypass-policy.js';
-import { type Actor, ROLE_LABELS, ROLES_BELOW_ADMINISTRATOR, type Role } from './roles.js';
-import type { Settings } from './settings.js';
+import { type Actor, ROLES_BELOW_ADMINISTRATOR, type Role } from './roles.js';
+import type { SettingName, Settings } from './settings.js';
 
 /**
  * The one place that decides what a responder may do. Mirrors the role requirements in Duo's
  * "Manage Users" documentation, plus duo-desk's own rules (two-person approval, audit access).
- * Deny by default: an action not listed here is refused.
+ * Deny by default: an action not listed here is refused. A denial says which rule refused and what
+ * would allow the action (roles, a setting); views/ turns that into words.
  */
 export type Action =
   | 'user.lookup'
@@ -30,30 +31,60 @@ export type Target =
   | { kind: 'approval'; requesterUserId: string }
   | { kind: 'responder'; currentRole: Role | null; newRole: Role | null };
 
-export type Decision = { allowed: true } | { allowed: false; reason: string; allowedBy: string };
+/** Why an action was refused, and what would allow it. */
+export type DenialRule =
+  /** The actor's role may not do this at all. */
+  | 'role'
+  /** A setting keeps this role from it (`setting`), or a role that the setting does not restrict. */
+  | 'setting'
+  /** Help desk may ask only for the default bypass-code parameters unless a setting allows more. */
+  | 'default_codes_only'
+  /** Codes that never expire are for owners only. */
+  | 'no_expiry_owner_only'
+  /** The directory owns this user's disabled status. */
+  | 'directory_synced'
+  /** A requester never decides their own request. */
+  | 'own_request'
+  /** Deciding needs the Owner or Administrator role, or the approver flag. */
+  | 'not_approver'
+  /** Administrators manage only roles below Administrator. */
+  | 'admin_below_admin_only'
+  /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
+  | 'malformed';
+
+export interface Denial {
+  rule: DenialRule;
+  /** Roles that may do this (under the current settings). */
+  roles: Role[];
+  /** The setting that would allow it for this role, when there is one. */
+  setting?: SettingName;
+}
+
+export type Decision = { allowed: true } | ({ allowed: false } & Denial);
 
 const ALL: Role[] = ['owner', 'administrator', 'application_manager', 'user_manager', 'help_desk', 'read_only'];
 const STATUS_ROLES: Role[] = ['owner', 'administrator', 'user_manager', 'help_desk'];
 const MANAGER_ROLES: Role[] = ['owner', 'administrator', 'user_manager'];
 
 const allow: Decision = { allowed: true };
-const deny = (reason: string, allowedBy: string): Decision => ({ allowed: false, reason, allowedBy });
-const roleList = (roles: Role[]) => roles.map((r) => ROLE_LABELS[r]).join(', ');
-const byRoles = (actor: Actor, roles: Role[], what: string): Decision =>
-  roles.includes(actor.role)
-    ? allow
-    : deny(`${ROLE_LABELS[actor.role]} responders cannot ${what}.`, `the ${roleList(roles)} role`);
+const deny = (rule: DenialRule, roles: Role[] = [], setting?: SettingName): Decision => ({
+  allowed: false,
+  rule,
+  roles,
+  ...(setting ? { setting } : {}),
+});
+const byRoles = (actor: Actor, roles: Role[]): Decision => (roles.includes(actor.role) ? allow : deny('role', roles));
 
 export function authorize(actor: Actor, action: Action, target: Target, settings: Settings): Decision {
   switch (action) {
     case 'user.lookup':
-      return byRoles(actor, ALL, 'look up users');
+      return byRoles(actor, ALL);
     case 'user.verify':
-      return byRoles(actor, ALL, 'send verification pushes');
+      return byRoles(actor, ALL);
     case 'user.unlock':
-      return byRoles(actor, STATUS_ROLES, 'unlock users');
+      return byRoles(actor, STATUS_ROLES);
     case 'user.reenable':
-      return byRoles(actor, STATUS_ROLES, 're-enable users');
+      return byRoles(actor, STATUS_ROLES);
     case 'user.set_status':
       return authorizeStatus(actor, target, settings);
     case 'bypass.request':
@@ -61,91 +92,69 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'bypass.approve':
       return authorizeApproval(actor, target);
     case 'bypass_codes.list':
-      return byRoles(actor, STATUS_ROLES, "list users' bypass codes");
+      return byRoles(actor, STATUS_ROLES);
     case 'bypass_codes.delete':
-      return byRoles(actor, STATUS_ROLES, 'delete bypass codes');
+      return byRoles(actor, STATUS_ROLES);
     case 'user.enroll':
       if (actor.role === 'help_desk')
         return settings.help_desk_can_send_enrollment_email
           ? allow
-          : deny(
-              'Help desk responders may not send enrollment emails here.',
-              'the setting help_desk_can_send_enrollment_email, or the Owner, Administrator, User Manager role',
-            );
-      return byRoles(actor, MANAGER_ROLES, 'send enrollment emails');
+          : deny('setting', MANAGER_ROLES, 'help_desk_can_send_enrollment_email');
+      return byRoles(actor, MANAGER_ROLES);
     case 'audit.read':
-      return byRoles(actor, ['owner', 'administrator', 'read_only'], 'read the audit history');
+      return byRoles(actor, ['owner', 'administrator', 'read_only']);
     case 'audit.export':
-      return byRoles(actor, ['owner', 'administrator'], 'export the audit history');
+      return byRoles(actor, ['owner', 'administrator']);
     case 'settings.manage':
-      return byRoles(actor, ['owner'], 'change settings');
+      return byRoles(actor, ['owner']);
     case 'responders.manage':
       return authorizeResponderChange(actor, target);
     default:
-      return deny('This action is not allowed.', 'nothing (unknown action)');
+      return deny('malformed');
   }
 }
 
 function authorizeStatus(actor: Actor, target: Target, settings: Settings): Decision {
-  if (target.kind !== 'status') return deny('A status change needs a target status.', 'nothing');
-  if (target.toStatus === 'active') return byRoles(actor, STATUS_ROLES, 'change user status');
+  if (target.kind !== 'status') return deny('malformed');
+  if (target.toStatus === 'active') return byRoles(actor, STATUS_ROLES);
   if (target.toStatus === 'disabled') {
-    if (target.directorySynced)
-      return deny(
-        'This user is managed by directory sync: their disabled status comes from the source directory.',
-        'a change in the source directory (Duo does not allow it here)',
-      );
-    return byRoles(actor, MANAGER_ROLES, 'disable users');
+    if (target.directorySynced) return deny('directory_synced');
+    return byRoles(actor, MANAGER_ROLES);
   }
   // bypass: turns off two-factor for the user everywhere
   if (actor.role === 'user_manager' && !settings.user_managers_can_apply_bypass_status)
-    return deny(
-      'User managers may not apply bypass status here.',
-      'the setting user_managers_can_apply_bypass_status, or the Owner or Administrator role',
-    );
-  return byRoles(actor, MANAGER_ROLES, 'apply bypass status');
+    return deny('setting', ['owner', 'administrator'], 'user_managers_can_apply_bypass_status');
+  return byRoles(actor, MANAGER_ROLES);
 }
 
 function authorizeBypassRequest(actor: Actor, target: Target, settings: Settings): Decision {
-  if (target.kind !== 'bypass') return deny('A bypass request needs its parameters.', 'nothing');
+  if (target.kind !== 'bypass') return deny('malformed');
   const p = target.params;
-  if (p.validSecs === 0 && actor.role !== 'owner')
-    return deny('Only owners may request codes that never expire.', 'the Owner role');
+  if (p.validSecs === 0 && actor.role !== 'owner') return deny('no_expiry_owner_only', ['owner']);
   if (actor.role === 'help_desk') {
     if (!settings.help_desk_can_create_bypass_codes)
-      return deny(
-        'Help desk responders may not request bypass codes here.',
-        'the setting help_desk_can_create_bypass_codes, or the Owner, Administrator, User Manager role',
-      );
+      return deny('setting', MANAGER_ROLES, 'help_desk_can_create_bypass_codes');
     if (!isDefaultBypassParams(p) && !settings.help_desk_can_customize_bypass_codes)
-      return deny(
-        'Help desk responders may only request one single-use code valid for 1 hour.',
-        'the setting help_desk_can_customize_bypass_codes, or the Owner, Administrator, User Manager role',
-      );
+      return deny('default_codes_only', MANAGER_ROLES, 'help_desk_can_customize_bypass_codes');
     return allow;
   }
-  return byRoles(actor, MANAGER_ROLES, 'request bypass codes');
+  return byRoles(actor, MANAGER_ROLES);
 }
 
 function authorizeApproval(actor: Actor, target: Target): Decision {
-  if (target.kind !== 'approval') return deny('An approval needs its request.', 'nothing');
-  if (target.requesterUserId === actor.userId)
-    return deny('You cannot decide your own request: a second person must approve it.', 'another approver');
+  if (target.kind !== 'approval') return deny('malformed');
+  if (target.requesterUserId === actor.userId) return deny('own_request');
   if (actor.role === 'owner' || actor.role === 'administrator' || actor.approver) return allow;
-  return deny(
-    `${ROLE_LABELS[actor.role]} responders without the approver flag cannot decide bypass requests.`,
-    'the Owner or Administrator role, or the approver flag',
-  );
+  return deny('not_approver', ['owner', 'administrator']);
 }
 
 function authorizeResponderChange(actor: Actor, target: Target): Decision {
   if (actor.role === 'owner') return allow;
-  if (actor.role !== 'administrator')
-    return deny('Only owners and administrators manage responders.', 'the Owner role');
+  if (actor.role !== 'administrator') return deny('role', ['owner', 'administrator']);
   if (target.kind !== 'responder') return allow; // listing
   const touches = [target.currentRole, target.newRole].filter((r): r is Role => r !== null);
   if (touches.every((r) => ROLES_BELOW_ADMINISTRATOR.includes(r))) return allow;
-  return deny('Administrators may only grant, change and revoke roles below Administrator.', 'the Owner role');
+  return deny('admin_below_admin_only', ['owner']);
 }
 
 /** Whether this requester's bypass request needs a second person's approval. */

@@ -1,3 +1,16 @@
+/** Where a bypass-code request stands. */
+export const BYPASS_STATUSES = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'issued',
+  'failed',
+  'unknown',
+] as const;
+export type BypassStatus = (typeof BYPASS_STATUSES)[number];
+
 /** Bypass-code parameters: the smallest scope that works, as Duo's Admin Panel defaults. */
 export interface BypassParams {
   count: number;

@@ -1,5 +1,5 @@
-import type { Phone, User } from '../duo/types.js';
 import type { Action } from './authorize.js';
+import type { Phone, User } from './duo-objects.js';
 
 /** Facts about a Duo user that several flows need, from Duo's own object. */
 export const canTakePush = (p: Phone): boolean => p.activated === true && (p.capabilities ?? []).includes('push');

@@ -1,6 +1,13 @@
-import type { Role } from '../db/entities.js';
-
-export { ROLES, type Role } from '../db/entities.js';
+/** Duo's own administrator roles, which duo-desk mirrors for its responders. */
+export const ROLES = [
+  'owner',
+  'administrator',
+  'application_manager',
+  'user_manager',
+  'help_desk',
+  'read_only',
+] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Names as Duo's Admin Panel shows them. */
 export const ROLE_LABELS: Record<Role, string> = {

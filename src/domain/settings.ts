@@ -1,10 +1,22 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 
 /**
  * Product settings, per Slack installation. Stored only when changed from the default; changed only
  * by owners; every change audited (src/usecases/settings.ts).
  */
+declare module '../errors.js' {
+  interface Problems {
+    'settings.unknown': { typed: string; names: readonly string[] };
+    'settings.bad_value': {
+      name: string;
+      typed: string;
+      expected: 'on_off' | 'number' | 'choice';
+      choices: readonly string[];
+    };
+  }
+}
+
 export const APPROVAL_REQUIRED_FOR = ['all', 'all_but_owner', 'all_but_owner_and_administrator'] as const;
 
 export const settingDefinitions = {
@@ -77,9 +89,7 @@ export const isSettingName = (name: string): name is SettingName => name in sett
 /** Parses a value typed by a person ("on", "off", "true", "15", "owner") for the named setting. */
 export function parseSettingValue(name: string, raw: unknown): { name: SettingName; value: Settings[SettingName] } {
   if (!isSettingName(name))
-    throw new AppError('INVALID_INPUT', `unknown setting ${name}`, {
-      userMessage: `There is no setting called \`${name}\`. Settings: ${SETTING_NAMES.map((n) => `\`${n}\``).join(', ')}.`,
-    });
+    throw fail('INVALID_INPUT', 'settings.unknown', { typed: name.slice(0, 60), names: SETTING_NAMES });
   const def = settingDefinitions[name];
   let candidate: unknown = raw;
   if (typeof raw === 'string') {
@@ -93,17 +103,13 @@ export function parseSettingValue(name: string, raw: unknown): { name: SettingNa
     }
   }
   const parsed = def.schema.safeParse(candidate);
-  if (!parsed.success) {
-    const expected =
-      typeof def.default === 'boolean'
-        ? 'on or off'
-        : typeof def.default === 'number'
-          ? 'a whole number within the allowed range'
-          : APPROVAL_REQUIRED_FOR.join(', ');
-    throw new AppError('INVALID_INPUT', `invalid value for ${name}`, {
-      userMessage: `\`${String(raw)}\` is not a valid value for \`${name}\`: expected ${expected}.`,
+  if (!parsed.success)
+    throw fail('INVALID_INPUT', 'settings.bad_value', {
+      name,
+      typed: String(raw).slice(0, 60),
+      expected: typeof def.default === 'boolean' ? 'on_off' : typeof def.default === 'number' ? 'number' : 'choice',
+      choices: typeof def.default === 'string' ? APPROVAL_REQUIRED_FOR : [],
     });
-  }
   return { name, value: parsed.data as Settings[SettingName] };
 }
 

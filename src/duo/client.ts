@@ -1,22 +1,20 @@
 /**
- * Typed Duo Admin API client (docs/duo-admin-api.md §3). Transport concerns live in transport.ts.
+ * Typed Duo Admin API client (Duo Admin API reference, §3). Transport concerns live in transport.ts.
  */
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { DuoError } from './errors.js';
 import {
   type Admin,
   AdminSchema,
   type BypassCodeMeta,
   BypassCodeMetaSchema,
-  type OkEnvelope,
   type Phone,
   PhoneSchema,
   type User,
   UserSchema,
-  VerificationPushResultSchema,
-  VerificationPushSchema,
-} from './schemas.js';
+} from '../domain/duo-objects.js';
+import { AppError } from '../errors.js';
+import { DuoError } from './errors.js';
+import { type OkEnvelope, VerificationPushResultSchema, VerificationPushSchema } from './schemas.js';
 import type { DuoParams } from './sign.js';
 import { DuoTransport, type HttpMethod, type RequestOptions, type TransportOptions } from './transport.js';
 import type {

@@ -3,7 +3,7 @@
  *
  * v2: 5 canonical lines (date, METHOD, host, path, canonical params), HMAC-SHA512 (SHA1 kept for vectors).
  * v5: 7 lines (v2's five, then hex SHA-512 of the body bytes and hex SHA-512 of the x-duo-* header block),
- *     HMAC-SHA512 only. See docs/duo-admin-api.md §1.
+ *     HMAC-SHA512 only. See the Duo Admin API reference, §1.
  */
 import { createHash, createHmac } from 'node:crypto';
 

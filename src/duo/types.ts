@@ -2,7 +2,7 @@
  * The Duo port: what the rest of duo-desk depends on. DuoAdminClient (src/duo/client.ts) implements it over
  * HTTPS; tests may substitute anything with the same shape.
  */
-import type { Admin, BypassCodeMeta, Phone, User } from './schemas.js';
+import type { Admin, BypassCodeMeta, Phone, SettableUserStatus, User } from '../domain/duo-objects.js';
 
 export {
   type Admin,
@@ -13,18 +13,15 @@ export {
   GroupSchema,
   type Phone,
   PhoneSchema,
+  type SettableUserStatus,
   type Token,
   TokenSchema,
   type User,
   UserSchema,
-  type VerificationPush,
-  VerificationPushSchema,
   type WebAuthnCredential,
   WebAuthnCredentialSchema,
-} from './schemas.js';
-
-/** Statuses the Admin API lets us set. */
-export type SettableUserStatus = 'active' | 'bypass' | 'disabled';
+} from '../domain/duo-objects.js';
+export { type VerificationPush, VerificationPushSchema } from './schemas.js';
 
 export interface UserUpdate {
   status?: SettableUserStatus;

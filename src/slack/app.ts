@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
-import { registerListeners } from '../../commands/index.js';
 import type { Logger } from '../log.js';
 import type { Deps } from '../usecases/deps.js';
 import { boltLogger } from './bolt-logger.js';
@@ -23,6 +22,8 @@ export interface SlackAppOptions {
   logger: Logger;
   deps: Deps;
   readiness: () => Promise<Readiness>;
+  /** Registers the listeners (the composition root passes commands/index.ts): runs after the request middleware. */
+  listeners: (app: App, notifier: Notifier) => void;
   /** Retries for user-facing Web API calls (0 in tests). */
   webApiRetries?: number;
 }
@@ -84,7 +85,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const notifier = new Notifier(app.client);
 
   app.use(requestContextMiddleware(opts.deps, () => teamId));
-  registerListeners(app, { deps: opts.deps, notifier });
+  opts.listeners(app, notifier);
   app.error(async (err) => {
     opts.logger.error('unhandled Slack listener error', { err });
   });

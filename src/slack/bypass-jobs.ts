@@ -3,7 +3,7 @@ import { approvalCardMessage } from '../../views/bypass-approval.js';
 import type { JobHandler } from '../jobs/queue.js';
 import { expireBypassRequest } from '../usecases/bypass-approval.js';
 import type { BypassNotices } from '../usecases/bypass-issue.js';
-import type { JobEnv } from './jobs.js';
+import type { Deps } from '../usecases/deps.js';
 import type { Notifier } from './notifier.js';
 
 /**
@@ -36,7 +36,7 @@ export function slackBypassNotices(notifier: Notifier, approvalChannel: string |
 }
 
 /** 'bypass.expire': runs at the request's expires_at; a decision that came first makes it a no-op. */
-export function createBypassExpiry(env: JobEnv): JobHandler {
+export function createBypassExpiry(env: { deps: Deps; notifier: Notifier; teamId: string }): JobHandler {
   const notices = slackBypassNotices(env.notifier, env.deps.config.approvalChannel);
   return async (payload, ctx) => {
     const teamId = typeof payload.teamId === 'string' ? payload.teamId : env.teamId;

@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import type { KnownBlock } from '../../views/block-kit.js';
 import { AUDIT_METADATA_EVENT, type ChannelPoster, SlackRateLimitedError } from '../audit/relay.js';
 
 /**
@@ -20,7 +21,8 @@ export class SlackChannelPoster implements ChannelPoster {
       const r = await this.client.chat.postMessage({
         channel,
         text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        // Rendered by views/audit-event.ts; the relay (core) carries them without knowing Block Kit.
+        ...(message.blocks ? { blocks: message.blocks as KnownBlock[] } : {}),
         metadata: message.metadata,
         unfurl_links: false,
         unfurl_media: false,

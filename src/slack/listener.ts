@@ -28,10 +28,10 @@ export interface ListenerCtx extends RequestContext {
   caller: Caller;
 }
 
-type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
-type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
-type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+export type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
 
 function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
   const caller: Caller = { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId };
@@ -130,7 +130,7 @@ export function actionListener(deps: Deps, fn: (c: ListenerCtx, args: ActionArgs
       const d = await noteFailure(deps, rc, err, `action ${args.action.action_id}`);
       try {
         if (args.body.view && args.body.trigger_id)
-          await args.client.views.push({ trigger_id: args.body.trigger_id, view: errorModal(d.text) as never });
+          await args.client.views.push({ trigger_id: args.body.trigger_id, view: errorModal(d.text) });
         else if (args.body.response_url)
           await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text });
         else await args.client.chat.postMessage({ channel: rc.userId, text: d.text });
@@ -156,10 +156,10 @@ export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) =>
       const field = errorField(err);
       if (!acked() && field)
         await ack({ response_action: 'errors', errors: { [field]: d.text.replace(/^:warning: /, '') } });
-      else if (!acked()) await ack({ response_action: 'update', view: errorModal(d.text) as never });
+      else if (!acked()) await ack({ response_action: 'update', view: errorModal(d.text) });
       else
         await args.client.views
-          .update({ view_id: args.view.id, view: errorModal(d.text) as never })
+          .update({ view_id: args.view.id, view: errorModal(d.text) })
           .catch((e) => rc.logger.warn('could not show an error view', { err: e }));
     }
   };

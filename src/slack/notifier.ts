@@ -1,14 +1,12 @@
 import type { webApi } from '@slack/bolt';
+import type { Message, ModalView } from '../../views/block-kit.js';
 
 /**
  * Posting to channels, DMs and ephemeral messages, updating messages and uploading files, for the
  * code that runs outside a Slack request (jobs) and for use-case results. Only this adapter knows
  * the Web API client.
  */
-export interface SlackMessage {
-  text: string;
-  blocks?: unknown[] | undefined;
-}
+export type SlackMessage = Message;
 
 export class Notifier {
   constructor(private readonly client: webApi.WebClient) {}
@@ -17,13 +15,13 @@ export class Notifier {
     const r = await this.client.chat.postMessage({
       channel,
       text: msg.text,
-      ...(msg.blocks ? { blocks: msg.blocks as never } : {}),
+      ...(msg.blocks ? { blocks: msg.blocks } : {}),
     });
     return { channel: String(r.channel), ts: String(r.ts) };
   }
 
   async update(channel: string, ts: string, msg: SlackMessage): Promise<void> {
-    await this.client.chat.update({ channel, ts, text: msg.text, blocks: (msg.blocks ?? []) as never });
+    await this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks ?? [] });
   }
 
   async ephemeral(channel: string, user: string, msg: SlackMessage): Promise<void> {
@@ -31,7 +29,7 @@ export class Notifier {
       channel,
       user,
       text: msg.text,
-      ...(msg.blocks ? { blocks: msg.blocks as never } : {}),
+      ...(msg.blocks ? { blocks: msg.blocks } : {}),
     });
   }
 
@@ -76,17 +74,17 @@ export class Notifier {
     });
   }
 
-  async openView(triggerId: string, view: unknown): Promise<{ id: string; hash: string }> {
-    const r = await this.client.views.open({ trigger_id: triggerId, view: view as never });
+  async openView(triggerId: string, view: ModalView): Promise<{ id: string; hash: string }> {
+    const r = await this.client.views.open({ trigger_id: triggerId, view });
     return { id: String(r.view?.id), hash: String(r.view?.hash) };
   }
 
-  async updateView(viewId: string, view: unknown, hash?: string): Promise<void> {
-    await this.client.views.update({ view_id: viewId, view: view as never, ...(hash ? { hash } : {}) });
+  async updateView(viewId: string, view: ModalView, hash?: string): Promise<void> {
+    await this.client.views.update({ view_id: viewId, view, ...(hash ? { hash } : {}) });
   }
 
-  async pushView(triggerId: string, view: unknown): Promise<{ id: string; hash: string }> {
-    const r = await this.client.views.push({ trigger_id: triggerId, view: view as never });
+  async pushView(triggerId: string, view: ModalView): Promise<{ id: string; hash: string }> {
+    const r = await this.client.views.push({ trigger_id: triggerId, view });
     return { id: String(r.view?.id), hash: String(r.view?.hash) };
   }
 }

@@ -52,8 +52,7 @@ export function createVerificationFollower(env: VerifyEnv): JobHandler {
     }
     const v = r.verification;
     // Idempotent: re-rendering the final state is harmless, and a Slack failure throws so the job retries.
-    if (v?.messageChannel && v.messageTs)
-      await env.notifier.update(v.messageChannel, v.messageTs, verificationMessage(v));
+    if (v?.message) await env.notifier.update(v.message.channel, v.message.ts, verificationMessage(v));
     return undefined;
   };
 }

@@ -1,10 +1,17 @@
 import type { AuditParams } from '../audit/secrets-guard.js';
-import { type Action, authorize, type Target } from '../domain/authorize.js';
+import { type Action, authorize, type Denial, type Target } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
-import { AppError } from '../errors.js';
+import { AppError, fail } from '../errors.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { loadSettings } from './settings.js';
+
+declare module '../errors.js' {
+  interface Problems {
+    /** authorize() refused: the actor's role, the action, and what would allow it. */
+    'access.denied': Denial & { action: Action; role: Actor['role']; toStatus?: 'active' | 'bypass' | 'disabled' };
+  }
+}
 
 /** Actors loaded through each EntityManager fork (one fork per request or job run, one per transaction). */
 const loadedActors = new WeakMap<EntityManager, Map<string, Promise<Actor | null>>>();
@@ -86,9 +93,18 @@ export async function authorizeOrThrow(
   const settings = opts.settings ?? (await loadSettings(em, actor.teamId));
   const decision = authorize(actor, action, target, settings);
   if (!decision.allowed) {
-    await recordDenial(deps, em, caller, actor, { attempted: action, why: decision.reason, target: opts.targetUser });
-    throw new AppError('PERMISSION_DENIED', `${action} denied for ${actor.role}`, {
-      userMessage: `${decision.reason} This needs ${decision.allowedBy}.`,
+    const { allowed: _, ...denial } = decision;
+    await recordDenial(deps, em, caller, actor, {
+      attempted: action,
+      why: denial.rule,
+      target: opts.targetUser,
+      params: denial.setting ? { setting: denial.setting } : {},
+    });
+    throw fail('PERMISSION_DENIED', 'access.denied', {
+      ...denial,
+      action,
+      role: actor.role,
+      ...(target.kind === 'status' ? { toStatus: target.toStatus } : {}),
     });
   }
   return settings;

@@ -1,20 +1,14 @@
-import { type AuditParams, assertAuditSafe } from '../audit/secrets-guard.js';
+import type { AuditParams } from '../audit/secrets-guard.js';
 import type { AuditEntry } from '../audit/trail.js';
 import type { IBypassRequest } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
-import { AppError } from '../errors.js';
+import { AppError, fail } from '../errors.js';
 import { authorizeOrThrow, findActor, recordDenial, requireActor } from './access.js';
-import {
-  type BypassNotices,
-  type IssueOutcome,
-  issueCodes,
-  notPendingError,
-  type Progress,
-  refreshCard,
-} from './bypass-issue.js';
+import { type BypassNotices, type IssueOutcome, issueCodes, notPendingError, refreshCard } from './bypass-issue.js';
 import { loadRequest, type Transition, transition } from './bypass-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { cleanFreeText, type Progress } from './kit.js';
 import { loadSettings } from './settings.js';
 import { checkStepUp, totpStatus } from './step-up.js';
 
@@ -23,6 +17,14 @@ import { checkStepUp, totpStatus } from './step-up.js';
  * cancel, and expiry. Every path re-loads the request and the responder and authorizes again; the
  * request id that came back from Slack is only a reference.
  */
+declare module '../errors.js' {
+  interface Problems {
+    'bypass.approver_not_enrolled': NoFacts;
+    'bypass.requester_no_longer_allowed': { requesterUserId: string };
+    'bypass.cancel_not_requester': NoFacts;
+  }
+}
+
 const targetOf = (r: IBypassRequest) => ({ duoUserId: r.duoUserId, username: r.username });
 const paramsOf = (r: IBypassRequest) => ({ count: r.count, validSecs: r.validSecs, reuseCount: r.reuseCount });
 
@@ -53,10 +55,7 @@ export async function prepareDecision(
 ): Promise<IBypassRequest> {
   const { actor, request } = await authorizeDecision(deps, em, caller, requestId);
   if (decision === 'approve' && (await totpStatus(em, actor.teamId, actor.userId)).status !== 'active')
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'approver has no active TOTP', {
-      userMessage:
-        'Approving bypass codes needs a code from your authenticator app, and you have none set up yet. Run `/duo mfa` first, then click Approve again.',
-    });
+    throw fail('STEP_UP_NOT_ENROLLED', 'bypass.approver_not_enrolled', {});
   return request;
 }
 
@@ -68,9 +67,7 @@ async function assertRequesterStillAllowed(em: EntityManager, request: IBypassRe
     requester &&
     authorize(requester, 'bypass.request', { kind: 'bypass', params: paramsOf(request) }, settings).allowed;
   if (!ok)
-    throw new AppError('INVALID_STATE', 'requester no longer allowed', {
-      userMessage: `<@${request.requesterUserId}> may no longer request these codes (their role changed). Deny this request.`,
-    });
+    throw fail('INVALID_STATE', 'bypass.requester_no_longer_allowed', { requesterUserId: request.requesterUserId });
 }
 
 export interface ApproveResult {
@@ -129,20 +126,7 @@ export async function denyBypassRequest(
   input: { requestId: string; reason: string },
   progress: Progress = {},
 ): Promise<IBypassRequest> {
-  const reason = input.reason.trim();
-  if (!reason || reason.length > 500)
-    throw new AppError('INVALID_INPUT', 'deny reason missing or too long', {
-      userMessage: 'Say why in a few words (at most 500 characters): the requester will see it.',
-      details: { field: DENY_FIELD },
-    });
-  try {
-    assertAuditSafe({}, [reason]);
-  } catch (e) {
-    throw new AppError('INVALID_INPUT', 'deny reason looks like a secret', {
-      userMessage: (e as AppError).userMessage ?? 'Describe the reason in words.',
-      details: { field: DENY_FIELD },
-    });
-  }
+  const reason = cleanFreeText(input.reason, { field: DENY_FIELD, purpose: 'deny_reason', max: 500, required: true })!;
   const { actor, request } = await authorizeDecision(deps, em, caller, input.requestId);
   const now = deps.clock.now();
   const won = await transitionAudited(
@@ -183,9 +167,7 @@ export async function cancelBypassRequest(
       target: targetOf(request),
       requestRef: request.id,
     });
-    throw new AppError('PERMISSION_DENIED', 'cancel by someone else', {
-      userMessage: 'Only the person who asked for these codes can cancel the request.',
-    });
+    throw fail('PERMISSION_DENIED', 'bypass.cancel_not_requester', {});
   }
   const now = deps.clock.now();
   const won = await transitionAudited(

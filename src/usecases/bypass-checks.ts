@@ -1,4 +1,3 @@
-import { assertAuditSafe } from '../audit/secrets-guard.js';
 import {
   type BypassParams,
   DEFAULT_BYPASS_PARAMS,
@@ -11,7 +10,7 @@ import { hasEnrolledDevice } from '../domain/duo-user.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
 import type { User } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { recordDenial } from './access.js';
 import { countRecentRequests } from './bypass-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
@@ -21,6 +20,17 @@ import { verificationState } from './verification-policy.js';
  * The checks a bypass request passes, shared by the form (prepare) and the submission: what the
  * responder may choose, whether the user may get codes at all, Duo's per-user cap, the daily limit.
  */
+declare module '../errors.js' {
+  interface Problems {
+    'bypass.no_enrolled_device': { username: string };
+    'bypass.user_unusable': { username: string; status: 'disabled' | 'pending deletion' };
+    'bypass.user_full': { username: string; existing: number };
+    'bypass.daily_limit': { made: number };
+    'bypass.not_offered': NoFacts;
+    'bypass.not_enough_room': { username: string; room: number };
+  }
+}
+
 export interface BypassChoices {
   counts: number[];
   validities: number[];
@@ -43,37 +53,23 @@ export function bypassChoices(actor: Actor, settings: Settings, room: number): B
   };
 }
 
-export const fieldError = (field: string, code: 'INVALID_INPUT' | 'LIMIT_REACHED', userMessage: string) =>
-  new AppError(code, `bypass form: ${field}`, { userMessage, details: { field } });
-
 export function assertEligible(user: User): void {
-  if (!hasEnrolledDevice(user))
-    throw new AppError('INVALID_STATE', 'user has no enrolled device', {
-      userMessage: `\`${user.username}\` has no enrolled device. Bypass codes must not be a user's only factor: send an enrollment email instead (\`/duo enroll ${user.username}\`).`,
-    });
+  if (!hasEnrolledDevice(user)) throw fail('INVALID_STATE', 'bypass.no_enrolled_device', { username: user.username });
   if (user.status === 'pending deletion' || user.status === 'disabled')
-    throw new AppError('INVALID_STATE', `user is ${user.status}`, {
-      userMessage:
-        `\`${user.username}\` is ${user.status}: bypass codes would not let them in. ${user.status === 'disabled' ? 'Re-enable the user first.' : ''}`.trim(),
-    });
+    throw fail('INVALID_STATE', 'bypass.user_unusable', { username: user.username, status: user.status });
 }
 
 export async function roomFor(deps: Deps, user: User): Promise<{ existing: number; room: number }> {
   const existing = (await deps.duo.getUserBypassCodes(user.user_id)).length;
   const room = MAX_CODES_PER_USER - existing;
-  if (room <= 0)
-    throw new AppError('LIMIT_REACHED', 'user has 100 bypass codes', {
-      userMessage: `\`${user.username}\` already has ${existing} bypass codes, Duo's limit. Delete unused ones first (\`/duo codes ${user.username}\`).`,
-    });
+  if (room <= 0) throw fail('LIMIT_REACHED', 'bypass.user_full', { username: user.username, existing });
   return { existing, room };
 }
 
 export async function assertDailyLimit(deps: Deps, em: EntityManager, actor: Actor, settings: Settings): Promise<void> {
   const made = await countRecentRequests(em, actor.teamId, actor.userId, deps.clock.now());
   if (made >= settings.max_bypass_requests_per_responder_per_day)
-    throw new AppError('LIMIT_REACHED', 'daily bypass request limit', {
-      userMessage: `You have made ${made} bypass requests in the last 24 hours, the limit (max_bypass_requests_per_responder_per_day). Ask an owner if more are really needed.`,
-    });
+    throw fail('LIMIT_REACHED', 'bypass.daily_limit', { made });
 }
 
 export const verificationOf = (deps: Deps, em: EntityManager, actor: Actor, settings: Settings, duoUserId: string) =>
@@ -83,21 +79,6 @@ export const verificationOf = (deps: Deps, em: EntityManager, actor: Actor, sett
     responderUserId: actor.userId,
     minutes: settings.verification_valid_minutes_bypass,
   });
-
-export function cleanText(raw: string | null, field: string, max: number, required: boolean): string | null {
-  const text = (raw ?? '').trim();
-  if (!text) {
-    if (required) throw fieldError(field, 'INVALID_INPUT', 'Say why the caller needs codes (the approver reads it).');
-    return null;
-  }
-  if (text.length > max) throw fieldError(field, 'INVALID_INPUT', `At most ${max} characters.`);
-  try {
-    assertAuditSafe({}, [text]);
-  } catch (e) {
-    throw fieldError(field, 'INVALID_INPUT', (e as AppError).userMessage ?? 'Describe it in words, without codes.');
-  }
-  return text;
-}
 
 /** Refuses (and audits) parameters the form could not have offered this responder. */
 export async function assertOffered(
@@ -120,8 +101,5 @@ export async function assertOffered(
     target,
     params: { ...p },
   });
-  throw new AppError('PERMISSION_DENIED', 'bypass parameters not offered', {
-    userMessage:
-      'Those bypass-code parameters are not available to you. Open the form again and pick from its choices.',
-  });
+  throw fail('PERMISSION_DENIED', 'bypass.not_offered', {});
 }

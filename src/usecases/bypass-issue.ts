@@ -1,11 +1,14 @@
 import type { AuditActor } from '../audit/trail.js';
-import { type IBypassRequest, type IVerification, Verification } from '../db/entities.js';
+import { type IBypassRequest, Verification } from '../db/entities.js';
+import type { BypassStatus } from '../domain/bypass-policy.js';
 import { isDuoError } from '../duo/errors.js';
 import type { User } from '../duo/types.js';
-import { AppError, isAppError } from '../errors.js';
+import { type AppError, fail, isAppError } from '../errors.js';
 import { transition } from './bypass-store.js';
 import type { Deps, EntityManager } from './deps.js';
+import { safely } from './kit.js';
 import { countActiveCodes } from './lookup.js';
+import { toVerificationView, type VerificationView } from './verification-policy.js';
 
 /**
  * Creating the codes in Duo and handing them over. The codes live in one local variable between
@@ -19,7 +22,7 @@ export interface ApprovalCardModel {
   /** null when Duo could not be read just now. */
   user: User | null;
   existingCodes: number | null;
-  verification: IVerification | null;
+  verification: VerificationView | null;
 }
 
 export type RequesterNotice =
@@ -40,11 +43,6 @@ export interface BypassNotices {
   deliverCodes(request: IBypassRequest, codes: readonly string[], validUntil: Date | null): Promise<'ephemeral' | 'dm'>;
 }
 
-/** Called once every check that needs no Duo call has passed: the listener acks and shows a working state. */
-export interface Progress {
-  accepted?: () => Promise<void>;
-}
-
 export type IssueOutcome =
   | { outcome: 'issued'; deliveredVia: 'ephemeral' | 'dm' | null }
   | { outcome: 'failed'; errorCode: string }
@@ -59,20 +57,11 @@ export async function approvalCard(deps: Deps, em: EntityManager, request: IBypa
   } catch (e) {
     deps.logger.warn('approval card: Duo read failed', { requestId: request.id, code: (e as { code?: string }).code });
   }
-  const verification = request.verificationId
+  const row = request.verificationId
     ? await em.findOne(Verification, { id: request.verificationId, teamId: request.teamId }, { refresh: true })
     : null;
+  const verification = row ? toVerificationView(row) : null;
   return { request, user, existingCodes, verification };
-}
-
-/** Runs a notification; Slack being down must not undo or block a decision already committed. */
-export async function safely<T>(deps: Deps, what: string, fn: () => Promise<T>): Promise<T | null> {
-  try {
-    return await fn();
-  } catch (e) {
-    deps.logger.warn(`bypass: could not ${what}`, { code: (e as { code?: string }).code ?? 'unknown' });
-    return null;
-  }
 }
 
 /** Re-renders the approval card from the current row (when there is one). */
@@ -192,26 +181,22 @@ export async function issueCodes(
   return { outcome: 'issued', deliveredVia };
 }
 
-/** Why a request can no longer be decided, in words for the person who tried. */
+declare module '../errors.js' {
+  interface Problems {
+    /** A decision came too late: someone decided first, the requester cancelled, or it expired. */
+    'bypass.not_pending': { status: BypassStatus; decidedBy: string | null; decidedAt: Date | null };
+    'bypass.expired': NoFacts;
+  }
+}
+
+/** Why a request can no longer be decided. */
 export function notPendingError(request: IBypassRequest, now: Date): AppError | null {
-  const who = request.decidedBy ? `<@${request.decidedBy}>` : 'someone';
-  const when = request.decidedAt ? ` at ${request.decidedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
-  const msg: Partial<Record<IBypassRequest['status'], string>> = {
-    approved: `This request was already approved by ${who}${when}.`,
-    issued: `This request was already approved by ${who}${when}, and the codes were issued.`,
-    failed: `This request was already approved by ${who}${when}; issuing the codes failed.`,
-    unknown: `This request was already approved by ${who}${when}.`,
-    denied: `This request was already denied by ${who}${when}.`,
-    expired: 'This request expired before anyone decided it.',
-    cancelled: 'The requester cancelled this request.',
-  };
   if (request.status !== 'pending')
-    return new AppError('INVALID_STATE', `bypass request is ${request.status}`, {
-      userMessage: msg[request.status] ?? 'This request was already decided.',
+    return fail('INVALID_STATE', 'bypass.not_pending', {
+      status: request.status,
+      decidedBy: request.decidedBy ?? null,
+      decidedAt: request.decidedAt ?? null,
     });
-  if (request.expiresAt.getTime() <= now.getTime())
-    return new AppError('INVALID_STATE', 'bypass request expired', {
-      userMessage: 'This request has expired. The requester can ask again.',
-    });
+  if (request.expiresAt.getTime() <= now.getTime()) return fail('INVALID_STATE', 'bypass.expired', {});
   return null;
 }

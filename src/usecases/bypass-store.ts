@@ -1,5 +1,6 @@
-import { BypassRequest, type BypassStatus, type IBypassRequest } from '../db/entities.js';
-import { AppError } from '../errors.js';
+import { BypassRequest, type IBypassRequest } from '../db/entities.js';
+import type { BypassStatus } from '../domain/bypass-policy.js';
+import { fail } from '../errors.js';
 import type { EntityManager } from './deps.js';
 
 /**
@@ -9,10 +10,13 @@ import type { EntityManager } from './deps.js';
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const notFound = () =>
-  new AppError('NOT_FOUND', 'no such bypass request', {
-    userMessage: 'That bypass request does not exist (any more).',
-  });
+declare module '../errors.js' {
+  interface Problems {
+    'bypass.request_gone': NoFacts;
+  }
+}
+
+const notFound = () => fail('NOT_FOUND', 'bypass.request_gone', {});
 
 /** Loads a request of this installation by its opaque id; anything else is "not found". */
 export async function loadRequest(em: EntityManager, teamId: string, id: string): Promise<IBypassRequest> {

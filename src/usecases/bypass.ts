@@ -4,7 +4,7 @@ import { BypassRequest, type IBypassRequest, Responder } from '../db/entities.js
 import { approvalRequired } from '../domain/authorize.js';
 import { type BypassParams, DEFAULT_BYPASS_PARAMS, MAX_CODES_PER_REQUEST } from '../domain/bypass-policy.js';
 import type { User } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import {
   assertDailyLimit,
@@ -12,25 +12,27 @@ import {
   assertOffered,
   type BypassChoices,
   bypassChoices,
-  cleanText,
   roomFor,
   verificationOf,
 } from './bypass-checks.js';
-import {
-  approvalCard,
-  type BypassNotices,
-  type IssueOutcome,
-  issueCodes,
-  type Progress,
-  safely,
-} from './bypass-issue.js';
+import { approvalCard, type BypassNotices, type IssueOutcome, issueCodes } from './bypass-issue.js';
 import { EXPIRE_JOB, expireJobKey, setCardLocation, transition } from './bypass-store.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { cleanFreeText, type Progress, safely } from './kit.js';
 import { findDuoUser } from './lookup.js';
 import { checkStepUp } from './step-up.js';
 import type { VerificationState } from './verification-policy.js';
 
 export { type BypassChoices, bypassChoices } from './bypass-checks.js';
+
+declare module '../errors.js' {
+  interface Problems {
+    'bypass.verification_required': { minutes: number };
+    'bypass.step_up_required': NoFacts;
+    'bypass.no_approval_channel': NoFacts;
+    'bypass.card_not_posted': { channel: string | null };
+  }
+}
 
 /**
  * The requester's side of bypass codes: what the form may offer, and the request itself. The form's
@@ -114,8 +116,8 @@ export async function submitBypassRequest(
     { targetUser: target },
   );
   await assertOffered(deps, em, caller, actor, params, bypassChoices(actor, settings, MAX_CODES_PER_REQUEST), target);
-  const reason = cleanText(input.reason, 'reason', 500, true)!;
-  const ticket = cleanText(input.ticket, 'ticket', 100, false);
+  const reason = cleanFreeText(input.reason, { field: 'reason', purpose: 'bypass_reason', max: 500, required: true })!;
+  const ticket = cleanFreeText(input.ticket, { field: 'ticket', purpose: 'ticket', max: 100, required: false });
   await assertDailyLimit(deps, em, actor, settings);
   // Checks that need no Duo call come first, so their errors land on the form before the ack.
   const verification = await verificationOf(deps, em, actor, settings, input.duoUserId);
@@ -129,31 +131,25 @@ export async function submitBypassRequest(
       correlationId: caller.correlationId,
       params: { why: 'no recent verification', minutes: settings.verification_valid_minutes_bypass },
     });
-    throw new AppError('VERIFICATION_REQUIRED', 'bypass needs a recent verification', {
-      userMessage: `Verify the caller first: send them a Duo Push (the button in this form, or \`/duo verify <user>\`), have them read back the confirmation code, then submit again. A verification counts for ${settings.verification_valid_minutes_bypass} minutes, for you only.`,
-      details: { field: 'reason' },
-    });
+    throw fail(
+      'VERIFICATION_REQUIRED',
+      'bypass.verification_required',
+      { minutes: settings.verification_valid_minutes_bypass },
+      { field: 'reason' },
+    );
   }
   if (settings.step_up_for_bypass_request) {
-    if (!input.totpCode)
-      throw new AppError('STEP_UP_REQUIRED', 'bypass request needs step-up', { details: { field: 'totp' } });
+    if (!input.totpCode) throw fail('STEP_UP_REQUIRED', 'bypass.step_up_required', {}, { field: 'totp' });
     await checkStepUp(deps, em, caller, input.totpCode, 'bypass_request');
   }
   await progress.accepted?.();
   const user = await findDuoUser(deps, input.duoUserId);
   assertEligible(user);
   const { room } = await roomFor(deps, user);
-  if (params.count > room)
-    throw new AppError('LIMIT_REACHED', 'not enough room under the per-user cap', {
-      userMessage: `\`${user.username}\` has room for only ${room} more bypass codes (Duo's limit is 100). Delete unused ones first (\`/duo codes ${user.username}\`).`,
-    });
+  if (params.count > room) throw fail('LIMIT_REACHED', 'bypass.not_enough_room', { username: user.username, room });
   const named = { duoUserId: user.user_id, username: user.username };
   const needsApproval = approvalRequired(actor.role, settings);
-  if (needsApproval && !deps.config.approvalChannel)
-    throw new AppError('CONFIG_INVALID', 'no approval channel', {
-      userMessage:
-        'Bypass requests need an approval channel, and none is configured (DUO_DESK_APPROVAL_CHANNEL). Tell an administrator.',
-    });
+  if (needsApproval && !deps.config.approvalChannel) throw fail('CONFIG_INVALID', 'bypass.no_approval_channel', {});
   const now = deps.clock.now();
   const id = randomUUID();
   const request = await em.transactional(async (tem) => {
@@ -256,9 +252,11 @@ async function postCard(
           params: { why, slackError: String((e as { code?: string }).code ?? 'unknown').slice(0, 60) },
         });
     });
-    throw new AppError('INVALID_STATE', 'approval card not posted', {
-      cause: e,
-      userMessage: `Your request could not be posted to <#${deps.config.approvalChannel}> for approval, so it was withdrawn. Is duo-desk in that channel? Try again in a moment.`,
-    });
+    throw fail(
+      'INVALID_STATE',
+      'bypass.card_not_posted',
+      { channel: deps.config.approvalChannel ?? null },
+      { cause: e },
+    );
   }
 }

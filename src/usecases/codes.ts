@@ -1,9 +1,9 @@
 import { authorize } from '../domain/authorize.js';
-import { isDuoError } from '../duo/errors.js';
 import type { BypassCodeMeta, User } from '../duo/types.js';
-import { AppError, isAppError } from '../errors.js';
+import { fail, isAppError } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { auditedDuoCall } from './kit.js';
 import { findDuoUser } from './lookup.js';
 
 /**
@@ -17,6 +17,13 @@ export interface CodesModel {
   canDelete: boolean;
   /** Set after a deletion, for the message. */
   deleted?: number;
+}
+
+declare module '../errors.js' {
+  interface Problems {
+    'codes.code_gone': { username: string };
+    'codes.bulk_delete_stopped': { username: string; deleted: number; total: number; duoCode: string };
+  }
 }
 
 const targetOf = (u: User) => ({ duoUserId: u.user_id, username: u.username });
@@ -75,9 +82,7 @@ export async function deleteBypassCodes(
       correlationId: caller.correlationId,
       params: { why: "not among the user's current codes", bypassCodeId: which.slice(0, 40) },
     });
-    throw new AppError('NOT_FOUND', 'bypass code not in the user list', {
-      userMessage: `That code is no longer among \`${user.username}\`'s bypass codes (used up, expired or deleted). The list below is current.`,
-    });
+    throw fail('NOT_FOUND', 'codes.code_gone', { username: user.username });
   }
   let deleted = 0;
   for (const id of ids) {
@@ -90,18 +95,17 @@ export async function deleteBypassCodes(
       params: { bypassCodeId: id, all: which === 'all' },
     });
     try {
-      await deps.duo.deleteBypassCode(id);
+      await auditedDuoCall(deps, em, intent, () => deps.duo.deleteBypassCode(id));
     } catch (e) {
-      const code = isAppError(e) ? e.code : 'UNKNOWN';
-      const unknown = isDuoError(e) && e.outcomeUnknown;
-      await deps.audit.complete(em, intent, { outcome: unknown ? 'unknown' : 'failed', duoRef: code });
       if (deleted === 0) throw e;
-      throw new AppError(isAppError(e) ? e.code : 'DUO_UNAVAILABLE', 'bulk delete stopped', {
-        cause: e,
-        userMessage: `Deleted ${deleted} of ${ids.length} codes, then Duo failed (${code}). Nothing more was tried: list the codes again (\`/duo codes ${user.username}\`) before retrying.`,
-      });
+      const code = isAppError(e) ? e.code : 'DUO_UNAVAILABLE';
+      throw fail(
+        code,
+        'codes.bulk_delete_stopped',
+        { username: user.username, deleted, total: ids.length, duoCode: code },
+        { cause: e },
+      );
     }
-    await deps.audit.complete(em, intent, { outcome: 'success' });
     deleted++;
   }
   return model(deps, user, true, deleted);

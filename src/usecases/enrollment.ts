@@ -1,8 +1,9 @@
 import type { User } from '../duo/types.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { auditedDuoCall, cleanFreeText, type Progress } from './kit.js';
 import { findDuoUser } from './lookup.js';
-import { auditedDuoCall, checkFreeText, invalidState, type Progress } from './status.js';
 
 /**
  * Sending Duo's enrollment email to a user who has an address and no device yet. The modal shows
@@ -15,17 +16,16 @@ export interface EnrollModalModel {
   email: string;
 }
 
+declare module '../errors.js' {
+  interface Problems {
+    'enroll.already_enrolled': { username: string };
+    'enroll.no_email': { username: string };
+  }
+}
+
 function enrollable(user: User): string {
-  if (user.is_enrolled)
-    throw invalidState(
-      'already enrolled',
-      `*${user.username}* is already enrolled in Duo: no enrollment email is needed. To add a device, use the Duo Admin Panel or the user's self-service portal.`,
-    );
-  if (!user.email)
-    throw invalidState(
-      'no email address',
-      `*${user.username}* has no email address in Duo, so no enrollment email can be sent. The address must be set in Duo (or in the source directory, for directory-synced users) first.`,
-    );
+  if (user.is_enrolled) throw fail('INVALID_STATE', 'enroll.already_enrolled', { username: user.username });
+  if (!user.email) throw fail('INVALID_STATE', 'enroll.no_email', { username: user.username });
   return user.email;
 }
 
@@ -49,8 +49,7 @@ export async function sendEnrollment(
   input: { duoUserId: string; ticket?: string | null | undefined },
   progress: Progress = {},
 ): Promise<{ username: string; email: string }> {
-  const ticket = input.ticket?.trim().slice(0, 100) || null;
-  if (ticket) checkFreeText('-', ticket);
+  const ticket = cleanFreeText(input.ticket, { field: 'ticket', purpose: 'ticket', max: 100, required: false });
   const actor = await requireActor(deps, em, caller);
   await authorizeOrThrow(
     deps,

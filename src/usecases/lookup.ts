@@ -1,29 +1,31 @@
-import type { IVerification } from '../db/entities.js';
-import type { Action, Target } from '../domain/authorize.js';
-import { authorize } from '../domain/authorize.js';
-import { DEFAULT_BYPASS_PARAMS } from '../domain/bypass-policy.js';
-import { hasEnrolledDevice, isDirectorySynced, pushCapablePhones } from '../domain/duo-user.js';
-import type { Actor } from '../domain/roles.js';
-import type { Settings } from '../domain/settings.js';
+import { DuoUserIdSchema } from '../domain/duo-objects.js';
+import { isDirectorySynced } from '../domain/duo-user.js';
+import { type CardFlow, cardFlows } from '../domain/flows.js';
 import type { BypassCodeMeta, User } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser, searchDirectory } from './directory-index.js';
-import { latestVerification } from './verification-policy.js';
-
-/** The actions a user card can offer; each is checked again when clicked. */
-export type CardAction = 'verify' | 'unlock' | 'status' | 'bypass' | 'enroll' | 'codes';
+import { latestVerification, type VerificationView } from './verification-policy.js';
 
 export interface UserCardModel {
   user: User;
   activeBypassCodes: number;
-  lastVerification: IVerification | null;
+  lastVerification: VerificationView | null;
   directorySynced: boolean;
-  actions: CardAction[];
+  /** The card's buttons: flows this responder may start for this user (each is checked again on click). */
+  actions: CardFlow[];
 }
 
-const DUO_USER_ID = /^DU[A-Z0-9]{18}$/;
+declare module '../errors.js' {
+  interface Problems {
+    'lookup.no_user_given': NoFacts;
+    'lookup.bad_query': NoFacts;
+    'lookup.no_match': { query: string };
+    'lookup.several_match': { query: string; count: number; usernames: string[] };
+  }
+}
+
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** Parses what a responder typed to name a Duo user. */
@@ -32,14 +34,8 @@ export function parseUserQuery(raw: string): string {
     .trim()
     .replace(/^<mailto:([^|>]+)\|[^>]*>$/, '$1')
     .replace(/^["']|["']$/g, '');
-  if (!q)
-    throw new AppError('INVALID_INPUT', 'no user given', {
-      userMessage: 'Say which Duo user: a username, an alias or an email address, e.g. `alice` or `alice@example.com`.',
-    });
-  if (q.length > 200 || /\s/.test(q))
-    throw new AppError('INVALID_INPUT', 'bad user query', {
-      userMessage: 'A Duo user is named by one username, alias or email address (no spaces).',
-    });
+  if (!q) throw fail('INVALID_INPUT', 'lookup.no_user_given', {});
+  if (q.length > 200 || /\s/.test(q)) throw fail('INVALID_INPUT', 'lookup.bad_query', {});
   return q;
 }
 
@@ -47,7 +43,7 @@ export function parseUserQuery(raw: string): string {
 export async function findDuoUser(deps: Deps, rawQuery: string): Promise<User> {
   const q = parseUserQuery(rawQuery);
   let users: User[];
-  if (DUO_USER_ID.test(q)) {
+  if (DuoUserIdSchema.safeParse(q).success) {
     try {
       users = [await deps.duo.getUserById(q)];
     } catch (e) {
@@ -58,40 +54,14 @@ export async function findDuoUser(deps: Deps, rawQuery: string): Promise<User> {
     users = await deps.duo.getUsersByEmail(q);
     if (!users.length) users = await deps.duo.getUsersByUsername(q);
   } else users = await deps.duo.getUsersByUsername(q);
-  if (!users.length)
-    throw new AppError('NOT_FOUND', 'no Duo user', {
-      userMessage: `No Duo user matches \`${q}\` (by username, alias or email). Check the spelling, or try \`/duo lookup\` with no argument to search.`,
-    });
+  if (!users.length) throw fail('NOT_FOUND', 'lookup.no_match', { query: q });
   if (users.length > 1)
-    throw new AppError('AMBIGUOUS_USER', 'several Duo users', {
-      userMessage: `${users.length} Duo users match \`${q}\`: ${users
-        .slice(0, 5)
-        .map((u) => `\`${u.username}\``)
-        .join(', ')}. Use the exact username.`,
+    throw fail('AMBIGUOUS_USER', 'lookup.several_match', {
+      query: q,
+      count: users.length,
+      usernames: users.slice(0, 5).map((u) => u.username),
     });
   return users[0]!;
-}
-
-/** Which card buttons this responder may see for this user (each is authorized again on click). */
-export function cardActions(actor: Actor, user: User, settings: Settings): CardAction[] {
-  const can = (action: Action, target: Target = { kind: 'none' }) => authorize(actor, action, target, settings).allowed;
-  const synced = isDirectorySynced(user);
-  const out: CardAction[] = [];
-  if (pushCapablePhones(user).length && can('user.verify')) out.push('verify');
-  if (user.status === 'locked out' && can('user.unlock')) out.push('unlock');
-  if (user.status === 'disabled' && can('user.reenable')) out.push('unlock');
-  if (
-    user.status !== 'pending deletion' &&
-    (['active', 'bypass', 'disabled'] as const).some(
-      (to) => to !== user.status && can('user.set_status', { kind: 'status', toStatus: to, directorySynced: synced }),
-    )
-  )
-    out.push('status');
-  if (hasEnrolledDevice(user) && can('bypass.request', { kind: 'bypass', params: DEFAULT_BYPASS_PARAMS }))
-    out.push('bypass');
-  if (!user.is_enrolled && user.email && can('user.enroll')) out.push('enroll');
-  if (can('bypass_codes.list')) out.push('codes');
-  return out;
 }
 
 export const countActiveCodes = (codes: BypassCodeMeta[], now: Date): number =>
@@ -116,7 +86,7 @@ export async function lookupUser(deps: Deps, em: EntityManager, caller: Caller, 
     activeBypassCodes: countActiveCodes(codes, deps.clock.now()),
     lastVerification: await latestVerification(em, actor.teamId, user.user_id),
     directorySynced: isDirectorySynced(user),
-    actions: cardActions(actor, user, settings),
+    actions: cardFlows(actor, user, settings),
   };
 }
 

@@ -1,9 +1,19 @@
 import { LockMode } from '@mikro-orm/core';
 import { Responder } from '../db/entities.js';
 import { ROLES, type Role } from '../domain/roles.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+
+declare module '../errors.js' {
+  interface Problems {
+    'responders.unknown_role': { typed: string; roles: readonly Role[] };
+    'responders.bad_user_id': { typed: string };
+    'responders.self_change': NoFacts;
+    'responders.not_a_responder': { userId: string };
+    'responders.last_owner': NoFacts;
+  }
+}
 
 export interface ResponderView {
   userId: string;
@@ -22,18 +32,12 @@ export function parseRole(raw: string): Role {
     .replace(/[\s-]+/g, '_')
     .replace(/^readonly$/, 'read_only');
   if ((ROLES as readonly string[]).includes(r)) return r as Role;
-  throw new AppError('INVALID_INPUT', `unknown role ${raw}`, {
-    userMessage: `\`${raw}\` is not a role. Roles: ${ROLES.join(', ')}.`,
-    details: { field: 'role' },
-  });
+  throw fail('INVALID_INPUT', 'responders.unknown_role', { typed: raw.slice(0, 60), roles: ROLES }, { field: 'role' });
 }
 
 export function parseSlackUserId(raw: string): string {
-  const id = raw.trim().replace(/^<@([A-Z0-9]+)(\|[^>]*)?>$/, '$1');
-  if (!SLACK_USER_ID.test(id))
-    throw new AppError('INVALID_INPUT', 'invalid Slack user id', {
-      userMessage: `\`${raw}\` is not a Slack user id (it looks like U0123ABCD; find it in the person's Slack profile under "Copy member ID").`,
-    });
+  const id = raw.trim();
+  if (!SLACK_USER_ID.test(id)) throw fail('INVALID_INPUT', 'responders.bad_user_id', { typed: raw.slice(0, 60) });
   return id;
 }
 
@@ -59,7 +63,7 @@ export interface GrantInput {
 export async function grantRoleAsResponder(deps: Deps, em: EntityManager, caller: Caller, input: GrantInput) {
   const actor = await requireActor(deps, em, caller);
   if (input.userId === actor.userId && actor.role !== 'owner')
-    throw new AppError('PERMISSION_DENIED', 'self-grant', { userMessage: 'You cannot change your own role.' });
+    throw fail('PERMISSION_DENIED', 'responders.self_change', {});
   const current = await em.findOne(Responder, { teamId: input.teamId, userId: input.userId }, { refresh: true });
   await authorizeOrThrow(deps, em, caller, actor, 'responders.manage', {
     kind: 'responder',
@@ -72,8 +76,7 @@ export async function grantRoleAsResponder(deps: Deps, em: EntityManager, caller
 export async function revokeRoleAsResponder(deps: Deps, em: EntityManager, caller: Caller, userId: string) {
   const actor = await requireActor(deps, em, caller);
   const current = await em.findOne(Responder, { teamId: caller.teamId, userId }, { refresh: true });
-  if (!current)
-    throw new AppError('NOT_FOUND', 'no such responder', { userMessage: `<@${userId}> is not a responder.` });
+  if (!current) throw fail('NOT_FOUND', 'responders.not_a_responder', { userId });
   await authorizeOrThrow(deps, em, caller, actor, 'responders.manage', {
     kind: 'responder',
     currentRole: current.role,
@@ -132,8 +135,7 @@ export async function applyRevoke(
 ): Promise<{ role: Role }> {
   return em.transactional(async (tem) => {
     const existing = await tem.findOne(Responder, { teamId, userId });
-    if (!existing)
-      throw new AppError('NOT_FOUND', 'no such responder', { userMessage: `${userId} is not a responder.` });
+    if (!existing) throw fail('NOT_FOUND', 'responders.not_a_responder', { userId });
     await assertNotLastOwner(tem, teamId, existing.role, null);
     const role = existing.role;
     tem.remove(existing);
@@ -154,8 +156,5 @@ export async function applyRevoke(
 async function assertNotLastOwner(em: EntityManager, teamId: string, from: Role, to: Role | null): Promise<void> {
   if (from !== 'owner' || to === 'owner') return;
   const owners = await em.count(Responder, { teamId, role: 'owner' });
-  if (owners <= 1)
-    throw new AppError('INVALID_STATE', 'last owner', {
-      userMessage: 'That is the last owner: grant another owner first.',
-    });
+  if (owners <= 1) throw fail('INVALID_STATE', 'responders.last_owner', {});
 }

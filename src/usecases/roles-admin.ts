@@ -10,7 +10,7 @@ import {
   type Settings,
   settingDefinitions,
 } from '../domain/settings.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { grantRoleAsResponder, listResponders, type ResponderView, revokeRoleAsResponder } from './responders.js';
@@ -21,6 +21,13 @@ import { changeSetting, loadSettings } from './settings.js';
  * loads the actor and authorizes again on the database state; nothing from the Slack payload
  * (button values, private_metadata, view state) is taken as permission.
  */
+declare module '../errors.js' {
+  interface Problems {
+    'roles.gone': { userId: string };
+    'roles.unknown_setting': NoFacts;
+  }
+}
+
 export interface ManagedResponder extends ResponderView {
   /** Whether this actor may change or revoke this responder (the Edit button). */
   manageable: boolean;
@@ -66,9 +73,16 @@ export interface RoleChange {
   approver: boolean;
 }
 
+/** What changed, for the notice above the refreshed list. */
+export type ChangeSummary =
+  | { kind: 'revoked'; userId: string; role: Role }
+  | { kind: 'granted'; userId: string; role: Role }
+  | { kind: 'changed'; userId: string; role: Role; before: Role | null }
+  | { kind: 'setting'; name: SettingName; before: string; after: string };
+
 /** What to show after a change: the refreshed home (null when the actor may no longer see it). */
 export interface ChangeResult {
-  summary: string;
+  summary: ChangeSummary;
   home: RolesHomeModel | null;
 }
 
@@ -129,10 +143,7 @@ export async function roleEditForm(
   let responder: ResponderView | null = null;
   if (userId) {
     const row = await em.findOne(Responder, { teamId: actor.teamId, userId }, { refresh: true });
-    if (!row)
-      throw new AppError('NOT_FOUND', 'no such responder', {
-        userMessage: `<@${userId}> is not a responder (any more). Close this and reopen \`/duo roles\`.`,
-      });
+    if (!row) throw fail('NOT_FOUND', 'roles.gone', { userId });
     responder = {
       userId: row.userId,
       role: row.role,
@@ -147,7 +158,7 @@ export async function roleEditForm(
     newRole: responder?.role ?? null,
   });
   if (responder && responder.userId === actor.userId && actor.role !== 'owner')
-    throw new AppError('PERMISSION_DENIED', 'self-edit', { userMessage: 'You cannot change your own role.' });
+    throw fail('PERMISSION_DENIED', 'responders.self_change', {});
   return { actor, responder, grantableRoles: grantableRoles(actor, settings) };
 }
 
@@ -167,10 +178,10 @@ export async function saveRoleChange(
   caller: Caller,
   change: RoleChange,
 ): Promise<ChangeResult> {
-  let summary: string;
+  let summary: ChangeSummary;
   if (change.role === null) {
     const r = await revokeRoleAsResponder(deps, em, caller, change.userId);
-    summary = `Revoked ${r.role} from <@${change.userId}>.`;
+    summary = { kind: 'revoked', userId: change.userId, role: r.role };
   } else {
     const r = await grantRoleAsResponder(deps, em, caller, {
       teamId: caller.teamId,
@@ -179,8 +190,8 @@ export async function saveRoleChange(
       approver: change.approver,
     });
     summary = r.created
-      ? `Granted ${change.role} to <@${change.userId}>.`
-      : `<@${change.userId}> is now ${change.role} (was ${r.before}).`;
+      ? { kind: 'granted', userId: change.userId, role: change.role }
+      : { kind: 'changed', userId: change.userId, role: change.role, before: r.before };
   }
   return { summary, home: await homeIfStillAllowed(em, caller) };
 }
@@ -195,9 +206,7 @@ export async function settingEditForm(
   const actor = await requireActor(deps, em, caller);
   const settings = await authorizeOrThrow(deps, em, caller, actor, 'settings.manage', { kind: 'none' });
   if (!isSettingName(name))
-    throw new AppError('NOT_FOUND', `unknown setting ${name.slice(0, 60)}`, {
-      userMessage: 'There is no such setting.',
-    });
+    throw fail('NOT_FOUND', 'roles.unknown_setting', {}, { message: `unknown setting ${name.slice(0, 60)}` });
   return { setting: settingRow(name, settings) };
 }
 
@@ -221,7 +230,7 @@ export async function changeSettingAsOwner(
     caller.correlationId,
   );
   return {
-    summary: `\`${r.name}\`: ${r.before} → ${r.after}`,
+    summary: { kind: 'setting', name: r.name, before: r.before, after: r.after },
     home: await homeIfStillAllowed(em, caller),
   };
 }

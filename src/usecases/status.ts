@@ -1,19 +1,22 @@
-import { assertAuditSafe } from '../audit/secrets-guard.js';
-import type { AuditRecord } from '../audit/trail.js';
-import type { IVerification } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
-import { isDirectorySynced, STATUS_LABELS, statusChangeAction } from '../domain/duo-user.js';
+import { isDirectorySynced, statusChangeAction } from '../domain/duo-user.js';
+import { cardFlows } from '../domain/flows.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
-import { isDuoError } from '../duo/errors.js';
 import type { SettableUserStatus, User } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser } from './directory-index.js';
-import { cardActions, countActiveCodes, findDuoUser, type UserCardModel } from './lookup.js';
+import { auditedDuoCall, cleanFreeText, type Progress } from './kit.js';
+import { countActiveCodes, findDuoUser, type UserCardModel } from './lookup.js';
 import { checkStepUp } from './step-up.js';
-import { latestVerification, type VerificationState, verificationState } from './verification-policy.js';
+import {
+  latestVerification,
+  type VerificationState,
+  type VerificationView,
+  verificationState,
+} from './verification-policy.js';
 
 /**
  * Unlock, change status and send the enrollment email. Each flow has a `prepare…` (the modal's
@@ -59,33 +62,15 @@ export interface StatusChangeResult {
   card: UserCardModel | null;
 }
 
-/** Called once every check that needs no Duo call has passed: the listener acks and shows a working state. */
-export interface Progress {
-  accepted?: () => Promise<void>;
-}
-
-const label = (s: string) => STATUS_LABELS[s] ?? s;
-export const invalidState = (why: string, userMessage: string, field?: string) =>
-  new AppError('INVALID_STATE', why, { userMessage, ...(field ? { details: { field } } : {}) });
-
-export function checkFreeText(reason: string, ticket: string | null | undefined): void {
-  if (!reason.trim())
-    throw new AppError('INVALID_INPUT', 'reason missing', {
-      userMessage: 'Give a reason (what the caller asked for and how you verified them).',
-      details: { field: FIELD.reason },
-    });
-  for (const [text, field] of [
-    [reason, FIELD.reason],
-    [ticket, FIELD.ticket],
-  ] as const) {
-    try {
-      assertAuditSafe({}, [text]);
-    } catch (e) {
-      throw new AppError('INVALID_INPUT', 'free text looks like a secret', {
-        userMessage: (e as AppError).userMessage ?? 'That text looks like it contains a code or a token.',
-        details: { field },
-      });
-    }
+declare module '../errors.js' {
+  interface Problems {
+    'status.pending_deletion': { username: string };
+    'status.nothing_to_unlock': { username: string; status: string };
+    'status.no_longer_locked': { username: string; status: string };
+    'status.already': { username: string; status: string };
+    'status.none_to_offer': { username: string };
+    'status.verification_required': { minutes: number };
+    'status.step_up_required': NoFacts;
   }
 }
 
@@ -102,10 +87,7 @@ function allowedStatuses(actor: Actor, user: User, settings: Settings): Settable
 
 function refusePendingDeletion(user: User): void {
   if (user.status === 'pending deletion')
-    throw invalidState(
-      'user pending deletion',
-      `*${user.username}* is pending deletion in Duo: their status cannot be changed. An administrator can restore the user from the Duo Admin Panel (Users → Deleted users) first.`,
-    );
+    throw fail('INVALID_STATE', 'status.pending_deletion', { username: user.username });
 }
 
 export async function prepareStatusChange(
@@ -130,10 +112,7 @@ export async function prepareStatusChange(
   let allowed: SettableUserStatus[];
   if (flow === 'unlock') {
     if (!UNLOCKABLE.has(user.status))
-      throw invalidState(
-        `nothing to unlock (${user.status})`,
-        `*${user.username}* is ${label(user.status)}, not locked out or disabled: there is nothing to unlock.`,
-      );
+      throw fail('INVALID_STATE', 'status.nothing_to_unlock', { username: user.username, status: user.status });
     await authorizeOrThrow(
       deps,
       em,
@@ -158,7 +137,7 @@ export async function prepareStatusChange(
         { kind: 'status', toStatus: to, directorySynced },
         { settings, targetUser: target },
       );
-      throw invalidState('no status to offer', `Your role cannot set *${user.username}* to another status.`);
+      throw fail('INVALID_STATE', 'status.none_to_offer', { username: user.username });
     }
   }
   const activeIsUnlock = UNLOCKABLE.has(user.status) && allowed.includes('active');
@@ -191,7 +170,7 @@ async function requireVerification(
   settings: Settings,
   target: { duoUserId: string; username?: string | null },
   field: string,
-): Promise<IVerification | null> {
+): Promise<VerificationView | null> {
   const state = await verificationState(em, deps.clock, {
     teamId: actor.teamId,
     duoUserId: target.duoUserId,
@@ -205,18 +184,16 @@ async function requireVerification(
     why: 'no recent verification by this responder',
     target,
   });
-  throw new AppError('VERIFICATION_REQUIRED', 'no recent verification', {
-    userMessage: `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${settings.verification_valid_minutes_unlock} minutes. Send one (\`/duo verify\`), have the caller read back the code, then submit again.`,
-    details: { field },
-  });
+  throw fail(
+    'VERIFICATION_REQUIRED',
+    'status.verification_required',
+    { minutes: settings.verification_valid_minutes_unlock },
+    { field },
+  );
 }
 
 async function requireStepUp(deps: Deps, em: EntityManager, caller: Caller, totp: string | null | undefined) {
-  if (!totp?.trim())
-    throw new AppError('STEP_UP_REQUIRED', 'unlock needs a step-up code', {
-      userMessage: 'Unlocking needs the current 6-digit code from your authenticator app.',
-      details: { field: FIELD.totp },
-    });
+  if (!totp?.trim()) throw fail('STEP_UP_REQUIRED', 'status.step_up_required', {}, { field: FIELD.totp });
   await checkStepUp(deps, em, caller, totp, 'unlock');
 }
 
@@ -236,35 +213,12 @@ async function refreshedCard(
       activeBypassCodes: countActiveCodes(codes, deps.clock.now()),
       lastVerification: await latestVerification(em, actor.teamId, user.user_id),
       directorySynced: isDirectorySynced(fresh),
-      actions: cardActions(actor, fresh, settings),
+      actions: cardFlows(actor, fresh, settings),
     };
   } catch (e) {
     deps.logger.warn('could not refresh the card after a status change', { err: e });
     return null;
   }
-}
-
-/** Runs a Duo mutation between an audit intent and its outcome; a Duo error is recorded and rethrown. */
-export async function auditedDuoCall<T>(
-  deps: Deps,
-  em: EntityManager,
-  intent: AuditRecord,
-  call: () => Promise<T>,
-  params: (result: T) => Record<string, string | number | boolean | null> = () => ({}),
-): Promise<T> {
-  let result: T;
-  try {
-    result = await call();
-  } catch (e) {
-    const unknown = isDuoError(e) && e.outcomeUnknown;
-    await deps.audit.complete(em, intent, {
-      outcome: unknown ? 'unknown' : 'failed',
-      duoRef: isDuoError(e) || e instanceof AppError ? e.code : 'error',
-    });
-    throw e;
-  }
-  await deps.audit.complete(em, intent, { outcome: 'success', params: params(result) });
-  return result;
 }
 
 export async function changeStatus(
@@ -274,9 +228,13 @@ export async function changeStatus(
   input: StatusChangeInput,
   progress: Progress = {},
 ): Promise<StatusChangeResult> {
-  const reason = input.reason.trim().slice(0, 500);
-  const ticket = input.ticket?.trim().slice(0, 100) || null;
-  checkFreeText(reason, ticket);
+  const reason = cleanFreeText(input.reason, {
+    field: FIELD.reason,
+    purpose: 'change_reason',
+    max: 500,
+    required: true,
+  })!;
+  const ticket = cleanFreeText(input.ticket, { field: FIELD.ticket, purpose: 'ticket', max: 100, required: false });
   const actor = await requireActor(deps, em, caller);
   const to = input.flow === 'unlock' ? 'active' : input.to;
   const errorField = input.flow === 'unlock' ? FIELD.reason : FIELD.status;
@@ -291,7 +249,7 @@ export async function changeStatus(
     { targetUser: { duoUserId: input.duoUserId } },
   );
   // An unlock's checks need no Duo call, so wrong input comes back on the form before the ack.
-  let verification: IVerification | null = null;
+  let verification: VerificationView | null = null;
   if (input.flow === 'unlock') {
     verification = await requireVerification(
       deps,
@@ -311,12 +269,8 @@ export async function changeStatus(
   refusePendingDeletion(user);
   const from = user.status;
   if (input.flow === 'unlock' && !UNLOCKABLE.has(from))
-    throw invalidState(
-      `no longer locked (${from})`,
-      `*${user.username}* is no longer locked out or disabled (now ${label(from)}): nothing was changed.`,
-    );
-  if (from === to)
-    throw invalidState(`already ${to}`, `*${user.username}* is already ${label(to)}: nothing was changed.`);
+    throw fail('INVALID_STATE', 'status.no_longer_locked', { username: user.username, status: from });
+  if (from === to) throw fail('INVALID_STATE', 'status.already', { username: user.username, status: to });
   const action = statusChangeAction(from, to);
   await authorizeOrThrow(
     deps,

@@ -2,7 +2,8 @@ import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { Responder, StepUpFailure } from '../db/entities.js';
-import { AppError } from '../errors.js';
+import type { TotpStatus } from '../domain/step-up.js';
+import { AppError, fail } from '../errors.js';
 import { recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 
@@ -32,8 +33,22 @@ import type { Caller, Deps, EntityManager } from './deps.js';
  * transaction that rolls back, the failure would be lost and the lockout could be bypassed.
  */
 
+declare module '../errors.js' {
+  interface Problems {
+    'stepup.not_six_digits': NoFacts;
+    /** `lockedNow`: this attempt caused the lock (the audit channel was just told). */
+    'stepup.locked': { lockedUntil: Date; lockedNow: boolean };
+    'stepup.wrong_code': { attemptsLeft: number };
+    'stepup.replayed': { attemptsLeft: number };
+    'stepup.reenroll_needs_code': NoFacts;
+    'stepup.changed_concurrently': NoFacts;
+    'stepup.nothing_to_confirm': NoFacts;
+    'stepup.reset_needs_owner': NoFacts;
+    'stepup.reset_self': NoFacts;
+  }
+}
+
 export type StepUpPurpose = 'approve' | 'unlock' | 'bypass_request' | 'reenroll';
-export type TotpStatus = 'none' | 'pending' | 'active';
 
 export const TOTP_ISSUER = 'duo-desk';
 /** ±1 time step of 30 s, in seconds (otplib's epochTolerance). */
@@ -58,6 +73,7 @@ interface SecretDoc {
 type ResponderRow = Awaited<ReturnType<typeof loadResponder>>;
 
 const TOTP_FIELD = { field: 'totp' } as const;
+const changedConcurrently = () => fail('CONFLICT', 'stepup.changed_concurrently', {}, TOTP_FIELD);
 
 const epochSeconds = (deps: Deps) => Math.floor(deps.clock.now().getTime() / 1000);
 
@@ -81,20 +97,14 @@ const sealDoc = (deps: Deps, doc: SecretDoc) => deps.secretBox.seal(JSON.stringi
 /** Accepts "123456" and "123 456"; anything else is an input error, not a failed attempt. */
 function normalizeCode(raw: string): string {
   const code = raw.replace(/\s+/g, '');
-  if (!/^\d{6}$/.test(code))
-    throw new AppError('INVALID_INPUT', 'step-up code is not 6 digits', {
-      userMessage: 'Enter the 6-digit code shown in your authenticator app.',
-      details: { ...TOTP_FIELD },
-    });
+  if (!/^\d{6}$/.test(code)) throw fail('INVALID_INPUT', 'stepup.not_six_digits', {}, TOTP_FIELD);
   return code;
 }
 
 function assertNotLocked(deps: Deps, r: ResponderRow): void {
   const until = r.stepUpLockedUntil;
   if (until && until.getTime() > deps.clock.now().getTime())
-    throw new AppError('STEP_UP_LOCKED', 'step-up is locked', {
-      details: { ...TOTP_FIELD, lockedNow: false, lockedUntil: until.toISOString() },
-    });
+    throw fail('STEP_UP_LOCKED', 'stepup.locked', { lockedUntil: until, lockedNow: false }, TOTP_FIELD);
 }
 
 /** The code's time step when valid in ±1 step and after `afterStep`; null otherwise. */
@@ -178,17 +188,15 @@ async function refuse(
       lockedUntil: lockedUntil.toISOString(),
       correlationId: caller.correlationId,
     });
-    throw new AppError('STEP_UP_LOCKED', 'step-up locked after repeated failures', {
-      details: { ...TOTP_FIELD, lockedNow: true, lockedUntil: lockedUntil.toISOString() },
-    });
+    throw fail('STEP_UP_LOCKED', 'stepup.locked', { lockedUntil, lockedNow: true }, TOTP_FIELD);
   }
-  throw new AppError('STEP_UP_INVALID', `step-up code refused (${why})`, {
-    userMessage:
-      why === 'replayed'
-        ? 'That code was already used. Wait for the next code in your authenticator app and enter it.'
-        : "That code isn't valid. Enter the current 6-digit code from your authenticator app.",
-    details: { ...TOTP_FIELD, attemptsLeft: Math.max(0, STEP_UP_MAX_FAILURES - failures) },
-  });
+  const attemptsLeft = Math.max(0, STEP_UP_MAX_FAILURES - failures);
+  throw fail(
+    'STEP_UP_INVALID',
+    why === 'replayed' ? 'stepup.replayed' : 'stepup.wrong_code',
+    { attemptsLeft },
+    TOTP_FIELD,
+  );
 }
 
 /**
@@ -205,13 +213,11 @@ export async function checkStepUp(
 ): Promise<void> {
   await requireActor(deps, em, caller);
   const r = await loadResponder(em, caller.teamId, caller.userId);
-  if (r.totpStatus !== 'active')
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'no active TOTP enrollment', { details: { ...TOTP_FIELD } });
+  if (r.totpStatus !== 'active') throw new AppError('STEP_UP_NOT_ENROLLED', 'no active TOTP enrollment', TOTP_FIELD);
   assertNotLocked(deps, r);
   const token = normalizeCode(code);
   const secret = openDoc(deps, r).active;
-  if (!secret)
-    throw new AppError('STEP_UP_NOT_ENROLLED', 'active enrollment without a secret', { details: { ...TOTP_FIELD } });
+  if (!secret) throw new AppError('STEP_UP_NOT_ENROLLED', 'active enrollment without a secret', TOTP_FIELD);
   const lastStep = r.totpLastStep ?? null;
   const step = await matchStep(deps, secret, token, lastStep);
   if (step === null) {
@@ -252,12 +258,7 @@ export async function startTotpEnrollment(
   assertNotLocked(deps, r);
   const reenrollment = r.totpStatus === 'active';
   if (reenrollment) {
-    if (!opts.currentCode)
-      throw new AppError('STEP_UP_REQUIRED', 're-enrollment needs a code from the current authenticator', {
-        userMessage:
-          'To set up a new authenticator, first enter a current code from the one you use now. Lost it? Ask an Owner to reset your step-up enrollment.',
-        details: { ...TOTP_FIELD },
-      });
+    if (!opts.currentCode) throw fail('STEP_UP_REQUIRED', 'stepup.reenroll_needs_code', {}, TOTP_FIELD);
     await checkStepUp(deps, em, caller, opts.currentCode, 'reenroll');
     r = await loadResponder(em, caller.teamId, caller.userId);
   }
@@ -272,10 +273,7 @@ export async function startTotpEnrollment(
       { id: r.id, totpSecret: r.totpSecret ?? null, totpStatus: r.totpStatus },
       { totpSecret: sealDoc(deps, doc), totpStatus: reenrollment ? 'active' : 'pending', updatedAt: now },
     );
-    if (n === 0)
-      throw new AppError('CONFLICT', 'step-up enrollment changed concurrently', {
-        userMessage: 'Your step-up enrollment changed while this was running. Run `/duo mfa` again.',
-      });
+    if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
       teamId: r.teamId,
       actor: actorOf(r),
@@ -305,11 +303,7 @@ export async function confirmTotpEnrollment(
   const r = await loadResponder(em, caller.teamId, caller.userId);
   assertNotLocked(deps, r);
   const doc = openDoc(deps, r);
-  if (!doc.pending)
-    throw new AppError('INVALID_STATE', 'no enrollment to confirm', {
-      userMessage: 'There is no authenticator set-up waiting for a code. Run `/duo mfa` to start one.',
-      details: { ...TOTP_FIELD },
-    });
+  if (!doc.pending) throw fail('INVALID_STATE', 'stepup.nothing_to_confirm', {}, TOTP_FIELD);
   const token = normalizeCode(code);
   // A new secret has no accepted steps yet: no replay floor from the old secret.
   const step = await matchStep(deps, doc.pending, token, null);
@@ -323,11 +317,7 @@ export async function confirmTotpEnrollment(
       { id: r.id, totpSecret: r.totpSecret ?? null },
       { totpSecret: sealDoc(deps, { active: doc.pending! }), totpStatus: 'active', totpLastStep: step, updatedAt: now },
     );
-    if (n === 0)
-      throw new AppError('CONFLICT', 'step-up enrollment changed concurrently', {
-        userMessage: 'Your step-up enrollment changed while this was running. Run `/duo mfa` again.',
-        details: { ...TOTP_FIELD },
-      });
+    if (n === 0) throw changedConcurrently();
     await deps.audit.record(tem, {
       teamId: r.teamId,
       actor: actorOf(r),
@@ -358,12 +348,7 @@ export async function resetTotpEnrollment(
         ? 'only an Owner can reset step-up enrollments'
         : 'an Owner cannot reset their own step-up enrollment';
     await recordDenial(deps, em, caller, actor, { attempted: 'stepup.reset', why, params: { targetUserId } });
-    throw new AppError('PERMISSION_DENIED', `stepup.reset denied for ${actor.role}`, {
-      userMessage:
-        actor.role !== 'owner'
-          ? "Resetting someone's step-up enrollment needs the Owner role."
-          : 'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',
-    });
+    throw fail('PERMISSION_DENIED', actor.role !== 'owner' ? 'stepup.reset_needs_owner' : 'stepup.reset_self', {});
   }
   await applyTotpReset(
     deps,
@@ -388,8 +373,7 @@ export async function applyTotpReset(
   correlationId: string,
 ): Promise<void> {
   const target = await em.findOne(Responder, { teamId, userId: targetUserId }, { refresh: true });
-  if (!target)
-    throw new AppError('NOT_FOUND', 'no such responder', { userMessage: `<@${targetUserId}> is not a responder.` });
+  if (!target) throw fail('NOT_FOUND', 'responders.not_a_responder', { userId: targetUserId });
   const now = deps.clock.now();
   await em.transactional(async (tem) => {
     await tem.nativeUpdate(

@@ -1,6 +1,35 @@
 import type { Clock } from '../clock.js';
 import { type IVerification, Verification } from '../db/entities.js';
+import type { VerificationStatus } from '../domain/verification.js';
 import type { EntityManager } from './deps.js';
+
+/** A verification as the views and the Slack follower see it: a plain, read-only copy of the row. */
+export interface VerificationView {
+  readonly id: string;
+  readonly responderUserId: string;
+  readonly duoUserId: string;
+  readonly username: string;
+  readonly phoneLabel: string | null;
+  readonly status: VerificationStatus;
+  readonly sentAt: Date;
+  readonly answeredAt: Date | null;
+  readonly validUntil: Date | null;
+  /** Where the responder's status message is, once posted. */
+  readonly message: { readonly channel: string; readonly ts: string } | null;
+}
+
+export const toVerificationView = (v: IVerification): VerificationView => ({
+  id: v.id,
+  responderUserId: v.responderUserId,
+  duoUserId: v.duoUserId,
+  username: v.username,
+  phoneLabel: v.phoneLabel ?? null,
+  status: v.status,
+  sentAt: v.sentAt,
+  answeredAt: v.answeredAt ?? null,
+  validUntil: v.validUntil ?? null,
+  message: v.messageChannel && v.messageTs ? { channel: v.messageChannel, ts: v.messageTs } : null,
+});
 
 /**
  * A verification counts only for the responder who sent it, for that Duo user, once approved,
@@ -10,8 +39,9 @@ export async function latestVerification(
   em: EntityManager,
   teamId: string,
   duoUserId: string,
-): Promise<IVerification | null> {
-  return em.findOne(Verification, { teamId, duoUserId }, { orderBy: { sentAt: 'desc' }, refresh: true });
+): Promise<VerificationView | null> {
+  const v = await em.findOne(Verification, { teamId, duoUserId }, { orderBy: { sentAt: 'desc' }, refresh: true });
+  return v ? toVerificationView(v) : null;
 }
 
 export async function validVerification(
@@ -36,8 +66,8 @@ export async function validVerification(
 
 export type VerificationState =
   | { required: false }
-  | { required: true; satisfied: true; verification: IVerification; expiresAt: Date }
-  | { required: true; satisfied: false; latest: IVerification | null };
+  | { required: true; satisfied: true; verification: VerificationView; expiresAt: Date }
+  | { required: true; satisfied: false; latest: VerificationView | null };
 
 export async function verificationState(
   em: EntityManager,
@@ -50,7 +80,7 @@ export async function verificationState(
     return {
       required: true,
       satisfied: true,
-      verification: v,
+      verification: toVerificationView(v),
       expiresAt: new Date(v.answeredAt!.getTime() + q.minutes * 60_000),
     };
   return { required: true, satisfied: false, latest: await latestVerification(em, q.teamId, q.duoUserId) };

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { raw } from '@mikro-orm/core';
-import { type IVerification, Verification, type VerificationStatus } from '../db/entities.js';
+import { Verification } from '../db/entities.js';
 import { phoneLabel, pushCapablePhones } from '../domain/duo-user.js';
+import type { VerificationStatus } from '../domain/verification.js';
 import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
-import { AppError } from '../errors.js';
+import { fail } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager, Tuning } from './deps.js';
 import { findDuoUser } from './lookup.js';
 import { loadSettings } from './settings.js';
+import { toVerificationView, type VerificationView } from './verification-policy.js';
 
 /**
  * Verify a caller with a Duo Push: the responder sends a verification push to one of the user's
@@ -16,6 +18,12 @@ import { loadSettings } from './settings.js';
  * answer. The confirmation code is returned to the caller of `sendVerificationPush` only (to be shown
  * once, to the responder): it is never stored, audited or logged.
  */
+declare module '../errors.js' {
+  interface Problems {
+    'verify.phone_gone': { username: string };
+  }
+}
+
 export const VERIFY_FOLLOW_JOB = 'verification.follow';
 export const followJobKey = (verificationId: string) => `${VERIFY_FOLLOW_JOB}:${verificationId}`;
 
@@ -24,7 +32,7 @@ export type VerifyTarget = { duoUserId: string } | { query: string };
 export interface SentVerification {
   kind: 'sent';
   user: User;
-  verification: IVerification;
+  verification: VerificationView;
   /** Show it once, to the responder only. Never store, log or audit it. */
   confirmationCode: string;
   phoneLabel: string;
@@ -67,10 +75,7 @@ export async function sendVerificationPush(
   const actor = await authorizedActor(deps, em, caller);
   const user = await findDuoUser(deps, duoUserId);
   const phone = pushCapablePhones(user).find((p) => p.phone_id === phoneId);
-  if (!phone)
-    throw new AppError('INVALID_STATE', 'phone is not a push phone of this user', {
-      userMessage: `That phone can no longer receive a Duo Push for *${user.username}*. Start again with \`/duo verify ${user.username}\`.`,
-    });
+  if (!phone) throw fail('INVALID_STATE', 'verify.phone_gone', { username: user.username });
   const id = randomUUID();
   const label = phoneLabel(phone);
   const intent = await deps.audit.intent(em, {
@@ -122,7 +127,7 @@ export async function sendVerificationPush(
     });
     await deps.audit.complete(tem, intent, { outcome: 'success', duoRef: pushId });
   });
-  const verification = await em.findOneOrFail(Verification, { id }, { refresh: true });
+  const verification = toVerificationView(await em.findOneOrFail(Verification, { id }, { refresh: true }));
   return { kind: 'sent', user, verification, confirmationCode, phoneLabel: label };
 }
 
@@ -131,13 +136,14 @@ export async function attachVerificationMessage(
   em: EntityManager,
   verificationId: string,
   message: { channel: string; ts: string },
-): Promise<IVerification | null> {
+): Promise<VerificationView | null> {
   await em.nativeUpdate(
     Verification,
     { id: verificationId },
     { messageChannel: message.channel, messageTs: message.ts, version: raw('version + 1') },
   );
-  return em.findOne(Verification, { id: verificationId }, { refresh: true });
+  const v = await em.findOne(Verification, { id: verificationId }, { refresh: true });
+  return v ? toVerificationView(v) : null;
 }
 
 const FINAL_STATUS: Record<Exclude<VerificationPushResult, 'waiting'>, VerificationStatus> = {
@@ -148,7 +154,7 @@ const FINAL_STATUS: Record<Exclude<VerificationPushResult, 'waiting'>, Verificat
 };
 
 export interface FollowResult {
-  verification: IVerification | null;
+  verification: VerificationView | null;
   /** False while the push is still waiting: poll again. */
   done: boolean;
   /** Duo answered this poll with a 429: back off before the next one. */
@@ -179,7 +185,7 @@ export function nextVerificationPoll(tuning: Tuning, sentAt: Date, now: Date, ra
 /** One poll of Duo. Finishes the verification (once, whichever instance gets there) when Duo answered. */
 export async function followVerification(deps: Deps, em: EntityManager, verificationId: string): Promise<FollowResult> {
   const v = await em.findOne(Verification, { id: verificationId }, { refresh: true });
-  if (v?.status !== 'waiting') return { verification: v, done: true };
+  if (v?.status !== 'waiting') return { verification: v ? toVerificationView(v) : null, done: true };
   const now = deps.clock.now();
   const overdue = now.getTime() - v.sentAt.getTime() > deps.tuning.verificationGiveUpMs;
   let result: VerificationPushResult = 'timeout';
@@ -199,7 +205,7 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
     }
   }
   if (result === 'waiting') {
-    if (!overdue) return { verification: v, done: false, rateLimited };
+    if (!overdue) return { verification: toVerificationView(v), done: false, rateLimited };
     result = 'timeout';
   }
   const status = FINAL_STATUS[result];
@@ -226,5 +232,6 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
       params: { result, phoneId: v.phoneId, ...(status === 'fraud' ? { alert: true } : {}) },
     });
   });
-  return { verification: await em.findOne(Verification, { id: v.id }, { refresh: true }), done: true };
+  const done = await em.findOne(Verification, { id: v.id }, { refresh: true });
+  return { verification: done ? toVerificationView(done) : null, done: true };
 }

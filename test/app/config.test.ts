@@ -69,7 +69,7 @@ describe('configuration', () => {
     ['plain http to a public host', 'http://api-1234abcd.duosecurity.com', /DUO_HOST uses plain http/],
   ] as const) {
     it(`when duo-desk starts with a ${name} DUO_HOST, then it exits non-zero naming the variable`, () => {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
         env: { PATH: process.env.PATH, ...good, DUO_HOST: host },
         encoding: 'utf8',
         timeout: 60_000,

@@ -1,7 +1,7 @@
+import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { ManualClock } from '../../src/clock.js';
-import type { StoredMessage } from '../../src/slack-testbed/index.js';
 import { auditRows } from '../support/audit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 

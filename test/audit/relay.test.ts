@@ -1,3 +1,4 @@
+import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.js';
@@ -5,7 +6,6 @@ import { AUDIT_METADATA_EVENT } from '../../src/audit/relay.js';
 import { auditRowById } from '../../src/audit/store.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { createRelayClient, SlackChannelPoster } from '../../src/slack/channel-poster.js';
-import type { StoredMessage } from '../../src/slack-testbed/index.js';
 import { auditEventMessage } from '../../views/audit-event.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness, TEAM } from '../support/harness.js';
 

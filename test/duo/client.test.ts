@@ -1,8 +1,8 @@
+import { type DuoSimulator, startDuoSimulator } from '@duo-desk/duo-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { DuoError } from '../../src/duo/errors.js';
 import type { User } from '../../src/duo/types.js';
-import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { clientFor, rejectionOf } from './helpers.js';
 
 let sim: DuoSimulator;

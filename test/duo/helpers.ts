@@ -1,5 +1,5 @@
+import type { DuoSimulator } from '@duo-desk/duo-sim';
 import { DuoAdminClient, type DuoAdminClientOptions } from '../../src/duo/client.js';
-import type { DuoSimulator } from '../../src/duo-sim/index.js';
 
 export interface TestClient {
   client: DuoAdminClient;

@@ -1,7 +1,7 @@
+import { type DuoSimulator, startDuoSimulator, userIdFor } from '@duo-desk/duo-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DuoAdminClient } from '../../src/duo/client.js';
 import { DuoError } from '../../src/duo/errors.js';
-import { type DuoSimulator, startDuoSimulator, userIdFor } from '../../src/duo-sim/index.js';
 import { AppError } from '../../src/errors.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { clientFor, rejectionOf } from './helpers.js';
@@ -215,7 +215,9 @@ describe('secrets stay out of logs', () => {
       const [code] = await client.createBypassCodes(alice!.user_id, { count: 1, reuseCount: 1, validSecs: 60 });
       quietSim.injectFault({ kind: 'rate_limit', times: 1 });
       await client.getAdmins();
-      const bad = clientFor(quietSim, { logger, skey: `${quietSim.skey.slice(0, -1)}Z` }).client;
+      // A different last character (the skey is random: it may already end in Z).
+      const wrongSkey = `${quietSim.skey.slice(0, -1)}${quietSim.skey.endsWith('Z') ? 'Y' : 'Z'}`;
+      const bad = clientFor(quietSim, { logger, skey: wrongSkey }).client;
       await rejectionOf(bad.getInfoSummary());
       const text = logger.lines.join('\n');
       expect(logger.lines.length).toBeGreaterThan(4);

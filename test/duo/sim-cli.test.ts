@@ -1,13 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { officialCall, officialDuo, routeOfficialClientOverHttp } from '../support/official-duo.js';
+import {
+  officialCall,
+  officialDuo,
+  routeOfficialClientOverHttp,
+} from '../../packages/duo-sim/test/support/official-duo.js';
 
 /** `duo-desk sim` on its own, as a person would run it, answering Duo's official client. */
 let child: ChildProcess;
 let printed = '';
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sim', '--port', '0'], {
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'sim', '--port', '0'], {
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

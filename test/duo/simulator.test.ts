@@ -1,6 +1,3 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { formatDuoDate, signRequest } from '../../src/duo/sign.js';
 import {
   DEMO_USERNAMES,
   type DuoSimulator,
@@ -8,7 +5,10 @@ import {
   generateDirectory,
   startDuoSimulator,
   userIdFor,
-} from '../../src/duo-sim/index.js';
+} from '@duo-desk/duo-sim';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { formatDuoDate, signRequest } from '../../src/duo/sign.js';
 import { clientFor } from './helpers.js';
 
 let sim: DuoSimulator;

@@ -1,8 +1,8 @@
+import type { StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import type { AppError } from '../../src/errors.js';
 import { slackBypassNotices } from '../../src/slack/bypass-jobs.js';
-import type { StoredView } from '../../src/slack-testbed/index.js';
+import { describeError } from '../../src/slack/error-translator.js';
 import { approveBypassRequest } from '../../src/usecases/bypass-approval.js';
 import { transition } from '../../src/usecases/bypass-store.js';
 import { auditRows } from '../support/audit.js';
@@ -559,8 +559,10 @@ describe('the decision itself', () => {
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
-    expect(lost.map((r) => (r.reason as AppError).userMessage)).toEqual(
-      Array(RACERS.length - 1).fill(expect.stringMatching(/^This request was already approved by <@UAPPR\d+>/)),
+    expect(lost.map((r) => describeError(r.reason, 'c').text)).toEqual(
+      Array(RACERS.length - 1).fill(
+        expect.stringMatching(/^:warning: This request was already approved by <@UAPPR\d+>/),
+      ),
     );
     expect(createCalls()).toHaveLength(posts + 1);
     const fresh = codesOf('judy').filter((c) => !before.includes(c.code));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DuoError } from '../../src/duo/errors.js';
-import { AppError } from '../../src/errors.js';
+import { AppError, fail } from '../../src/errors.js';
 import { describeError, errorField } from '../../src/slack/error-translator.js';
 
 describe('the error translator', () => {
@@ -10,11 +10,11 @@ describe('the error translator', () => {
       code: 'NOT_A_RESPONDER',
     });
     const specific = describeError(
-      new AppError('INVALID_INPUT', 'internal detail', { userMessage: 'Pick a user.' }),
+      fail('NOT_FOUND', 'lookup.no_match', { query: 'bob<x>' }, { message: 'internal' }),
       'c1',
     );
-    expect(specific.text).toContain('Pick a user.');
-    expect(specific.text).not.toContain('internal detail');
+    expect(specific.text).toContain('No Duo user matches `bob&lt;x&gt;`');
+    expect(specific.text).not.toContain('internal');
   });
 
   it('when the error is unknown, then the message is short, carries the correlation id and no detail', () => {
@@ -34,7 +34,7 @@ describe('the error translator', () => {
   });
 
   it('when an error names a form field, then it can be shown on that input', () => {
-    expect(errorField(new AppError('STEP_UP_INVALID', 'x', { details: { field: 'totp' } }))).toBe('totp');
+    expect(errorField(new AppError('STEP_UP_INVALID', 'x', { field: 'totp' }))).toBe('totp');
     expect(errorField(new Error('x'))).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
+import type { StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Responder } from '../../src/db/entities.js';
-import type { StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';

@@ -1,5 +1,5 @@
+import { demoDirectory } from '@duo-desk/duo-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoDirectory } from '../../src/duo-sim/index.js';
 import { indexUsers } from '../../src/usecases/directory-index.js';
 import { auditRows } from '../support/audit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';

@@ -78,7 +78,7 @@ describe('/duo mfa', () => {
     const em = h.runtime.db.em.fork();
     await expect(
       checkStepUp(h.runtime.deps, em, callerOf(PEOPLE.helpDesk), await code(oldKey), 'approve'),
-    ).rejects.toThrow(/refused/);
+    ).rejects.toMatchObject({ code: 'STEP_UP_INVALID' });
     nextStep(clock);
     await expect(
       checkStepUp(h.runtime.deps, em, callerOf(PEOPLE.helpDesk), await code(newKey), 'approve'),

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Json, StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Responder } from '../../src/db/entities.js';
-import type { Json, StoredView } from '../../src/slack-testbed/types.js';
 import { loadSettings } from '../../src/usecases/settings.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** The real CLI in its own process, against the test database (as the installer would run it). */
 async function cli(...args: string[]) {
-  return promisify(execFile)('node', ['--import', 'tsx', 'src/cli.ts', ...args], {
+  return promisify(execFile)('node', ['--import', 'tsx', 'src/app/cli.ts', ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: h.runtime.db.url },
     timeout: 60_000,

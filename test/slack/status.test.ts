@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Verification } from '../../src/db/entities.js';
-import type { StoredView } from '../../src/slack-testbed/types.js';
 import { changeSetting } from '../../src/usecases/settings.js';
 import { VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';

@@ -1,6 +1,6 @@
+import type { PushAnswer } from '@duo-desk/duo-sim';
+import type { StoredMessage } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PushAnswer } from '../../src/duo-sim/types.js';
-import type { StoredMessage } from '../../src/slack-testbed/index.js';
 import { auditRows, auditRowsText } from '../support/audit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 

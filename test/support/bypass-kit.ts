@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { SlackDriver, StoredMessage, StoredView } from '@duo-desk/slack-testbed';
 import { generate } from 'otplib';
 import type { ManualClock } from '../../src/clock.js';
 import { Verification } from '../../src/db/entities.js';
-import type { SlackDriver, StoredMessage, StoredView } from '../../src/slack-testbed/index.js';
 import type { Caller } from '../../src/usecases/deps.js';
 import { changeSetting } from '../../src/usecases/settings.js';
 import { confirmTotpEnrollment, startTotpEnrollment } from '../../src/usecases/step-up.js';

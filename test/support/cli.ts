@@ -15,14 +15,14 @@ export interface CliResult {
 }
 
 /**
- * Runs the real `duo-desk` CLI (`node --import tsx src/cli.ts …`) as a child process against
+ * Runs the real `duo-desk` CLI (`node --import tsx src/app/cli.ts …`) as a child process against
  * `databaseUrl`, with a minimal environment (no Slack or Duo credentials).
  */
 export function runCli(databaseUrl: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
+      ['--import', 'tsx', 'src/app/cli.ts', ...args],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },

@@ -1,10 +1,9 @@
-import type { StoredView } from '../../src/slack-testbed/index.js';
-import type { Json } from '../../src/slack-testbed/types.js';
+import type { Json, StoredView } from '@duo-desk/slack-testbed';
 import { VIEWS } from '../../views/ids.js';
 import type { Harness } from './harness.js';
 
 /**
- * Hand-built interaction payloads, shaped like the driver's (src/slack-testbed/driver.ts) and signed
+ * Hand-built interaction payloads, shaped like the driver's (packages/slack-testbed/src/driver.ts) and signed
  * like Slack's, for what a real client would never send: a click by someone else, a button value or
  * private_metadata changed, a user of another team. `clickAction` with no overrides is a faithful
  * click on a button the bot really rendered (handy when several buttons share a label).

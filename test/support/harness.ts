@@ -1,19 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from '../../src/app/local-directory.js';
+import type { DuoSimulator } from '@duo-desk/duo-sim';
+import { type FakeSlack, type FakeUser, SlackDriver } from '@duo-desk/slack-testbed';
+import { LOCAL_CHANNELS, LOCAL_TEAM_ID } from '../../src/app/local-directory.js';
 import { type Runtime, startRuntime } from '../../src/app/runtime.js';
+import { grantLocalResponders, grantResponder, startSandbox } from '../../src/app/sandbox.js';
 import type { Clock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
 import { Responder } from '../../src/db/entities.js';
 import type { Role } from '../../src/domain/roles.js';
-import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { type FakeSlack, SlackDriver, startFakeSlack } from '../../src/slack-testbed/index.js';
 import { attachDatabase, freshDatabase } from './db.js';
 import { assertNoSecretLeaks } from './secret-scan.js';
 
 /**
- * The whole app, as production builds it (src/app/runtime.ts), against the local Slack test bed,
- * the Duo simulator over HTTP and a real PostgreSQL. Tests drive it only through signed HTTP.
+ * The whole app, as production builds it (src/app/runtime.ts), in the sandbox local mode uses (src/app/sandbox.ts:
+ * the local Slack test bed and the Duo simulator over HTTP) and on a real PostgreSQL. Tests drive it only through
+ * signed HTTP (or Socket Mode).
  */
 export interface Harness {
   runtime: Runtime;
@@ -34,7 +34,7 @@ export interface HarnessOptions {
   clock?: Clock;
   startJobs?: boolean;
   /** Extra Slack users (beyond the local demo people). */
-  users?: Array<{ id: string; name: string; realName?: string; email?: string; teamId?: string }>;
+  users?: FakeUser[];
   pushTimeoutMs?: number;
   verificationPollMs?: number;
   /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
@@ -53,41 +53,14 @@ export const PEOPLE = {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = await freshDatabase();
-  const appToken = opts.socketMode ? `xapp-1-A0DUODESK-${randomBytes(8).toString('hex')}` : undefined;
-  const slack = await startFakeSlack({
-    teamId: LOCAL_TEAM_ID,
-    ...(appToken ? { appToken } : {}),
-    users: [
-      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
-      ...(opts.users ?? []),
-    ],
-    channels: [
-      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-    ],
+  const sandbox = await startSandbox({
+    users: opts.users,
+    socketMode: opts.socketMode,
+    clock: opts.clock,
+    pushTimeoutMs: opts.pushTimeoutMs,
   });
-  const duo = await startDuoSimulator({
-    directory: 'demo',
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.pushTimeoutMs ? { pushTimeoutMs: opts.pushTimeoutMs } : {}),
-  });
-  const signingSecret = randomBytes(16).toString('hex');
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    ...(appToken ? { SLACK_APP_TOKEN: appToken } : {}),
-    DUO_IKEY: duo.ikey,
-    DUO_SKEY: duo.skey,
-    DUO_HOST: duo.url,
-    DUO_DESK_AUDIT_CHANNEL: LOCAL_CHANNELS.audit,
-    DUO_DESK_APPROVAL_CHANNEL: LOCAL_CHANNELS.approvals,
-    DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'debug',
-  });
+  const { slack, duo, signingSecret } = sandbox;
+  const config = sandbox.connectedConfig('debug');
   const logger = createMemoryLogger('debug');
   const runtimeOptions = {
     config,
@@ -119,15 +92,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger,
     signingSecret,
     eventsUrl,
-    async grant(userId, role, approver = false) {
-      const em = db.em.fork();
-      const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId });
-      if (existing) {
-        existing.role = role;
-        existing.approver = approver;
-      } else em.create(Responder, { teamId: LOCAL_TEAM_ID, userId, role, approver, grantedBy: 'test' });
-      await em.flush();
-    },
+    grant: (userId, role, approver = false) => grantResponder(db, { userId, role, approver, grantedBy: 'test' }),
     async revoke(userId) {
       await db.em.fork().nativeDelete(Responder, { teamId: LOCAL_TEAM_ID, userId });
     },
@@ -149,12 +114,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         await o.close();
       }
       await runtime.stop();
-      await duo.close();
-      await slack.close();
+      await sandbox.close();
       await db.drop();
       if (leak) throw leak;
     },
   };
-  for (const p of LOCAL_PEOPLE) if (p.role) await h.grant(p.id, p.role, p.approver);
+  await grantLocalResponders(db, 'test');
   return h;
 }

@@ -1,8 +1,8 @@
+import { type DuoSimulator, generateDirectory, startDuoSimulator } from '@duo-desk/duo-sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/database.js';
 import { DuoAdminClient } from '../../src/duo/client.js';
-import { type DuoSimulator, generateDirectory, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import {

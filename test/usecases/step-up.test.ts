@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database, EntityManager } from '../../src/db/database.js';
-import { Responder, type Role, StepUpFailure } from '../../src/db/entities.js';
+import { Responder, StepUpFailure } from '../../src/db/entities.js';
+import type { Role } from '../../src/domain/roles.js';
 import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
@@ -17,6 +18,8 @@ import {
   startTotpEnrollment,
   totpStatus,
 } from '../../src/usecases/step-up.js';
+import { plainWords } from '../../views/format.js';
+import { explain } from '../../views/problems.js';
 import { freshDatabase } from '../support/db.js';
 
 const TEAM = 'T0STEPUP';
@@ -162,7 +165,7 @@ describe('TOTP enrollment', () => {
     const { secretForManualEntry: secret } = await start(caller);
     const e = await appError(confirmTotpEnrollment(deps, em(), caller, await wrongCode(secret)));
     expect(e.code).toBe('STEP_UP_INVALID');
-    expect(e.details).toMatchObject({ field: 'totp' });
+    expect(e.field).toBe('totp');
     expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
     expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(1);
   });
@@ -179,7 +182,7 @@ describe('TOTP enrollment', () => {
 
     const required = await appError(startTotpEnrollment(deps, em(), caller));
     expect(required.code).toBe('STEP_UP_REQUIRED');
-    expect(required.details).toMatchObject({ field: 'totp' });
+    expect(required.field).toBe('totp');
 
     const { secretForManualEntry: newSecret } = await start(caller, await codeAt(oldSecret));
     expect(newSecret).not.toBe(oldSecret);
@@ -224,7 +227,7 @@ describe('checkStepUp', () => {
     for (const steps of [-2, 2]) {
       const e = await appError(checkStepUp(deps, em(), caller, await codeAt(secret, steps), 'approve'));
       expect(e.code).toBe('STEP_UP_INVALID');
-      expect(e.details).toMatchObject({ field: 'totp' });
+      expect(e.field).toBe('totp');
     }
     await checkStepUp(deps, em(), caller, await codeAt(secret, -1), 'approve');
     await checkStepUp(deps, em(), caller, await codeAt(secret, 1), 'unlock');
@@ -266,7 +269,7 @@ describe('checkStepUp', () => {
     for (const bad of ['12345', '1234567', 'abcdef', '']) {
       const e = await appError(checkStepUp(deps, em(), caller, bad, 'approve'));
       expect(e.code).toBe('INVALID_INPUT');
-      expect(e.details).toEqual({ field: 'totp' });
+      expect(e.field).toBe('totp');
     }
     expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(0);
   });
@@ -292,12 +295,12 @@ describe('lockout', () => {
       clock.advance(60_000);
       const e = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
       expect(e.code).toBe('STEP_UP_INVALID');
-      expect(e.details).toMatchObject({ field: 'totp', attemptsLeft: 5 - i });
+      expect({ field: e.field, ...e.problem?.facts }).toMatchObject({ field: 'totp', attemptsLeft: 5 - i });
     }
     clock.advance(60_000);
     const locking = await appError(checkStepUp(deps, em(), caller, await wrongCode(secret), 'approve'));
     expect(locking.code).toBe('STEP_UP_LOCKED');
-    expect(locking.details).toMatchObject({ field: 'totp', lockedNow: true });
+    expect({ field: locking.field, ...locking.problem?.facts }).toMatchObject({ field: 'totp', lockedNow: true });
     const { lockedUntil } = await totpStatus(em(), TEAM, caller.userId);
     expect(lockedUntil?.getTime()).toBe(clock.now().getTime() + 15 * 60_000);
 
@@ -312,7 +315,7 @@ describe('lockout', () => {
     clock.advance(30_000);
     const sixth = await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'));
     expect(sixth.code).toBe('STEP_UP_LOCKED');
-    expect(sixth.details).toMatchObject({ field: 'totp', lockedNow: false });
+    expect({ field: sixth.field, ...sixth.problem?.facts }).toMatchObject({ field: 'totp', lockedNow: false });
     // Starting a new enrollment is refused too.
     expect((await appError(startTotpEnrollment(deps, em(), caller))).code).toBe('STEP_UP_LOCKED');
 
@@ -379,7 +382,7 @@ describe('resetTotpEnrollment', () => {
     const { caller: target } = await enrolled();
     const e = await appError(resetTotpEnrollment(deps, em(), admin, target.userId));
     expect(e.code).toBe('PERMISSION_DENIED');
-    expect(e.userMessage).toMatch(/Owner role/);
+    expect(explain(e, plainWords)).toMatch(/Owner role/);
     expect((await totpStatus(em(), TEAM, target.userId)).status).toBe('active');
     const denied = (await auditActions(admin)).filter((a) => a.action === 'permission.denied');
     expect(denied).toHaveLength(1);

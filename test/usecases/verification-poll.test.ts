@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type DuoSimulator, startDuoSimulator } from '@duo-desk/duo-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
@@ -6,7 +7,6 @@ import type { Database } from '../../src/db/database.js';
 import { Responder } from '../../src/db/entities.js';
 import { pushCapablePhones } from '../../src/domain/duo-user.js';
 import { DuoAdminClient } from '../../src/duo/client.js';
-import { type DuoSimulator, startDuoSimulator } from '../../src/duo-sim/index.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
@@ -80,8 +80,8 @@ describe('following a verification push', () => {
     const user = (await deps.duo.getUsersByUsername('alice'))[0]!;
     const phone = pushCapablePhones(user)[0]!;
     const caller: Caller = { teamId: TEAM, userId: 'U0AGENT', correlationId: 'c-poll' };
-    const sent = await sendVerificationPush(deps, db.em.fork(), caller, user.user_id, phone.phone_id);
-    const pushId = sent.verification.pushId!;
+    await sendVerificationPush(deps, db.em.fork(), caller, user.user_id, phone.phone_id);
+    const pushId = sim.pendingPushes().find((p) => p.userId === user.user_id)!.pushId;
     expect(await followJob()).toMatchObject({ status: 'queued', inMs: 1_000 });
 
     const poll = async (afterMs: number) => {

@@ -1,0 +1,21 @@
+export { makeGroup, makeHardwareToken, makePhone, makeUser, makeWebAuthn, userIdFor } from './build.js';
+export { DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
+export { generateDirectory, prng } from './generate.js';
+export { startDuoSimulator } from './server.js';
+export type {
+  AutoAnswer,
+  Clock,
+  DuoSimulator,
+  DuoSimulatorOptions,
+  EnrollmentEmail,
+  FaultKind,
+  FaultSpec,
+  PushAnswer,
+  SimBypassCode,
+  SimLogger,
+  SimPhone,
+  SimPush,
+  SimRequestRecord,
+  SimUser,
+  SimUserStatus,
+} from './types.js';

@@ -1,0 +1,268 @@
+/**
+ * In-memory Duo tenant: directory, bypass codes, verification pushes, lockouts and the enrollment outbox.
+ * Time comes from the injected clock. Errors are thrown as SimFail and rendered as Duo FAIL envelopes.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { makeUser } from './build.js';
+import { randomDigits, randomId } from './ids.js';
+import type {
+  AutoAnswer,
+  Clock,
+  EnrollmentEmail,
+  PushAnswer,
+  SimBypassCode,
+  SimPush,
+  SimUser,
+  SimUserStatus,
+} from './types.js';
+
+export class SimFail extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = () => new SimFail(404, 40401, 'Resource not found');
+export const missingParam = (p: string) => new SimFail(400, 40001, 'Missing required request parameters', p);
+export const invalidParam = (p: string) => new SimFail(400, 40002, 'Invalid request parameters', p);
+
+const MAX_CODES_PER_USER = 100;
+const SETTABLE_STATUSES = new Set(['active', 'bypass', 'disabled']);
+
+export interface SimStateOptions {
+  clock: Clock;
+  pushTimeoutMs: number;
+  lockoutThreshold: number;
+}
+
+export class SimState {
+  users: SimUser[] = [];
+  private byId = new Map<string, SimUser>();
+  private byName = new Map<string, SimUser>();
+  private bypass = new Map<string, SimBypassCode[]>();
+  /** Every code the API handed out (deleted and expired ones too), so tests can scan for leaks. */
+  readonly issuedCodes: Array<{ userId: string; code: string }> = [];
+  private pushes = new Map<string, SimPush>();
+  private autoAnswers = new Map<string, AutoAnswer>();
+  private failures = new Map<string, number>();
+  outbox: EnrollmentEmail[] = [];
+
+  constructor(
+    private readonly opts: SimStateOptions,
+    private readonly seed: () => SimUser[],
+  ) {
+    this.reset();
+  }
+
+  nowMs(): number {
+    return this.opts.clock.now().getTime();
+  }
+
+  nowSec(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+
+  reset(): void {
+    this.users = [];
+    this.byId.clear();
+    this.byName.clear();
+    this.bypass.clear();
+    this.pushes.clear();
+    this.autoAnswers.clear();
+    this.failures.clear();
+    this.outbox = [];
+    for (const u of this.seed()) this.insert(structuredClone(u));
+  }
+
+  private insert(u: SimUser): SimUser {
+    const key = u.username.toLowerCase();
+    if (this.byName.has(key) || this.byId.has(u.user_id)) throw invalidParam('username');
+    this.users.push(u);
+    this.byId.set(u.user_id, u);
+    this.byName.set(key, u);
+    for (const alias of Object.values(u.aliases)) this.byName.set(alias.toLowerCase(), u);
+    if (u.seedBypassCodes) {
+      const list: SimBypassCode[] = [];
+      for (let i = 0; i < u.seedBypassCodes; i++) list.push(this.newCode(u.user_id, 1, 0));
+      this.bypass.set(u.user_id, list);
+      delete u.seedBypassCodes;
+    }
+    return u;
+  }
+
+  addUser(p: Partial<SimUser> & { username: string }): SimUser {
+    return this.insert(makeUser(p));
+  }
+
+  /** Username or alias, case-insensitive. */
+  findByUsername(name: string): SimUser | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  findByEmail(email: string): SimUser[] {
+    const e = email.toLowerCase();
+    return this.users.filter((u) => u.email && u.email.toLowerCase() === e);
+  }
+
+  userById(id: string): SimUser {
+    const u = this.byId.get(id);
+    if (!u) throw notFound();
+    return u;
+  }
+
+  updateUser(id: string, fields: Record<string, string>): SimUser {
+    const u = this.userById(id);
+    if (fields.status !== undefined) {
+      const status = fields.status.toLowerCase();
+      if (!SETTABLE_STATUSES.has(status)) throw invalidParam('status');
+      u.status = status as SimUserStatus;
+      u.lockout_reason = null;
+      this.failures.delete(u.user_id);
+    }
+    for (const key of ['realname', 'firstname', 'lastname', 'email', 'notes'] as const) {
+      if (fields[key] !== undefined) u[key] = fields[key];
+    }
+    return u;
+  }
+
+  failAuthentication(username: string, times = 1): SimUser {
+    const u = this.findByUsername(username);
+    if (!u) throw notFound();
+    const n = (this.failures.get(u.user_id) ?? 0) + times;
+    this.failures.set(u.user_id, n);
+    if (n >= this.opts.lockoutThreshold && (u.status === 'active' || u.status === 'locked out')) {
+      u.status = 'locked out';
+      u.lockout_reason = 'Failed Attempts';
+    }
+    return u;
+  }
+
+  // ---- bypass codes ----
+
+  private newCode(userId: string, reuseCount: number, validSecs: number): SimBypassCode {
+    const created = this.nowSec();
+    return {
+      bypass_code_id: randomId('DB'),
+      userId,
+      code: randomDigits(9),
+      created,
+      expiration: validSecs > 0 ? created + validSecs : null,
+      reuse_count: reuseCount > 0 ? reuseCount : null,
+    };
+  }
+
+  /** Live (non-expired) codes of a user; expired ones are dropped. */
+  bypassCodesOf(userId: string): SimBypassCode[] {
+    const now = this.nowSec();
+    const live = (this.bypass.get(userId) ?? []).filter((c) => c.expiration === null || c.expiration > now);
+    this.bypass.set(userId, live);
+    return live;
+  }
+
+  createBypassCodes(
+    userId: string,
+    opts: { count: number; reuseCount: number; validSecs: number; preserveExisting: boolean; codes?: string[] },
+  ): string[] {
+    this.userById(userId);
+    const existing = opts.preserveExisting ? this.bypassCodesOf(userId) : [];
+    const n = opts.codes ? opts.codes.length : opts.count;
+    if (existing.length + n > MAX_CODES_PER_USER) {
+      throw new SimFail(500, 50001, 'Unknown internal server error', 'bypass code limit reached');
+    }
+    if (opts.codes?.some((c) => existing.some((e) => e.code === c))) throw invalidParam('codes');
+    const fresh: SimBypassCode[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = this.newCode(userId, opts.reuseCount, opts.validSecs);
+      if (opts.codes) c.code = opts.codes[i]!;
+      fresh.push(c);
+    }
+    this.bypass.set(userId, [...existing, ...fresh]);
+    for (const c of fresh) this.issuedCodes.push({ userId, code: c.code });
+    return fresh.map((c) => c.code);
+  }
+
+  findBypassCode(id: string): SimBypassCode | undefined {
+    for (const [userId, list] of this.bypass) {
+      const c = list.find((x) => x.bypass_code_id === id);
+      if (c) return this.bypassCodesOf(userId).includes(c) ? c : undefined;
+    }
+    return undefined;
+  }
+
+  deleteBypassCode(id: string): boolean {
+    for (const [userId, list] of this.bypass) {
+      const i = list.findIndex((c) => c.bypass_code_id === id);
+      if (i >= 0) {
+        list.splice(i, 1);
+        this.bypass.set(userId, list);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  allBypassCodes(): SimBypassCode[] {
+    return [...this.bypass.keys()].flatMap((id) => this.bypassCodesOf(id));
+  }
+
+  // ---- verification pushes ----
+
+  sendPush(userId: string, phoneId: string): SimPush {
+    const u = this.userById(userId);
+    const phone = u.phones.find((p) => p.phone_id === phoneId);
+    if (!phone?.activated || !phone.capabilities.includes('push')) throw invalidParam('phone_id');
+    const push: SimPush = {
+      pushId: randomUUID(),
+      userId,
+      username: u.username,
+      phoneId,
+      confirmationCode: randomDigits(6),
+      sentAtMs: this.nowMs(),
+      result: 'waiting',
+    };
+    this.pushes.set(push.pushId, push);
+    return push;
+  }
+
+  /** The live push (auto-answer applied), or undefined once unknown or past the result window. */
+  livePush(pushId: string): SimPush | undefined {
+    const p = this.pushes.get(pushId);
+    if (!p) return undefined;
+    const age = this.nowMs() - p.sentAtMs;
+    if (age >= this.opts.pushTimeoutMs) return undefined;
+    const auto = this.autoAnswers.get(p.username.toLowerCase());
+    if (p.result === 'waiting' && auto && age >= auto.afterMs) p.result = auto.result;
+    return p;
+  }
+
+  answerPush(pushId: string, result: PushAnswer): void {
+    if (!['approve', 'deny', 'fraud'].includes(result)) throw invalidParam('result');
+    const p = this.livePush(pushId);
+    if (!p) throw notFound();
+    p.result = result;
+  }
+
+  setAutoAnswer(username: string, policy: AutoAnswer | null): void {
+    if (policy) this.autoAnswers.set(username.toLowerCase(), policy);
+    else this.autoAnswers.delete(username.toLowerCase());
+  }
+
+  pendingPushes(): SimPush[] {
+    return [...this.pushes.keys()]
+      .map((id) => this.livePush(id))
+      .filter((p): p is SimPush => p !== undefined && p.result === 'waiting');
+  }
+
+  // ---- enrollment ----
+
+  enroll(username: string, email: string, validSecs: number): void {
+    if (!this.findByUsername(username)) this.addUser({ username, email });
+    this.outbox.push({ username, email, sentAt: new Date(this.nowMs()), validSecs });
+  }
+}

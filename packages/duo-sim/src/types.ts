@@ -1,0 +1,168 @@
+/** Shapes the simulator stores and its typed control surface. Wire shapes follow Duo's Admin API user objects. */
+
+/** Where the simulator reads time (the app's Clock fits): tests move it by hand to expire pushes. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The few log calls the simulator makes (the app's Logger fits). */
+export interface SimLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SimPhone {
+  phone_id: string;
+  number: string;
+  extension: string;
+  name: string;
+  type: 'Mobile' | 'Landline' | 'Unknown';
+  platform: string;
+  model: string;
+  activated: boolean;
+  capabilities: string[];
+  last_seen: string;
+  sms_passcodes_sent: boolean;
+  encrypted?: string;
+  fingerprint?: string;
+  screenlock?: string;
+  tampered?: string;
+}
+
+export interface SimToken {
+  token_id: string;
+  type: string;
+  serial: string;
+  totp_step: number | null;
+}
+
+export interface SimWebAuthnCredential {
+  webauthnkey: string;
+  credential_name: string;
+  date_added: number;
+  label: string;
+}
+
+export interface SimGroup {
+  group_id: string;
+  name: string;
+  desc: string;
+  status: string;
+}
+
+export type SimUserStatus = 'active' | 'bypass' | 'disabled' | 'locked out' | 'pending deletion';
+
+export interface SimUser {
+  user_id: string;
+  username: string;
+  realname: string;
+  firstname: string;
+  lastname: string;
+  email: string;
+  notes: string;
+  status: SimUserStatus;
+  lockout_reason: string | null;
+  is_enrolled: boolean;
+  created: number;
+  last_login: number | null;
+  last_directory_sync: number | null;
+  external_id: string | null;
+  enable_auto_prompt: boolean;
+  aliases: Record<string, string>;
+  phones: SimPhone[];
+  tokens: SimToken[];
+  webauthncredentials: SimWebAuthnCredential[];
+  groups: SimGroup[];
+  /** Seed only: this many random bypass codes exist at start-up (not part of the wire shape). */
+  seedBypassCodes?: number;
+}
+
+export interface SimBypassCode {
+  bypass_code_id: string;
+  userId: string;
+  /** Plaintext, for tests only (Duo never lists it). */
+  code: string;
+  created: number;
+  expiration: number | null;
+  /** Remaining uses; null = unlimited. */
+  reuse_count: number | null;
+}
+
+export type PushAnswer = 'approve' | 'deny' | 'fraud';
+
+export interface SimPush {
+  pushId: string;
+  userId: string;
+  username: string;
+  phoneId: string;
+  confirmationCode: string;
+  sentAtMs: number;
+  result: PushAnswer | 'waiting';
+}
+
+export interface AutoAnswer {
+  result: PushAnswer;
+  afterMs: number;
+}
+
+export type FaultKind = 'rate_limit' | 'server_error' | 'latency' | 'html' | 'malformed_json' | 'drop';
+
+export interface FaultSpec {
+  method?: string;
+  /** Path prefix (string) or pattern (RegExp) matched against the request path without query. */
+  path?: string | RegExp;
+  kind: FaultKind;
+  /** How many matching requests it affects; default Infinity. */
+  times?: number;
+  latencyMs?: number;
+}
+
+export interface EnrollmentEmail {
+  username: string;
+  email: string;
+  sentAt: Date;
+  validSecs: number;
+}
+
+export interface SimRequestRecord {
+  method: string;
+  path: string;
+  /** Request params (query, form or JSON body). Never includes the Authorization header or skey. */
+  params: Record<string, string | string[]>;
+  /** 0 when the connection was dropped. */
+  status: number;
+  at: Date;
+}
+
+export interface DuoSimulatorOptions {
+  ikey?: string;
+  skey?: string;
+  port?: number;
+  host?: string;
+  directory?: 'demo' | 'empty' | SimUser[];
+  clock?: Clock;
+  pushTimeoutMs?: number;
+  lockoutThreshold?: number;
+  logger?: SimLogger;
+}
+
+export interface DuoSimulator {
+  readonly url: string;
+  readonly ikey: string;
+  readonly skey: string;
+  close(): Promise<void>;
+  answerPush(pushId: string, result: PushAnswer): void;
+  setAutoAnswer(username: string, policy: AutoAnswer | null): void;
+  pendingPushes(): SimPush[];
+  failAuthentication(username: string, times?: number): SimUser;
+  injectFault(fault: FaultSpec): string;
+  clearFaults(): void;
+  enrollmentOutbox(): EnrollmentEmail[];
+  requests(): SimRequestRecord[];
+  bypassCodesOf(userId: string): SimBypassCode[];
+  /** Every plaintext code created through the API since start (tests scan for leaks). */
+  issuedBypassCodes(): Array<{ userId: string; code: string }>;
+  getUser(username: string): SimUser | undefined;
+  addUser(user: Partial<SimUser> & { username: string }): SimUser;
+  reset(): void;
+}

@@ -1,0 +1,142 @@
+/** Shapes shared by the fake Slack Web API, its Socket Mode server and the driver. */
+
+/** Where the test bed reads time (the app's Clock fits): tests move it to expire triggers and response URLs. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The log calls the test bed makes (the app's Logger fits). */
+export interface TestbedLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): TestbedLogger;
+}
+
+export type Json = Record<string, unknown>;
+/** A Block Kit block or element as the app sent it (kept loose on purpose: the fake checks what Slack checks). */
+export type Block = Json;
+
+export interface FakeUser {
+  id: string;
+  teamId?: string;
+  name: string;
+  realName?: string;
+  email?: string;
+  isBot?: boolean;
+  deleted?: boolean;
+  isAdmin?: boolean;
+  tz?: string;
+}
+
+export interface FakeChannel {
+  id: string;
+  name: string;
+  isPrivate?: boolean;
+}
+
+/** One recorded request, in arrival order. */
+export interface RecordedCall {
+  method: string;
+  /** Parsed arguments: form fields, JSON-stringified objects decoded (view, blocks, …). */
+  args: Json;
+  /** Epoch milliseconds. */
+  at: number;
+  /** Bearer token or `token` field, if any. */
+  token?: string;
+  /** Set when the call was answered by a fault from `failNext`. */
+  fault?: Fault;
+  /** What the fake answered (ok/error), for diagnostics. */
+  outcome?: { status: number; error?: string };
+}
+
+export type Fault = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
+
+export interface MessageVersion {
+  text?: string;
+  blocks?: Block[];
+  attachments?: unknown[];
+  at: number;
+  via: string;
+}
+
+export interface StoredMessage {
+  kind: 'message';
+  channel: string;
+  ts: string;
+  /** The bot user that wrote it. */
+  user: string;
+  text?: string;
+  blocks?: Block[];
+  attachments?: unknown[];
+  metadata?: unknown;
+  threadTs?: string;
+  /** Set for ephemeral messages: the only user who sees it. */
+  ephemeralUser?: string;
+  /** The API (or response_url) that created it. */
+  via: 'chat.postMessage' | 'chat.postEphemeral' | 'response_url' | 'files.completeUploadExternal';
+  fileIds?: string[];
+  deleted: boolean;
+  postedAt: number;
+  /** Earlier versions, oldest first (chat.update / replace_original push the previous state here). */
+  history: MessageVersion[];
+}
+
+export interface StoredView {
+  kind: 'view';
+  id: string;
+  type: 'modal' | 'home';
+  userId: string;
+  teamId: string;
+  hash: string;
+  externalId?: string;
+  callbackId?: string;
+  privateMetadata?: string;
+  /** The view as the app last sent it, with Slack-generated block_id / action_id filled in. */
+  definition: Json;
+  /** `state.values` as the Slack client holds it (initial values plus what the driver typed/selected). */
+  stateValues: Record<string, Record<string, Json>>;
+  rootViewId: string;
+  previousViewId: string | null;
+  /** Still on the user's screen (in the modal stack, or the published Home tab). */
+  open: boolean;
+  openedAt: number;
+  updatedAt: number;
+  /** Earlier definitions, oldest first. */
+  history: Json[];
+}
+
+export interface StoredFile {
+  id: string;
+  filename: string;
+  title?: string;
+  length: number;
+  altText?: string;
+  snippetType?: string;
+  /** Bytes received at the upload URL (undefined until uploaded). */
+  bytes?: Buffer;
+  completed: boolean;
+  /** Where completeUploadExternal shared it (undefined: private to the bot). */
+  channelId?: string;
+  /** For DMs: the user at the other end. */
+  userId?: string;
+  initialComment?: string;
+  threadTs?: string;
+  messageTs?: string;
+  createdAt: number;
+}
+
+export interface ResponseUrlContext {
+  channelId: string;
+  userId: string;
+  /** The message the interaction came from (enables replace_original / delete_original). */
+  messageTs?: string;
+}
+
+export interface DriverResponse {
+  /** HTTP status Slack saw (0: nothing was sent, e.g. a non-dispatching select or a close without notify_on_close). */
+  status: number;
+  /** Parsed ack body: JSON object, text, or undefined when empty. */
+  body: unknown;
+}

@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { webApi } from '@slack/bolt';
+import { plainWords } from '../../views/format.js';
+import { explain } from '../../views/problems.js';
+import { exportAudit } from '../audit/export.js';
+import { AuditTrail } from '../audit/trail.js';
+import { verifyAuditChain } from '../audit/verify.js';
+import { systemClock } from '../clock.js';
+import { type Config, loadConfig } from '../config.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { formatSettingValue, SETTING_NAMES, settingDefinitions } from '../domain/settings.js';
+import { isAppError } from '../errors.js';
+import { JobQueue } from '../jobs/queue.js';
+import { createLogger } from '../log.js';
+import { newCorrelationId } from '../slack/request-context.js';
+import { DEFAULT_TUNING } from '../usecases/deps.js';
+import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } from '../usecases/responders.js';
+import { changeSetting, loadSettings } from '../usecases/settings.js';
+import { applyTotpReset } from '../usecases/step-up.js';
+import { LOCAL_TEAM_ID, localStatePath } from './local-directory.js';
+
+const USAGE = `duo-desk <command>
+
+  migrate                                   apply database migrations
+  slack --as <U…> "<text>" [--channel <C…>] send a signed command to the running local bot and print its replies
+  sim [--port N] [--users N]                run the Duo simulator on its own
+  roles grant <slack-user-id> <role> [--team <T…>] [--approver]
+  roles revoke <slack-user-id> [--team <T…>]
+  roles list [--team <T…>]
+  settings list [--team <T…>]
+  settings set <name> <value> [--team <T…>]
+  mfa reset <slack-user-id> [--team <T…>]   clear a responder's TOTP enrollment (they enroll again with /duo mfa)
+  audit verify                              check the audit hash chain (exit 1 at the first broken link)
+  audit export --format csv|json [--since <iso>] [--until <iso>] [--team <T…>]
+
+Roles: owner, administrator, application_manager, user_manager, help_desk, read_only.`;
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const fail = (s: string, code = 2): never => {
+  process.stderr.write(`${s}\n`);
+  process.exit(code);
+};
+
+export async function cli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate':
+      return withDb(async (db) => {
+        out(`migrations up to date (${db.kind === 'embedded' ? 'embedded database' : 'database server'})`);
+        return 0;
+      });
+    case 'slack':
+      return slackCommand(rest);
+    case 'sim':
+      // Dynamically: the simulator belongs to the local-mode sandbox, not to the installed product.
+      return (await import('./sandbox.js')).runSimulatorCli(rest);
+    case 'roles':
+      return rolesCommand(rest);
+    case 'settings':
+      return settingsCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
+    case 'mfa':
+      return mfaCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      out(USAGE);
+      return 0;
+    default:
+      out(USAGE);
+      return 2;
+  }
+}
+
+function config(): Config {
+  return loadConfig();
+}
+
+async function withDb<T>(fn: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const logger = createLogger({ level: 'warn', format: 'pretty' });
+  const db = await openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir, logger });
+  try {
+    return await fn(db, cfg);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The CLI acts as the installer: its changes are audited as made by "cli". */
+function cliDeps(db: Database, cfg: Config) {
+  const logger = createLogger({ level: 'warn', format: 'pretty' });
+  const jobs = new JobQueue(db, systemClock, logger);
+  const audit = new AuditTrail(systemClock, jobs, {
+    mirrorToChannel: Boolean(cfg.auditChannel) || cfg.slackMode === 'local',
+  });
+  return {
+    config: cfg,
+    logger,
+    clock: systemClock,
+    db,
+    duo: undefined as never,
+    audit,
+    jobs,
+    secretBox: undefined as never,
+    tuning: DEFAULT_TUNING,
+  };
+}
+
+async function resolveTeam(flag: string | undefined, cfg: Config): Promise<string> {
+  if (flag) return flag;
+  if (cfg.slack.botToken) {
+    const client = new webApi.WebClient(cfg.slack.botToken, cfg.slack.apiUrl ? { slackApiUrl: cfg.slack.apiUrl } : {});
+    const auth = await client.auth.test();
+    return String(auth.team_id);
+  }
+  return LOCAL_TEAM_ID;
+}
+
+async function rolesCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { team: { type: 'string' }, approver: { type: 'boolean', default: false } },
+  });
+  const [verb, user, role] = positionals;
+  return withDb(async (db, cfg) => {
+    const teamId = await resolveTeam(values.team, cfg);
+    const deps = cliDeps(db, cfg);
+    const em = db.em.fork();
+    if (verb === 'grant') {
+      if (!user || !role) fail('usage: duo-desk roles grant <slack-user-id> <role> [--team <T…>] [--approver]');
+      const input = {
+        teamId,
+        userId: parseSlackUserId(user!),
+        role: parseRole(role!),
+        approver: values.approver ?? false,
+      };
+      const r = await applyGrant(deps, em, { system: 'cli' }, input, newCorrelationId());
+      out(
+        `${r.created ? 'granted' : `changed ${r.before} to`} ${input.role}${input.approver ? ' (approver)' : ''} for ${input.userId} in ${teamId}`,
+      );
+      return 0;
+    }
+    if (verb === 'revoke') {
+      if (!user) fail('usage: duo-desk roles revoke <slack-user-id> [--team <T…>]');
+      const r = await applyRevoke(deps, em, { system: 'cli' }, teamId, parseSlackUserId(user!), newCorrelationId());
+      out(`revoked ${r.role} from ${user} in ${teamId}`);
+      return 0;
+    }
+    if (verb === 'list') {
+      const rows = await listResponders(em, teamId);
+      if (!rows.length) out(`no responders in ${teamId} yet: duo-desk roles grant <slack-user-id> owner`);
+      for (const r of rows)
+        out(
+          `${r.userId.padEnd(12)} ${r.role.padEnd(20)} ${r.approver ? 'approver' : '        '} ${r.totpActive ? 'totp' : ''}`,
+        );
+      return 0;
+    }
+    return fail('usage: duo-desk roles grant|revoke|list …');
+  });
+}
+
+async function settingsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { team: { type: 'string' } } });
+  const [verb, name, value] = positionals;
+  return withDb(async (db, cfg) => {
+    const teamId = await resolveTeam(values.team, cfg);
+    const em = db.em.fork();
+    if (verb === 'list') {
+      const s = await loadSettings(em, teamId);
+      for (const n of SETTING_NAMES)
+        out(`${n.padEnd(44)} ${formatSettingValue(s[n]).padEnd(32)} ${settingDefinitions[n].describe}`);
+      return 0;
+    }
+    if (verb === 'set') {
+      if (!name || value === undefined) fail('usage: duo-desk settings set <name> <value>');
+      const r = await changeSetting(cliDeps(db, cfg), em, { system: 'cli' }, teamId, name!, value, newCorrelationId());
+      out(`${r.name}: ${r.before} -> ${r.after}`);
+      return 0;
+    }
+    return fail('usage: duo-desk settings list|set …');
+  });
+}
+
+async function mfaCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { team: { type: 'string' } } });
+  const [verb, user] = positionals;
+  if (verb !== 'reset' || !user) return fail('usage: duo-desk mfa reset <slack-user-id> [--team <T…>]');
+  return withDb(async (db, cfg) => {
+    const teamId = await resolveTeam(values.team, cfg);
+    const userId = parseSlackUserId(user);
+    await applyTotpReset(cliDeps(db, cfg), db.em.fork(), { system: 'cli' }, teamId, userId, newCorrelationId());
+    out(`cleared the TOTP enrollment of ${userId} in ${teamId}: they enroll again with /duo mfa`);
+    return 0;
+  });
+}
+
+async function auditCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      team: { type: 'string' },
+    },
+  });
+  const parseDate = (s: string | undefined, flag: string) => {
+    if (s === undefined) return undefined;
+    const d = new Date(s);
+    if (Number.isNaN(d.getTime())) fail(`${flag} must be an ISO date such as 2026-11-01 or 2026-11-01T08:00:00Z`);
+    return d;
+  };
+  if (positionals[0] === 'verify') {
+    return withDb(async (db) => {
+      const r = await verifyAuditChain(db.em.fork());
+      if (r.ok) {
+        out(`audit chain intact: ${r.checked} events checked across ${r.teams} installation(s)`);
+        return 0;
+      }
+      out(
+        `audit chain BROKEN in ${r.teamId} at event #${r.seq}${r.eventId ? ` (row id ${r.eventId})` : ''}: ${r.problem}`,
+      );
+      out(`${r.checked} events before it checked out`);
+      return 1;
+    });
+  }
+  if (positionals[0] === 'export') {
+    const format = values.format;
+    if (format !== 'csv' && format !== 'json') return fail('--format must be csv or json');
+    const filter = {
+      teamId: values.team,
+      since: parseDate(values.since, '--since'),
+      until: parseDate(values.until, '--until'),
+    };
+    return withDb(async (db) => {
+      for await (const chunk of exportAudit(db.em.fork(), format, filter)) process.stdout.write(chunk);
+      return 0;
+    });
+  }
+  return fail('usage: duo-desk audit verify | audit export --format csv|json [--since <iso>] [--until <iso>]');
+}
+
+async function slackCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { as: { type: 'string' }, channel: { type: 'string' }, wait: { type: 'string' } },
+  });
+  const text = positionals.join(' ');
+  if (!values.as || !text) return fail('usage: duo-desk slack --as <slack-user-id> "/duo help"');
+  const cfg = config();
+  let state: { consoleUrl: string; token: string };
+  try {
+    state = JSON.parse(readFileSync(localStatePath(cfg.dataDir), 'utf8'));
+  } catch {
+    return fail('no local duo-desk is running here: start it with `npm start` (local mode) first');
+  }
+  const res = await fetch(`${state.consoleUrl}/command`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      userId: values.as,
+      text,
+      ...(values.channel ? { channelId: values.channel } : {}),
+      ...(values.wait ? { waitMs: Number(values.wait) } : {}),
+    }),
+  }).catch(() => undefined);
+  if (!res) return fail('the local duo-desk did not answer: is `npm start` still running?');
+  const body = (await res.json()) as { status?: number; outputs?: string[]; error?: string };
+  if (!res.ok) return fail(body.error ?? `local console answered ${res.status}`);
+  out(`(Slack got HTTP ${body.status} from the bot)`);
+  for (const o of body.outputs ?? []) out(o);
+  if (!body.outputs?.length) out('(no reply)');
+  return 0;
+}
+
+try {
+  process.exitCode = await cli(process.argv.slice(2));
+} catch (e) {
+  if (isAppError(e)) fail(e.problem ? explain(e, plainWords) : e.message);
+  throw e;
+}

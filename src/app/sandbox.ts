@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { type Clock, type DuoSimulator, type SimUser, startDuoSimulator } from '@duo-desk/duo-sim';
+import { type FakeSlack, type FakeUser, startFakeSlack } from '@duo-desk/slack-testbed';
+import { type Config, loadConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import { Responder } from '../db/entities.js';
+import type { Role } from '../domain/roles.js';
+import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from './local-directory.js';
+
+/** `duo-desk sim`: the simulator on its own, loaded only when asked for. */
+export { runSimulatorCli } from '@duo-desk/duo-sim/cli';
+
+/**
+ * The sandbox duo-desk runs in when there is no real workspace or tenant: the local Slack stand-in holding the
+ * local people and channels (local-directory.ts), the Duo simulator, and the settings that point the app at
+ * both. Local mode, the tests and the benchmarks start this one set-up; what they need differently is an option.
+ * Production never loads this file (src/app/main.ts imports local mode dynamically), so the fakes stay out of it.
+ */
+export interface SandboxOptions {
+  /** Slack users besides the local people. */
+  users?: FakeUser[];
+  /** Connect over Socket Mode: the stand-in then hands out connections for a fresh app-level token only. */
+  socketMode?: boolean;
+  /** The simulator's time (push windows, auto-answers), so a test can move it with the app's clock. */
+  clock?: Clock;
+  /** How long a verification push waits for an answer before it times out (Duo's default is 120 s). */
+  pushTimeoutMs?: number;
+  /** The simulator's directory; `false` starts no simulator (a real Duo tenant is configured). Default: demo. */
+  directory?: 'demo' | 'empty' | SimUser[] | false;
+}
+
+export interface Sandbox {
+  slack: FakeSlack;
+  duo: DuoSimulator | undefined;
+  /** The secret the stand-in signs its requests to the app with (the app verifies them with it). */
+  signingSecret: string;
+  /**
+   * `base` pointed at the sandbox: Slack calls go to the stand-in, Duo calls to the simulator (a tenant already in
+   * `base` is kept), and the audit and approval channels are the stand-in's unless `base` names others. The Slack
+   * mode stays the caller's choice (local mode keeps 'local'; tests run 'http' or 'socket' as production does).
+   */
+  pointAt(base: Config): Config;
+  /**
+   * A configuration as an operator writes it for a real workspace (HTTP, or Socket Mode with `socketMode`; a
+   * configured encryption key), on loopback and an ephemeral port, pointed at the sandbox: for tests and benchmarks,
+   * which run the app as production does rather than in local mode.
+   */
+  connectedConfig(logLevel: Config['logLevel']): Config;
+  close(): Promise<void>;
+}
+
+type WithSimulator = SandboxOptions & { directory?: 'demo' | 'empty' | SimUser[] };
+
+export function startSandbox(opts?: WithSimulator): Promise<Sandbox & { duo: DuoSimulator }>;
+export function startSandbox(opts: SandboxOptions): Promise<Sandbox>;
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const appToken = opts.socketMode ? `xapp-1-A0DUODESK-${randomBytes(8).toString('hex')}` : undefined;
+  const slack = await startFakeSlack({
+    teamId: LOCAL_TEAM_ID,
+    ...(appToken ? { appToken } : {}),
+    users: [
+      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
+      ...(opts.users ?? []),
+    ],
+    channels: [
+      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
+      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
+      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
+    ],
+  });
+  let duo: DuoSimulator | undefined;
+  try {
+    if (opts.directory !== false)
+      duo = await startDuoSimulator({
+        directory: opts.directory ?? 'demo',
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(opts.pushTimeoutMs ? { pushTimeoutMs: opts.pushTimeoutMs } : {}),
+      });
+  } catch (e) {
+    await slack.close();
+    throw e;
+  }
+  const signingSecret = randomBytes(24).toString('hex');
+  const pointAt = (base: Config): Config => ({
+    ...base,
+    slack: { signingSecret, botToken: slack.botToken, appToken, apiUrl: slack.apiUrl },
+    duo: base.duo ?? (duo ? { ikey: duo.ikey, skey: duo.skey, host: duo.url } : undefined),
+    auditChannel: base.auditChannel ?? LOCAL_CHANNELS.audit,
+    approvalChannel: base.approvalChannel ?? LOCAL_CHANNELS.approvals,
+  });
+  return {
+    slack,
+    duo,
+    signingSecret,
+    pointAt,
+    connectedConfig: (logLevel) =>
+      pointAt({
+        ...loadConfig({
+          PORT: '0',
+          HOST: '127.0.0.1',
+          DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+          LOG_LEVEL: logLevel,
+        }),
+        slackMode: appToken ? 'socket' : 'http',
+      }),
+    async close() {
+      await duo?.close();
+      await slack.close();
+    },
+  };
+}
+
+/** Makes `userId` a responder with `role` (or changes theirs), straight in the database: set-up, not a flow. */
+export async function grantResponder(
+  db: Database,
+  grant: { userId: string; role: Role; approver: boolean; grantedBy: string },
+): Promise<void> {
+  const em = db.em.fork();
+  const existing = await em.findOne(Responder, { teamId: LOCAL_TEAM_ID, userId: grant.userId });
+  if (existing) {
+    existing.role = grant.role;
+    existing.approver = grant.approver;
+  } else em.create(Responder, { teamId: LOCAL_TEAM_ID, ...grant });
+  await em.flush();
+}
+
+/** The local people's roles (LOCAL_PEOPLE), so the first `/duo help` works without any set-up. */
+export async function grantLocalResponders(db: Database, grantedBy: string): Promise<void> {
+  for (const p of LOCAL_PEOPLE)
+    if (p.role) await grantResponder(db, { userId: p.id, role: p.role, approver: p.approver, grantedBy });
+}

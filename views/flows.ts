@@ -1,0 +1,91 @@
+import type { CardFlow, FlowName } from '../src/domain/flows.js';
+
+/**
+ * The Slack half of each flow's descriptor that people read: its line in `/duo help` and, for the
+ * flows the user card offers, its button. Keyed by the core's flow names (src/domain/flows.ts): a
+ * flow without its help, or a card flow without its button, does not compile.
+ */
+export interface FlowHelp {
+  usage: string;
+  summary: string;
+  example: string;
+}
+
+export interface CardButton {
+  text: string;
+  style?: 'primary' | 'danger';
+}
+
+export type FlowTexts = { [F in FlowName]: { help: FlowHelp } & (F extends CardFlow ? { card: CardButton } : unknown) };
+
+export const FLOW_TEXT: FlowTexts = {
+  help: { help: { usage: 'help', summary: 'What you can do with duo-desk.', example: 'help' } },
+  lookup: {
+    help: {
+      usage: 'lookup <username | alias | email>',
+      summary: 'Show a Duo user: status, devices, bypass codes, last verification, and the actions you may take.',
+      example: 'lookup alice',
+    },
+  },
+  verify: {
+    help: {
+      usage: 'verify <user>',
+      summary: 'Send a Duo Push to the caller and read them the confirmation code. Do this first.',
+      example: 'verify alice',
+    },
+    card: { text: 'Verify with Duo Push', style: 'primary' },
+  },
+  unlock: {
+    help: {
+      usage: 'unlock <user>',
+      summary: 'Set a locked-out or disabled user back to active (needs a recent verification).',
+      example: 'unlock bob',
+    },
+    card: { text: 'Unlock' },
+  },
+  status: {
+    help: {
+      usage: 'status <user>',
+      summary: "Change a user's status (active, bypass, disabled).",
+      example: 'status carol',
+    },
+    card: { text: 'Change status' },
+  },
+  bypass: {
+    help: {
+      usage: 'bypass <user>',
+      summary: 'Request bypass codes; a second person approves; the codes come to you only.',
+      example: 'bypass alice',
+    },
+    card: { text: 'Request bypass codes' },
+  },
+  enroll: {
+    help: {
+      usage: 'enroll <user>',
+      summary: 'Send the enrollment email to a user who has no device yet.',
+      example: 'enroll frank',
+    },
+    card: { text: 'Send enrollment email' },
+  },
+  codes: {
+    help: { usage: 'codes <user>', summary: "List and delete a user's bypass codes.", example: 'codes peggy' },
+    card: { text: 'Bypass codes' },
+  },
+  audit: {
+    help: {
+      usage: 'audit [user] | audit export csv|json',
+      summary: 'Recent audit events, or the whole trail as a file.',
+      example: 'audit alice',
+    },
+  },
+  roles: {
+    help: {
+      usage: 'roles',
+      summary: 'Manage responders, roles, approvers (and settings, for owners).',
+      example: 'roles',
+    },
+  },
+  mfa: {
+    help: { usage: 'mfa', summary: 'Enroll an authenticator app for step-up (required to approve).', example: 'mfa' },
+  },
+};

@@ -1,0 +1,290 @@
+import type { Action } from '../src/domain/authorize.js';
+import { STATUS_LABELS } from '../src/domain/duo-user.js';
+import { ROLE_LABELS, type Role } from '../src/domain/roles.js';
+import type { AppError, ErrorCode, Problem, ProblemName, Problems } from '../src/errors.js';
+import type { Fmt } from './format.js';
+
+/**
+ * Every sentence a person reads when something is refused or fails: one per problem the core raises
+ * (src/errors.ts), and a default per error code. The same sentences serve Slack (mrkdwn) and the
+ * command line (plain words): facts go through the formatter, never straight into the text.
+ */
+type ProblemText<N extends ProblemName> = (facts: Problems[N], f: Fmt) => string;
+type ProblemTexts = { [N in ProblemName]: ProblemText<N> };
+
+const label = (status: string) => STATUS_LABELS[status] ?? status;
+const roleList = (roles: readonly Role[]) => roles.map((r) => ROLE_LABELS[r]).join(', ');
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What an action lets a responder do, as the end of "… responders cannot ___". */
+const ACTION_PHRASE: Record<Action, string> = {
+  'user.lookup': 'look up users',
+  'user.verify': 'send verification pushes',
+  'user.unlock': 'unlock users',
+  'user.reenable': 're-enable users',
+  'user.set_status': 'change user status',
+  'bypass.request': 'request bypass codes',
+  'bypass.approve': 'decide bypass requests',
+  'bypass_codes.list': "list users' bypass codes",
+  'bypass_codes.delete': 'delete bypass codes',
+  'user.enroll': 'send enrollment emails',
+  'audit.read': 'read the audit history',
+  'audit.export': 'export the audit history',
+  'responders.manage': 'manage responders',
+  'settings.manage': 'change settings',
+};
+
+const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
+
+const denied: ProblemText<'access.denied'> = (d, f) => {
+  const who = `${ROLE_LABELS[d.role]} responders`;
+  const what = d.action === 'user.set_status' && d.toStatus ? STATUS_PHRASE[d.toStatus] : ACTION_PHRASE[d.action];
+  const needs = (extra?: string) =>
+    [extra, d.roles.length ? `the ${roleList(d.roles)} role` : undefined].filter(Boolean).join(', or ');
+  switch (d.rule) {
+    case 'role':
+      if (d.action === 'responders.manage') return 'Only owners and administrators manage responders.';
+      return `${who} cannot ${what}. This needs ${needs()}.`;
+    case 'setting':
+      return `${who} may not ${what} here. This needs ${needs(`the setting ${f.code(d.setting ?? '')}`)}.`;
+    case 'default_codes_only':
+      return `${who} may only request one single-use code valid for 1 hour. This needs ${needs(`the setting ${f.code(d.setting ?? '')}`)}.`;
+    case 'no_expiry_owner_only':
+      return 'Only owners may request codes that never expire. This needs the Owner role.';
+    case 'directory_synced':
+      return 'This user is managed by directory sync: their disabled status comes from the source directory. This needs a change in the source directory (Duo does not allow it here).';
+    case 'own_request':
+      return 'You cannot decide your own request: a second person must approve it.';
+    case 'not_approver':
+      return `${who} without the approver flag cannot ${what}. This needs the Owner or Administrator role, or the approver flag.`;
+    case 'admin_below_admin_only':
+      return 'Administrators may only grant, change and revoke roles below Administrator. This needs the Owner role.';
+    default:
+      return "You don't have permission to do that.";
+  }
+};
+
+const FREE_TEXT_ASK = {
+  change_reason: 'Give a reason (what the caller asked for and how you verified them).',
+  bypass_reason: 'Say why the caller needs codes (the approver reads it).',
+  deny_reason: 'Say why in a few words: the requester will see it.',
+  ticket: 'Give the ticket reference.',
+};
+
+const notPending: ProblemText<'bypass.not_pending'> = (d, f) => {
+  const who = d.decidedBy ? f.user(d.decidedBy) : 'someone';
+  const when = d.decidedAt ? ` at ${f.date(d.decidedAt)}` : '';
+  switch (d.status) {
+    case 'approved':
+    case 'unknown':
+      return `This request was already approved by ${who}${when}.`;
+    case 'issued':
+      return `This request was already approved by ${who}${when}, and the codes were issued.`;
+    case 'failed':
+      return `This request was already approved by ${who}${when}; issuing the codes failed.`;
+    case 'denied':
+      return `This request was already denied by ${who}${when}.`;
+    case 'expired':
+      return 'This request expired before anyone decided it.';
+    case 'cancelled':
+      return 'The requester cancelled this request.';
+    default:
+      return 'This request was already decided.';
+  }
+};
+
+const REOPEN = {
+  user_card: 'Open it again from the user card.',
+  bypass: (f: Fmt) => `Open it again from the user card or ${f.command('bypass <user>')}.`,
+  approval_card: 'Open it again from the approval card.',
+  roles: (f: Fmt) => `Open ${f.command('roles')} and use the buttons there.`,
+};
+
+const AUDIT_USAGE = (f: Fmt) =>
+  `Usage: ${f.command('audit [user]')} or ${f.command('audit export csv|json [since] [until]')}.`;
+
+export const PROBLEM_TEXT: ProblemTexts = {
+  // access and input
+  'access.denied': denied,
+  'input.text_required': (d) => FREE_TEXT_ASK[d.purpose],
+  'input.text_too_long': (d) => `At most ${d.max} characters.`,
+  'input.text_looks_like_secret': () =>
+    'That text looks like it contains a code or a token. Never paste codes or secrets into duo-desk: describe it in words.',
+  'command.invalid_text': () => 'That command is too long.',
+  'command.unknown': (d, f) => `I don't know ${f.command(d.sub)}. Try ${f.command('help')} for what you can do.`,
+  'command.no_user': (d, f) => `Say which Duo user, e.g. ${f.command(d.example)}.`,
+  'form.stale': (d, f) => {
+    const reopen = REOPEN[d.reopen];
+    return `This form is no longer valid. ${typeof reopen === 'string' ? reopen : reopen(f)}`;
+  },
+  'button.stale': () => 'That button is no longer valid.',
+
+  // lookup
+  'lookup.no_user_given': (_d, f) =>
+    `Say which Duo user: a username, an alias or an email address, e.g. ${f.code('alice')} or ${f.code('alice@example.com')}.`,
+  'lookup.bad_query': () => 'A Duo user is named by one username, alias or email address (no spaces).',
+  'lookup.no_match': (d, f) =>
+    `No Duo user matches ${f.code(d.query)} (by username, alias or email). Check the spelling, or try ${f.command('lookup')} with no argument to search.`,
+  'lookup.several_match': (d, f) =>
+    `${d.count} Duo users match ${f.code(d.query)}: ${d.usernames.map(f.code).join(', ')}. Use the exact username.`,
+
+  // verify
+  'verify.phone_gone': (d, f) =>
+    `That phone can no longer receive a Duo Push for ${f.strong(d.username)}. Start again with ${f.command(`verify ${d.username}`)}.`,
+
+  // unlock, status, enrollment email
+  'status.pending_deletion': (d, f) =>
+    `${f.strong(d.username)} is pending deletion in Duo: their status cannot be changed. An administrator can restore the user from the Duo Admin Panel (Users → Deleted users) first.`,
+  'status.nothing_to_unlock': (d, f) =>
+    `${f.strong(d.username)} is ${label(d.status)}, not locked out or disabled: there is nothing to unlock.`,
+  'status.no_longer_locked': (d, f) =>
+    `${f.strong(d.username)} is no longer locked out or disabled (now ${label(d.status)}): nothing was changed.`,
+  'status.already': (d, f) => `${f.strong(d.username)} is already ${label(d.status)}: nothing was changed.`,
+  'status.none_to_offer': (d, f) => `Your role cannot set ${f.strong(d.username)} to another status.`,
+  'status.verification_required': (d, f) =>
+    `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${d.minutes} minutes. Send one (${f.command('verify')}), have the caller read back the code, then submit again.`,
+  'status.step_up_required': () => 'Unlocking needs the current 6-digit code from your authenticator app.',
+  'enroll.already_enrolled': (d, f) =>
+    `${f.strong(d.username)} is already enrolled in Duo: no enrollment email is needed. To add a device, use the Duo Admin Panel or the user's self-service portal.`,
+  'enroll.no_email': (d, f) =>
+    `${f.strong(d.username)} has no email address in Duo, so no enrollment email can be sent. The address must be set in Duo (or in the source directory, for directory-synced users) first.`,
+
+  // bypass codes
+  'bypass.no_enrolled_device': (d, f) =>
+    `${f.code(d.username)} has no enrolled device. Bypass codes must not be a user's only factor: send an enrollment email instead (${f.command(`enroll ${d.username}`)}).`,
+  'bypass.user_unusable': (d, f) =>
+    `${f.code(d.username)} is ${d.status}: bypass codes would not let them in.${d.status === 'disabled' ? ' Re-enable the user first.' : ''}`,
+  'bypass.user_full': (d, f) =>
+    `${f.code(d.username)} already has ${d.existing} bypass codes, Duo's limit. Delete unused ones first (${f.command(`codes ${d.username}`)}).`,
+  'bypass.not_enough_room': (d, f) =>
+    `${f.code(d.username)} has room for only ${plural(d.room, 'more bypass code')} (Duo's limit is 100). Delete unused ones first (${f.command(`codes ${d.username}`)}).`,
+  'bypass.daily_limit': (d, f) =>
+    `You have made ${d.made} bypass requests in the last 24 hours, the limit (${f.code('max_bypass_requests_per_responder_per_day')}). Ask an owner if more are really needed.`,
+  'bypass.not_offered': () =>
+    'Those bypass-code parameters are not available to you. Open the form again and pick from its choices.',
+  'bypass.verification_required': (d, f) =>
+    `Verify the caller first: send them a Duo Push (the button in this form, or ${f.command('verify <user>')}), have them read back the confirmation code, then submit again. A verification counts for ${d.minutes} minutes, for you only.`,
+  'bypass.step_up_required': () => 'This needs a current code from your authenticator app.',
+  'bypass.no_approval_channel': (_d, f) =>
+    `Bypass requests need an approval channel, and none is configured (${f.code('DUO_DESK_APPROVAL_CHANNEL')}). Tell an administrator.`,
+  'bypass.card_not_posted': (d, f) =>
+    `Your request could not be posted to ${d.channel ? f.channel(d.channel) : 'the approvals channel'} for approval, so it was withdrawn. Is duo-desk in that channel? Try again in a moment.`,
+  'bypass.request_gone': () => 'That bypass request does not exist (any more).',
+  'bypass.not_pending': notPending,
+  'bypass.expired': () => 'This request has expired. The requester can ask again.',
+  'bypass.approver_not_enrolled': (_d, f) =>
+    `Approving bypass codes needs a code from your authenticator app, and you have none set up yet. Run ${f.command('mfa')} first, then click Approve again.`,
+  'bypass.requester_no_longer_allowed': (d, f) =>
+    `${f.user(d.requesterUserId)} may no longer request these codes (their role changed). Deny this request.`,
+  'bypass.cancel_not_requester': () => 'Only the person who asked for these codes can cancel the request.',
+  'codes.code_gone': (d, f) =>
+    `That code is no longer among ${f.code(d.username)}'s bypass codes (used up, expired or deleted). The list below is current.`,
+  'codes.bulk_delete_stopped': (d, f) =>
+    `Deleted ${d.deleted} of ${d.total} codes, then Duo failed (${d.duoCode}). Nothing more was tried: list the codes again (${f.command(`codes ${d.username}`)}) before retrying.`,
+
+  // step-up
+  'stepup.not_six_digits': () => 'Enter the 6-digit code shown in your authenticator app.',
+  'stepup.locked': (d) =>
+    d.lockedNow
+      ? 'Too many wrong codes: step-up is locked for 15 minutes. The audit channel has been told.'
+      : `Step-up is locked after repeated wrong codes until ${d.lockedUntil.toISOString().slice(11, 16)} UTC.`,
+  'stepup.wrong_code': () => "That code isn't valid. Enter the current 6-digit code from your authenticator app.",
+  'stepup.replayed': () => 'That code was already used. Wait for the next code in your authenticator app and enter it.',
+  'stepup.reenroll_needs_code': () =>
+    'To set up a new authenticator, first enter a current code from the one you use now. Lost it? Ask an Owner to reset your step-up enrollment.',
+  'stepup.changed_concurrently': (_d, f) =>
+    `Your step-up enrollment changed while this was running. Run ${f.command('mfa')} again.`,
+  'stepup.nothing_to_confirm': (_d, f) =>
+    `There is no authenticator set-up waiting for a code. Run ${f.command('mfa')} to start one.`,
+  'stepup.reset_needs_owner': () => "Resetting someone's step-up enrollment needs the Owner role.",
+  'stepup.reset_self': () =>
+    'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',
+  'mfa.reset_needs_user': (_d, f) => `Say whose enrollment to reset, e.g. ${f.command('mfa reset @hank')}.`,
+  'mfa.unknown_option': (_d, f) =>
+    `Use ${f.command('mfa')} (set up your authenticator), ${f.command('mfa status')}, or ${f.command('mfa reset @someone')} (owners).`,
+
+  // responders and settings
+  'responders.unknown_role': (d, f) => `${f.code(d.typed)} is not a role. Roles: ${d.roles.join(', ')}.`,
+  'responders.bad_user_id': (d, f) =>
+    `${f.code(d.typed)} is not a Slack user id (it looks like U0123ABCD; find it in the person's Slack profile under "Copy member ID").`,
+  'responders.self_change': () => 'You cannot change your own role.',
+  'responders.not_a_responder': (d, f) => `${f.user(d.userId)} is not a responder.`,
+  'responders.last_owner': () => 'That is the last owner: grant another owner first.',
+  'roles.gone': (d, f) =>
+    `${f.user(d.userId)} is not a responder (any more). Close this and reopen ${f.command('roles')}.`,
+  'roles.unknown_setting': () => 'There is no such setting.',
+  'roles.bad_input': (d) =>
+    ({
+      lists: 'Choose a person and a role from the lists.',
+      person: 'Pick a person.',
+      role: 'Choose a role.',
+      value: 'Enter a value.',
+    })[d.issue],
+  'settings.unknown': (d, f) =>
+    `There is no setting called ${f.code(d.typed)}. Settings: ${d.names.map(f.code).join(', ')}.`,
+  'settings.bad_value': (d, f) =>
+    `${f.code(d.typed)} is not a valid value for ${f.code(d.name)}: expected ${
+      d.expected === 'on_off'
+        ? 'on or off'
+        : d.expected === 'number'
+          ? 'a whole number within the allowed range'
+          : d.choices.join(', ')
+    }.`,
+
+  // audit
+  'audit.bad_args': (d, f) => {
+    const why = {
+      too_many: '',
+      format: `Say which format: ${f.code('csv')} or ${f.code('json')}. `,
+      date: `${d.flag ?? 'A date'} must be an ISO date such as 2026-11-01 or 2026-11-01T08:00:00Z. `,
+      order: 'since must be before until. ',
+    }[d.issue];
+    return `${why}${AUDIT_USAGE(f)}`;
+  },
+};
+
+/** What a person reads for an error code when the error names no problem. */
+export const CODE_TEXT: Record<ErrorCode, (f: Fmt) => string> = {
+  NOT_A_RESPONDER: (f) =>
+    `You are not a duo-desk responder, so duo-desk can't act for you. Ask a duo-desk owner or administrator to grant you a role (${f.command('roles')}), or the person who installed duo-desk (${f.code('npx duo-desk roles grant <your Slack user id> <role>')}).`,
+  FOREIGN_TEAM: () =>
+    'duo-desk only acts for members of the workspace it is installed in. Requests from other workspaces and Slack Connect guests are refused.',
+  PERMISSION_DENIED: () => "You don't have permission to do that.",
+  INVALID_INPUT: () => "That input isn't valid.",
+  UNKNOWN_SUBCOMMAND: (f) => `I don't know that command. Try ${f.command('help')}.`,
+  NOT_FOUND: () => "I couldn't find that.",
+  AMBIGUOUS_USER: () => 'More than one Duo user matches. Use the exact username.',
+  INVALID_STATE: () => 'That is no longer possible: things changed in the meantime. Look the user up again.',
+  CONFLICT: () => 'Someone else changed this at the same moment. Look again and retry if still needed.',
+  LIMIT_REACHED: () => 'A limit was reached.',
+  VERIFICATION_REQUIRED: (f) =>
+    `Verify the caller first: send a Duo Push with ${f.command('verify <user>')} and have them read back the confirmation code.`,
+  STEP_UP_REQUIRED: () => 'This needs a current code from your authenticator app.',
+  STEP_UP_NOT_ENROLLED: (f) => `You need to enroll an authenticator app first: run ${f.command('mfa')}.`,
+  STEP_UP_INVALID: () => "That code isn't valid. Enter the current 6-digit code from your authenticator app.",
+  STEP_UP_LOCKED: () => 'Too many wrong codes: step-up is locked for 15 minutes. The audit channel has been told.',
+  DUO_INVALID_SIGNATURE: () =>
+    "Duo rejected duo-desk's credentials (invalid signature). An administrator should check DUO_IKEY, DUO_SKEY and DUO_HOST and the server clock.",
+  DUO_FORBIDDEN: () =>
+    "Duo refused: the Admin API application lacks a permission (grant). An administrator should enable the needed grant in Duo's Admin Panel.",
+  DUO_NOT_FOUND: () => 'Duo could not find that user or object. It may have been deleted.',
+  DUO_RATE_LIMITED: () => 'Duo is rate limiting duo-desk right now. Nothing was changed. Wait a minute and try again.',
+  DUO_UNAVAILABLE: () => 'Duo is unreachable or failing right now. Nothing was changed. Try again in a moment.',
+  DUO_TIMEOUT: () => "Duo didn't answer in time. Try again in a moment.",
+  DUO_BAD_RESPONSE: () =>
+    'Duo sent an answer duo-desk could not read. Try again; if it persists, tell an administrator.',
+  DUO_REQUEST_REJECTED: () => 'Duo rejected the request.',
+  DUO_LIMIT_EXCEEDED: (f) =>
+    `Duo refused: the user has reached the limit of 100 bypass codes. Delete unused codes first (${f.command('codes <user>')}).`,
+  CONFIG_INVALID: () => 'duo-desk is misconfigured. Tell an administrator.',
+  DATA_DIR_LOCKED: () => 'The data directory is in use by another duo-desk process.',
+};
+
+/** The sentence for an error the product knows: its problem's, or its code's default. */
+export function explain(err: AppError, f: Fmt): string {
+  const p = err.problem;
+  if (!p) return CODE_TEXT[err.code](f);
+  // Names and facts travel together (src/errors.ts Problem), so this text takes these facts.
+  const text = PROBLEM_TEXT[p.name] as (facts: Problem['facts'], f: Fmt) => string;
+  return text(p.facts, f);
+}
