@@ -1,11 +1,13 @@
 /**
  * Runs the benchmarks: all of them in sequence, or the one named.
  *
- *   npm run bench                      help, lookup, typeahead, append
+ *   npm run bench                      verify, help, lookup, typeahead, append, scale
+ *   npx tsx bench/run.ts verify        push answered → agent's DM updated, with an audit relay backlog
  *   npx tsx bench/run.ts help          signed /duo help vs a bare Bolt app that only acks
  *   npx tsx bench/run.ts lookup        /duo lookup alice (ack and card) vs direct Duo Admin API calls
  *   npx tsx bench/run.ts typeahead     directory search over 100,000 users vs a naive query
  *   npx tsx bench/run.ts append        the one-statement keyed audit append vs the append it replaced
+ *   npx tsx bench/run.ts scale         1, 2, 3 instances (processes) on one PostgreSQL, then one SIGKILLed; reconciled
  *
  * The database is the embedded PGlite in memory, or a scratch database on TEST_DATABASE_URL / DATABASE_URL's
  * server. Everything listens on 127.0.0.1 only. Each bench prints its own table next to its baseline.
@@ -15,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { runAuditAppendBench } from './audit-append.js';
 import { runHelpPathBench } from './help-path.js';
 import { runLookupBench } from './lookup.js';
+import { runScaleBench } from './scale.js';
 import { environmentLines } from './support.js';
+import { runVerifyBench } from './verify.js';
 
 /** bench/typeahead.ts has no export (it runs on import), so it runs in its own process. */
 const TYPEAHEAD_FILE = fileURLToPath(new URL('./typeahead.ts', import.meta.url));
@@ -41,10 +45,12 @@ function runTypeahead(): Promise<void> {
 }
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  verify: runVerifyBench,
   help: runHelpPathBench,
   lookup: runLookupBench,
   typeahead: runTypeahead,
   append: runAuditAppendBench,
+  scale: runScaleBench,
 };
 
 async function main(): Promise<number> {

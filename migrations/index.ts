@@ -1,5 +1,6 @@
 import { Migration20261128000100_core } from './Migration20261128000100_core.js';
 import { Migration20261128000200_audit } from './Migration20261128000200_audit.js';
+import { Migration20261201000100_job_lease } from './Migration20261201000100_job_lease.js';
 import { Migration20261201000300_keyed_audit } from './Migration20261201000300_keyed_audit.js';
 import { Migration20261201000500_approvals } from './Migration20261201000500_approvals.js';
 
@@ -11,6 +12,7 @@ import { Migration20261201000500_approvals } from './Migration20261201000500_app
 export const migrationsList = [
   { name: 'Migration20261128000100_core', class: Migration20261128000100_core },
   { name: 'Migration20261128000200_audit', class: Migration20261128000200_audit },
+  { name: 'Migration20261201000100_job_lease', class: Migration20261201000100_job_lease },
   { name: 'Migration20261201000300_keyed_audit', class: Migration20261201000300_keyed_audit },
   { name: 'Migration20261201000500_approvals', class: Migration20261201000500_approvals },
 ];

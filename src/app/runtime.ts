@@ -13,7 +13,7 @@ import { type Database, openDatabase } from '../db/database.js';
 import { checkAuditPrivileges } from '../db/privileges.js';
 import { DuoAdminClient, type DuoAdminClientOptions } from '../duo/client.js';
 import type { DuoAdmin } from '../duo/types.js';
-import { JobQueue } from '../jobs/queue.js';
+import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import { loadKey } from '../key-material.js';
 import type { Logger } from '../log.js';
 import { SecretBox } from '../secret-box.js';
@@ -23,7 +23,7 @@ import { registerJobs } from '../slack/jobs.js';
 import { BUILT_IN_KINDS } from '../usecases/approval-kinds.js';
 import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
-import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
+import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
 
@@ -46,10 +46,12 @@ export interface RuntimeOptions {
   /** Job runner settings; tests drive jobs by hand with `startJobs: false`. */
   startJobs?: boolean;
   jobPollIntervalMs?: number;
+  /** Lanes' slots, lease and heartbeat, instance id (the scale bench names its instances). */
+  jobQueue?: Omit<JobQueueOptions, 'pollIntervalMs'>;
   relayPaceMs?: number;
   relayIdleMs?: number;
   webApiRetries?: number;
-  /** How often pending verification pushes are polled (tests shorten it). */
+  /** How often pending verification pushes are polled, throughout (tests shorten it). */
   verificationPollMs?: number;
 }
 
@@ -102,12 +104,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ...opts.duoClient,
       });
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
+      ...opts.jobQueue,
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
     });
     const audit = new AuditTrail(clock, keyring);
-    const tuning = {
+    const pollMs = opts.verificationPollMs;
+    const tuning: Tuning = {
       ...DEFAULT_TUNING,
-      ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
+      ...(pollMs
+        ? { verificationPollMs: pollMs, verificationSlowPollMs: pollMs, verificationRateLimitBackoffMs: pollMs * 2 }
+        : {}),
     };
     const kinds = [...BUILT_IN_KINDS, ...(opts.extraKinds ?? [])];
     const untold = missingKindTexts(kinds);

@@ -169,6 +169,7 @@ export const Job = defineEntity({
     attempts: p.integer().default(0),
     maxAttempts: p.integer().default(10),
     lockedUntil: p.datetime().nullable(),
+    leaseOwner: p.string().nullable(),
     lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p

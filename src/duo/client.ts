@@ -125,13 +125,18 @@ export class DuoAdminClient implements DuoAdmin {
     return { pushId: data.push_id, confirmationCode: data.confirmation_code };
   }
 
-  async getVerificationPushResponse(userId: string, pushId: string): Promise<VerificationPushResponse> {
+  async getVerificationPushResponse(
+    userId: string,
+    pushId: string,
+    opts: { waitOnRateLimit?: boolean } = {},
+  ): Promise<VerificationPushResponse> {
     try {
       const { data } = await this.call(
         VerificationPushResultSchema,
         'GET',
         `/admin/v1/users/${seg(userId)}/verification_push_response`,
         { push_id: pushId },
+        opts.waitOnRateLimit === false ? { maxRateLimitRetries: 0 } : {},
       );
       return { pushId: data.push_id, result: data.result };
     } catch (e) {

@@ -29,6 +29,8 @@ export interface TransportOptions {
 export interface RequestOptions {
   /** Map HTTP 500 + code 50001 to DUO_LIMIT_EXCEEDED (bypass-code creation: nothing was created). */
   limitOn50001?: boolean;
+  /** Overrides the client's 429 retries for this call (0: answer DUO_RATE_LIMITED at once, the caller backs off). */
+  maxRateLimitRetries?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -120,6 +122,7 @@ export class DuoTransport {
     const isWrite = method !== 'GET';
     let rateLimited = 0;
     let readFailures = 0;
+    const maxRateLimitRetries = ro.maxRateLimitRetries ?? this.maxRateLimitRetries;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const res = await this.attempt(method, path, params);
@@ -133,7 +136,7 @@ export class DuoTransport {
       });
 
       if (res.kind === 'response' && res.status === 429) {
-        if (rateLimited < this.maxRateLimitRetries) {
+        if (rateLimited < maxRateLimitRetries) {
           const waitMs = 1000 * 2 ** rateLimited + Math.floor(this.random() * 1000);
           rateLimited++;
           await this.sleep(waitMs);

@@ -65,7 +65,12 @@ export interface DuoAdmin {
   getUserPhones(userId: string): Promise<Phone[]>;
   updateUser(userId: string, update: UserUpdate): Promise<User>;
   sendVerificationPush(userId: string, phoneId: string): Promise<SentVerificationPush>;
-  getVerificationPushResponse(userId: string, pushId: string): Promise<VerificationPushResponse>;
+  /** `waitOnRateLimit: false`: a 429 throws DUO_RATE_LIMITED at once instead of sleeping and retrying. */
+  getVerificationPushResponse(
+    userId: string,
+    pushId: string,
+    opts?: { waitOnRateLimit?: boolean },
+  ): Promise<VerificationPushResponse>;
   /** Always preserves existing codes. Returns the plaintext codes: never log them. */
   createBypassCodes(userId: string, opts: CreateBypassCodesOptions): Promise<string[]>;
   getUserBypassCodes(userId: string): Promise<BypassCodeMeta[]>;

@@ -75,6 +75,8 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     clientOptions,
     deferInitialization: true,
     ignoreSelf: true,
+    // No listener uses Bolt's conversation store: without it no request pays for its lookup.
+    convoStore: false,
   });
   await app.init();
   const auth = await app.client.auth.test();

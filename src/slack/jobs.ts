@@ -12,7 +12,8 @@ export interface JobEnv {
   teamId: string;
 }
 
+/** Someone is waiting on each of these: they run in the interactive lane, which slow jobs cannot fill. */
 export function registerJobs(jobs: JobQueue, env: JobEnv): void {
-  jobs.register(VERIFY_FOLLOW_JOB, createVerificationFollower(env));
+  jobs.register(VERIFY_FOLLOW_JOB, createVerificationFollower(env), { lane: 'interactive' });
   registerApprovalJobs(jobs, env.deps, env.notifier);
 }

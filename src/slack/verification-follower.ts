@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { verificationMessage } from '../../views/verify.js';
 import type { JobHandler } from '../jobs/queue.js';
 import type { Deps, EntityManager } from '../usecases/deps.js';
-import { attachVerificationMessage, followVerification, type SentVerification } from '../usecases/verify.js';
+import {
+  attachVerificationMessage,
+  followVerification,
+  nextVerificationPoll,
+  type SentVerification,
+} from '../usecases/verify.js';
 import type { Notifier } from './notifier.js';
 
 /**
@@ -28,7 +33,7 @@ export async function publishVerification(env: VerifyEnv, em: EntityManager, sen
   if (now && now.status !== 'waiting') await env.notifier.update(posted.channel, posted.ts, verificationMessage(now));
 }
 
-const payloadSchema = z.object({ verificationId: z.uuid() });
+const payloadSchema = z.object({ verificationId: z.uuid(), rateLimited: z.number().int().min(0).optional() });
 
 /** Job 'verification.follow': polls Duo, then updates the status message once the answer is in. */
 export function createVerificationFollower(env: VerifyEnv): JobHandler {
@@ -38,8 +43,13 @@ export function createVerificationFollower(env: VerifyEnv): JobHandler {
       ctx.logger.warn('verification.follow: bad payload; dropped');
       return undefined;
     }
-    const r = await followVerification(env.deps, ctx.em, parsed.data.verificationId);
-    if (!r.done) return { runAgainAt: new Date(env.deps.clock.now().getTime() + env.deps.tuning.verificationPollMs) };
+    const { verificationId, rateLimited = 0 } = parsed.data;
+    const r = await followVerification(env.deps, ctx.em, verificationId);
+    if (!r.done && r.verification) {
+      const times = r.rateLimited ? rateLimited + 1 : 0;
+      const runAgainAt = nextVerificationPoll(env.deps.tuning, r.verification.sentAt, env.deps.clock.now(), times);
+      return { runAgainAt, payload: { verificationId, rateLimited: times } };
+    }
     const v = r.verification;
     // Idempotent: re-rendering the final state is harmless, and a Slack failure throws so the job retries.
     if (v?.message) await env.notifier.update(v.message.channel, v.message.ts, verificationMessage(v));

@@ -1,5 +1,4 @@
 import type { AuditParams } from '../audit/secrets-guard.js';
-import { Responder } from '../db/entities.js';
 import { type Action, authorize, type Denial, type Target } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
@@ -14,10 +13,33 @@ declare module '../errors.js' {
   }
 }
 
-/** Loads the responder behind a caller from the database (never from anything Slack sent back). */
-export async function findActor(em: EntityManager, teamId: string, userId: string): Promise<Actor | null> {
-  const r = await em.findOne(Responder, { teamId, userId }, { refresh: true });
-  return r ? { teamId: r.teamId, userId: r.userId, role: r.role, approver: r.approver } : null;
+/** Actors loaded through each EntityManager fork (one fork per request or job run, one per transaction). */
+const loadedActors = new WeakMap<EntityManager, Map<string, Promise<Actor | null>>>();
+
+/**
+ * Loads the responder behind a caller from the database (never from anything Slack sent back), once
+ * per EntityManager: the request middleware and the use case it calls share the request's fork, so
+ * the use case re-authorizes on the row this request read instead of reading it a second time.
+ * A new request, job run or transaction has its own fork and reads it afresh.
+ */
+export function findActor(em: EntityManager, teamId: string, userId: string): Promise<Actor | null> {
+  const forEm = loadedActors.get(em) ?? new Map<string, Promise<Actor | null>>();
+  loadedActors.set(em, forEm);
+  const key = `${teamId}\u0000${userId}`;
+  const known = forEm.get(key);
+  if (known) return known;
+  const loading = em
+    .getConnection()
+    .execute<Array<{ team_id: string; user_id: string; role: Actor['role']; approver: boolean }>>(
+      'select team_id, user_id, role, approver from responder where team_id = ? and user_id = ?',
+      [teamId, userId],
+      'all',
+      em.getTransactionContext(),
+    )
+    .then(([r]) => (r ? { teamId: r.team_id, userId: r.user_id, role: r.role, approver: r.approver } : null));
+  forEm.set(key, loading);
+  loading.catch(() => forEm.delete(key));
+  return loading;
 }
 
 /** Every refusal is an audit event: who tried what, on whom, and why it was refused. */

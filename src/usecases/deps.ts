@@ -25,13 +25,28 @@ export interface Deps {
 
 /** Pacing that production leaves at its defaults and tests shorten. */
 export interface Tuning {
-  /** How often a pending verification push is polled (Duo keeps a result for 120 s). */
+  /**
+   * How often a pending verification push is polled while the caller is most likely answering (the
+   * first `verificationFastPollWindowMs` after it was sent), and afterwards (Duo keeps a result for
+   * 120 s). At 1 poll/s per push, about 5 pushes pending at once stay inside Duo's ~300/min for reads
+   * of a single object; a 429 backs off that push's job only.
+   */
   verificationPollMs: number;
+  verificationFastPollWindowMs: number;
+  verificationSlowPollMs: number;
+  /** The first wait after a 429 on a poll; it doubles with each further 429, up to the slow poll x 8. */
+  verificationRateLimitBackoffMs: number;
   /** When to stop following a push whose result Duo never gave (the window plus a margin). */
   verificationGiveUpMs: number;
 }
 
-export const DEFAULT_TUNING: Tuning = { verificationPollMs: 2_000, verificationGiveUpMs: 150_000 };
+export const DEFAULT_TUNING: Tuning = {
+  verificationPollMs: 1_000,
+  verificationFastPollWindowMs: 30_000,
+  verificationSlowPollMs: 2_000,
+  verificationRateLimitBackoffMs: 4_000,
+  verificationGiveUpMs: 150_000,
+};
 
 /** Who is asking, as Slack told us: a reference only. Use cases load the responder themselves. */
 export interface Caller {

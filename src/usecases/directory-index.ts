@@ -87,7 +87,7 @@ export interface SyncDirectoryOptions {
   pageSize?: number;
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
-  /** Called after each indexed page (the job uses it to extend its lease). */
+  /** Called after each indexed page, outside its transaction (the job checks its lease there). */
   onPage?: (progress: { pages: number; users: number }) => Promise<void>;
 }
 
@@ -404,17 +404,11 @@ export interface DirectorySyncJobArgs {
   pageDelayMs?: number;
   pageSize?: number;
   sleep?: (ms: number) => Promise<void>;
-  /**
-   * The job holds its lease while it pages (a pass over 100k users takes minutes at 2 pages/s, longer than the
-   * queue's default 2-minute lease): after each page it pushes `locked_until` this far ahead.
-   */
-  leaseExtensionMs?: number;
 }
 
 /** Handler for JobQueue kind 'directory.sync': a full pass, then again in an hour. */
 export function createDirectorySyncJob(args: DirectorySyncJobArgs): JobHandler {
   const intervalMs = args.intervalMs ?? DIRECTORY_SYNC_INTERVAL_MS;
-  const leaseMs = args.leaseExtensionMs ?? 5 * 60 * 1000;
   return async (_payload: Record<string, unknown>, ctx: JobContext) => {
     await syncDirectory(args.duo, ctx.em, {
       clock: args.clock,
@@ -422,15 +416,9 @@ export function createDirectorySyncJob(args: DirectorySyncJobArgs): JobHandler {
       ...(args.pageDelayMs !== undefined ? { pageDelayMs: args.pageDelayMs } : {}),
       ...(args.pageSize !== undefined ? { pageSize: args.pageSize } : {}),
       ...(args.sleep ? { sleep: args.sleep } : {}),
-      onPage: async () => {
-        await ctx.em
-          .getConnection()
-          .execute(`update job set locked_until = ? where id = ? and status = 'running' and locked_until < ?`, [
-            new Date(args.clock.now().getTime() + leaseMs),
-            ctx.jobId,
-            new Date(args.clock.now().getTime() + leaseMs),
-          ]);
-      },
+      // A pass over 100k users takes minutes: between pages (outside the page's transaction) it checks
+      // that the lease is still its own, and stops if another instance has taken the job over.
+      onPage: () => ctx.extendLease(),
     });
     return { runAgainAt: new Date(args.clock.now().getTime() + intervalMs) };
   };

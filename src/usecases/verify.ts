@@ -7,7 +7,7 @@ import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
 import { fail } from '../errors.js';
 import { authorizeOrThrow, findActor, requireActor } from './access.js';
-import type { Caller, Deps, EntityManager } from './deps.js';
+import type { Caller, Deps, EntityManager, Tuning } from './deps.js';
 import { findDuoUser } from './lookup.js';
 import { loadSettings } from './settings.js';
 import { toVerificationView, type VerificationView } from './verification-policy.js';
@@ -157,6 +157,29 @@ export interface FollowResult {
   verification: VerificationView | null;
   /** False while the push is still waiting: poll again. */
   done: boolean;
+  /** Duo answered this poll with a 429: back off before the next one. */
+  rateLimited?: boolean;
+}
+
+/**
+ * When to poll a waiting push next: on a grid from when it was sent, every second while the caller is
+ * most likely answering (the first 30 s), then every 2 s, so a slow run does not push later polls
+ * back; never sooner than half an interval from now. After a 429 the wait doubles with each further
+ * one (`rateLimitedTimes` in a row).
+ */
+export function nextVerificationPoll(tuning: Tuning, sentAt: Date, now: Date, rateLimitedTimes = 0): Date {
+  const fast = tuning.verificationPollMs;
+  const slow = Math.max(fast, tuning.verificationSlowPollMs);
+  if (rateLimitedTimes > 0)
+    return new Date(
+      now.getTime() + Math.min(slow * 8, tuning.verificationRateLimitBackoffMs * 2 ** (rateLimitedTimes - 1)),
+    );
+  const elapsed = now.getTime() - sentAt.getTime();
+  const window = tuning.verificationFastPollWindowMs;
+  const [from, every] = elapsed < window ? [0, fast] : [window, slow];
+  let next = from + (Math.floor((elapsed - from) / every) + 1) * every;
+  if (next - elapsed < every / 2) next += every;
+  return new Date(sentAt.getTime() + next);
 }
 
 /** One poll of Duo. Finishes the verification (once, whichever instance gets there) when Duo answered. */
@@ -166,10 +189,13 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
   const now = deps.clock.now();
   const overdue = now.getTime() - v.sentAt.getTime() > deps.tuning.verificationGiveUpMs;
   let result: VerificationPushResult = 'timeout';
+  let rateLimited = false;
   if (v.pushId) {
     try {
-      result = (await deps.duo.getVerificationPushResponse(v.duoUserId, v.pushId)).result;
+      // A 429 is not waited out here: this job backs off, and the lane's other jobs go on.
+      result = (await deps.duo.getVerificationPushResponse(v.duoUserId, v.pushId, { waitOnRateLimit: false })).result;
     } catch (e) {
+      rateLimited = isDuoError(e) && e.code === 'DUO_RATE_LIMITED';
       // Transient (rate limit, 5xx, network): try again on the next poll, until the window is over.
       deps.logger.warn('verification poll failed; will retry', {
         verificationId,
@@ -179,7 +205,7 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
     }
   }
   if (result === 'waiting') {
-    if (!overdue) return { verification: toVerificationView(v), done: false };
+    if (!overdue) return { verification: toVerificationView(v), done: false, rateLimited };
     result = 'timeout';
   }
   const status = FINAL_STATUS[result];

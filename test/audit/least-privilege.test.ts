@@ -130,7 +130,14 @@ describe.skipIf(!serverUrl)('least privilege for the app role', { timeout: 120_0
       clock: systemClock,
       paceMs: 0,
     });
-    const ctx = { jobId: 1, attempt: 1, em, logger: createMemoryLogger('warn'), signal: new AbortController().signal };
+    const ctx = {
+      jobId: 1,
+      attempt: 1,
+      em,
+      logger: createMemoryLogger('warn'),
+      signal: new AbortController().signal,
+      extendLease: async () => {},
+    };
     for (let i = 0; i < 5; i++) await relay({ teamId: TEAM }, ctx);
     expect(posts).toEqual(['1', '2', '3', '4']);
     expect(await verifyAuditChain(em, testKeyring())).toMatchObject({ ok: true, checked: 4 });

@@ -74,7 +74,14 @@ const relay = (p: ChannelPoster, paceMs = 0) =>
     clock,
     paceMs,
   });
-const ctx = () => ({ jobId: 1, attempt: 1, em: db.em.fork(), logger, signal: new AbortController().signal });
+const ctx = () => ({
+  jobId: 1,
+  attempt: 1,
+  em: db.em.fork(),
+  logger,
+  signal: new AbortController().signal,
+  extendLease: async () => {},
+});
 const run = (p: ChannelPoster) => relay(p)({ teamId: TEAM }, ctx());
 
 describe('audit relay job', () => {
