@@ -79,19 +79,24 @@ export function registerApprovalJobs(jobs: JobQueue, deps: Deps, notifier: Notif
       }
       return run(deps, ctx.em, notices, q.data);
     };
-  jobs.register('approval.expire', onRequest(expireRequest));
-  jobs.register('approval.execute', onRequest(runScheduled));
-  jobs.register('approval.end', onRequest(endTimeBox));
-  jobs.register(DELETE_MESSAGE_JOB, async (payload, ctx) => {
-    const m = messagePayload.safeParse(payload);
-    if (!m.success) {
-      ctx.logger.warn('message.delete: bad payload; dropped');
+  // Someone waits on each of these (a requester, an approver, a secret to delete): the interactive lane.
+  jobs.register('approval.expire', onRequest(expireRequest), { lane: 'interactive' });
+  jobs.register('approval.execute', onRequest(runScheduled), { lane: 'interactive' });
+  jobs.register('approval.end', onRequest(endTimeBox), { lane: 'interactive' });
+  jobs.register(
+    DELETE_MESSAGE_JOB,
+    async (payload, ctx) => {
+      const m = messagePayload.safeParse(payload);
+      if (!m.success) {
+        ctx.logger.warn('message.delete: bad payload; dropped');
+        return undefined;
+      }
+      await notifier.delete(m.data.channel, m.data.ts).catch((e: { data?: { error?: string } }) => {
+        // Already gone (deleted by hand, or the channel closed): nothing more to do.
+        if (e.data?.error !== 'message_not_found' && e.data?.error !== 'channel_not_found') throw e;
+      });
       return undefined;
-    }
-    await notifier.delete(m.data.channel, m.data.ts).catch((e: { data?: { error?: string } }) => {
-      // Already gone (deleted by hand, or the channel closed): nothing more to do.
-      if (e.data?.error !== 'message_not_found' && e.data?.error !== 'channel_not_found') throw e;
-    });
-    return undefined;
-  });
+    },
+    { lane: 'interactive' },
+  );
 }
