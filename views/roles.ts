@@ -61,8 +61,10 @@ function responderLine(r: RolesHomeModel['responders'][number]): string {
 }
 
 function settingLine(s: SettingRow): string {
-  return `*${s.name}*: \`${s.value}\`\n${truncate(s.describe, 200)}`;
+  return `*${s.name}*: \`${s.value}\`\n${truncate(s.describe, 200)}\n_:shield: ${capitalize(WEAKENS_TEXT[s.weakens])} weakens the controls: step-up and a second Owner (or an announced delay)._`;
 }
+
+const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 
 /** The notice above the refreshed list after a change. */
 export function changeNotice(s: ChangeSummary): string {

@@ -25,6 +25,7 @@ import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
+import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
 
 /**
@@ -187,6 +188,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }),
     );
     jobs.register(RECONCILE_JOB, createIntentReconciler(audit, clock));
+    jobs.register(SUMMARIZE_REFUSALS_JOB, createRefusalSummarizer(deps));
     registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
     const em = db.em.fork();
     await warnAboutPrivileges(db, logger);
@@ -197,6 +199,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await audit.seal(em, slack.teamId);
     await bindUnboundSecrets(deps, em);
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
+    await jobs.enqueue(em, { kind: SUMMARIZE_REFUSALS_JOB, dedupeKey: SUMMARIZE_REFUSALS_JOB });
     // The typeahead's directory index: a paced full pass now and hourly (lookups refresh single users).
     await scheduleDirectorySync(jobs, em, { duo, clock });
     if (config.auditChannel)

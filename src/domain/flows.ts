@@ -2,6 +2,7 @@ import { type Action, authorize, type Decision, type Target } from './authorize.
 import { DEFAULT_BYPASS_PARAMS } from './bypass-policy.js';
 import type { User } from './duo-objects.js';
 import { hasEnrolledDevice, isDirectorySynced, pushCapablePhones } from './duo-user.js';
+import type { GuardedAction } from './guards.js';
 import type { Actor } from './roles.js';
 import type { Settings } from './settings.js';
 
@@ -34,6 +35,8 @@ export interface FlowPolicy {
   entry: { action: Action; target: Target } | 'any_responder';
   /** Whether the user card offers the flow for this user (the click is authorized again). */
   card?: (user: User, can: Can) => boolean;
+  /** The guarded changes the flow can make (src/domain/guards.ts), shown with their guards in help. */
+  guarded?: readonly GuardedAction[];
 }
 
 const none: Target = { kind: 'none' };
@@ -48,11 +51,13 @@ export const FLOWS = {
   },
   unlock: {
     entry: { action: 'user.unlock', target: none },
+    guarded: ['unlock'],
     card: (u, can) =>
       (u.status === 'locked out' && can('user.unlock')) || (u.status === 'disabled' && can('user.reenable')),
   },
   status: {
     entry: { action: 'user.set_status', target: { kind: 'status', toStatus: 'active', directorySynced: false } },
+    guarded: ['unlock', 'bypass_status'],
     card: (u, can) =>
       u.status !== 'pending deletion' &&
       SETTABLE.some(
@@ -67,12 +72,16 @@ export const FLOWS = {
   },
   bypass: {
     entry: { action: 'bypass.request', target: { kind: 'bypass', params: DEFAULT_BYPASS_PARAMS } },
+    guarded: ['bypass_codes'],
     card: (u, can) => hasEnrolledDevice(u) && can('bypass.request', { kind: 'bypass', params: DEFAULT_BYPASS_PARAMS }),
   },
   codes: { entry: { action: 'bypass_codes.list', target: none }, card: (_u, can) => can('bypass_codes.list') },
   audit: { entry: { action: 'audit.read', target: none } },
-  roles: { entry: { action: 'responders.manage', target: none } },
-  mfa: { entry: 'any_responder' },
+  roles: {
+    entry: { action: 'responders.manage', target: none },
+    guarded: ['powerful_role', 'approver_flag', 'weakening_setting'],
+  },
+  mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

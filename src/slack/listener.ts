@@ -10,9 +10,9 @@ import type {
 import { errorModal } from '../../views/common.js';
 import type { Actor } from '../domain/roles.js';
 import { isDuoError } from '../duo/errors.js';
-import { AppError } from '../errors.js';
-import { recordDenial } from '../usecases/access.js';
+import { AppError, problemOf } from '../errors.js';
 import type { Caller, Deps } from '../usecases/deps.js';
+import { recordOutsiderRefusal, recordTampering } from '../usecases/refusals.js';
 import { describeError, errorField } from './error-translator.js';
 import type { Notifier } from './notifier.js';
 import { getRequestContext, type RequestContext } from './request-context.js';
@@ -38,7 +38,7 @@ function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
   const r = rc.resolution;
   if (r.kind === 'responder') return Promise.resolve({ ...rc, actor: r.actor, caller });
   const denial = async (code: 'NOT_A_RESPONDER' | 'FOREIGN_TEAM', why: string): Promise<never> => {
-    await recordDenial(deps, rc.em, caller, null, { why });
+    await recordOutsiderRefusal(deps, rc.em, caller, why);
     throw new AppError(code, why);
   };
   return r.kind === 'foreign_team'
@@ -70,6 +70,15 @@ async function noteFailure(deps: Deps, rc: RequestContext, err: unknown, where: 
   const d = describeError(err, rc.correlationId);
   if (d.known) rc.logger.info(`${where}: ${d.code}`, { code: d.code });
   else rc.logger.error(`${where} failed`, { err });
+  const stale = problemOf(err, 'form.stale') ? 'form' : problemOf(err, 'button.stale') ? 'button' : null;
+  if (stale)
+    await recordTampering(
+      deps,
+      rc.em,
+      { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId },
+      rc.resolution.kind === 'responder' ? rc.resolution.actor.role : null,
+      { surface: stale, where },
+    ).catch((e) => rc.logger.warn('could not audit a tampered request', { err: e }));
   if (isDuoError(err))
     await deps.audit
       .record(rc.em, {

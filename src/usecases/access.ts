@@ -94,6 +94,8 @@ export async function authorizeOrThrow(
     /** What the audit row says was attempted, when it is more specific than the action (e.g. bypass.approve). */
     attempted?: string;
     requestRef?: string;
+    /** The guard this check is part of (e.g. 'approval' for deciding a request), for the audit row. */
+    guard?: string;
   } = {},
 ): Promise<Settings> {
   const settings = opts.settings ?? (await loadSettings(em, actor.teamId));
@@ -105,7 +107,7 @@ export async function authorizeOrThrow(
       why: denial.rule,
       target: opts.targetUser,
       ...(opts.requestRef ? { requestRef: opts.requestRef } : {}),
-      params: denial.setting ? { setting: denial.setting } : {},
+      params: { ...(denial.setting ? { setting: denial.setting } : {}), ...(opts.guard ? { guard: opts.guard } : {}) },
     });
     throw fail('PERMISSION_DENIED', 'access.denied', {
       ...denial,

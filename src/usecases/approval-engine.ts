@@ -400,6 +400,7 @@ async function authorizeDecision(deps: Deps, em: EntityManager, caller: Caller, 
     targetUser: targetOf(request),
     attempted: `${kind.audit}.approve`,
     requestRef: request.id,
+    guard: 'approval',
   });
   const stale = notOpen(request, deps.clock.now());
   if (stale) throw stale;

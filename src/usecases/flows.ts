@@ -1,4 +1,6 @@
+import { Responder } from '../db/entities.js';
 import { FLOW_NAMES, FLOWS, type FlowName, type FlowPolicy, mayStart } from '../domain/flows.js';
+import { type GuardedAction, type Guards, guardsFor } from '../domain/guards.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
 import { authorizeOrThrow, requireActor } from './access.js';
@@ -23,9 +25,23 @@ export async function startFlow(
   return { actor, settings };
 }
 
-/** The flows this responder may start, in a stable order (for help). */
+/**
+ * The flows this responder may start, in a stable order, and the guards in front of the changes they
+ * can make, as they apply to this responder now (for help).
+ */
 export async function availableFlows(deps: Deps, em: EntityManager, caller: Caller) {
   const actor = await requireActor(deps, em, caller);
   const settings = await loadSettings(em, actor.teamId);
-  return { actor, flows: FLOW_NAMES.filter((f) => mayStart(actor, f, settings).allowed) };
+  const flows = FLOW_NAMES.filter((f) => mayStart(actor, f, settings).allowed);
+  const otherOwners = await em.count(Responder, {
+    teamId: actor.teamId,
+    role: 'owner',
+    totpStatus: 'active',
+    userId: { $ne: actor.userId },
+  });
+  const guards: Partial<Record<GuardedAction, Guards>> = {};
+  for (const f of flows)
+    for (const g of (FLOWS[f] as FlowPolicy).guarded ?? [])
+      guards[g] = guardsFor(g, { role: actor.role, settings, otherOwners });
+  return { actor, flows, guards };
 }

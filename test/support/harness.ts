@@ -6,6 +6,7 @@ import { grantLocalResponders, grantResponder, startSandbox } from '../../src/ap
 import type { Clock } from '../../src/clock.js';
 import type { Role } from '../../src/domain/roles.js';
 import { createMemoryLogger } from '../../src/log.js';
+import type { AnyKind } from '../../src/usecases/approval-model.js';
 import { applyRevoke } from '../../src/usecases/responders.js';
 import { TEST_AUDIT_KEY } from './audit-key.js';
 import { attachDatabase, freshDatabase } from './db.js';
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   verificationPollMs?: number;
   /** Connect over Socket Mode (SLACK_APP_TOKEN) instead of HTTP. */
   socketMode?: boolean;
+  /** Approval kinds beyond the built-in ones (a test's own kind). */
+  extraKinds?: readonly AnyKind[];
 }
 
 export const TEAM = LOCAL_TEAM_ID;
@@ -79,6 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     webApiRetries: 0,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.extraKinds ? { extraKinds: opts.extraKinds } : {}),
   };
   const runtime = await startRuntime({ ...runtimeOptions, database: db });
   const eventsUrl = `http://127.0.0.1:${runtime.slack.port}/slack/events`;
