@@ -1,5 +1,6 @@
 import { Migration20261128000100_core } from './Migration20261128000100_core.js';
 import { Migration20261128000200_audit } from './Migration20261128000200_audit.js';
+import { Migration20261201000400_hardening } from './Migration20261201000400_hardening.js';
 
 /**
  * Static list, so the same code applies migrations under tsx, vitest and compiled JS
@@ -9,4 +10,5 @@ import { Migration20261128000200_audit } from './Migration20261128000200_audit.j
 export const migrationsList = [
   { name: 'Migration20261128000100_core', class: Migration20261128000100_core },
   { name: 'Migration20261128000200_audit', class: Migration20261128000200_audit },
+  { name: 'Migration20261201000400_hardening', class: Migration20261201000400_hardening },
 ];

@@ -27,7 +27,6 @@ export const ACTIONS = {
   rolesEdit: 'roles_edit',
   rolesAdd: 'roles_add',
   settingsEdit: 'settings_edit',
-  mfaStart: 'mfa_start',
   auditExport: 'audit_export',
 } as const;
 
@@ -44,6 +43,7 @@ export const VIEWS = {
   roleEdit: 'role_edit_modal',
   settingEdit: 'setting_edit_modal',
   mfaConfirm: 'mfa_confirm_modal',
+  mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
 } as const;
 

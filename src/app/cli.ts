@@ -105,6 +105,7 @@ function cliDeps(db: Database, cfg: Config) {
     audit,
     jobs,
     secretBox: undefined as never,
+    people: undefined as never,
     tuning: DEFAULT_TUNING,
   };
 }

@@ -13,8 +13,10 @@ import { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { loadEncryptionKey, SecretBox } from '../secret-box.js';
 import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
+import { boltLogger } from '../slack/bolt-logger.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
+import { SlackPeople } from '../slack/people.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 
@@ -85,7 +87,26 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ...DEFAULT_TUNING,
       ...(opts.verificationPollMs ? { verificationPollMs: opts.verificationPollMs } : {}),
     };
-    const deps: Deps = { config, logger, clock, db, duo, audit, jobs, secretBox: new SecretBox(key), tuning };
+    // users.info for the step-up binding (a responder's own Duo account is found by their Slack email).
+    const people = new SlackPeople(
+      new webApi.WebClient(config.slack.botToken, {
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+        retryConfig: { retries: opts.webApiRetries ?? 2 },
+        logger: boltLogger(logger.child({ component: 'slack' })),
+      }),
+    );
+    const deps: Deps = {
+      config,
+      logger,
+      clock,
+      db,
+      duo,
+      audit,
+      jobs,
+      secretBox: new SecretBox(key),
+      people,
+      tuning,
+    };
 
     const readiness = async (): Promise<Readiness> => {
       const checks: Readiness['checks'] = {};

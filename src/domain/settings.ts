@@ -17,6 +17,9 @@ declare module '../errors.js' {
   }
 }
 
+/** The window the verification push limits count in (push bombing is a burst, not a daily total). */
+export const PUSH_LIMIT_WINDOW_MINUTES = 10;
+
 export const APPROVAL_REQUIRED_FOR = ['all', 'all_but_owner', 'all_but_owner_and_administrator'] as const;
 
 export const settingDefinitions = {
@@ -74,6 +77,18 @@ export const settingDefinitions = {
     schema: z.boolean(),
     default: false,
     describe: 'Requesting bypass codes asks the responder for a TOTP code',
+  },
+  max_verification_pushes_per_user: {
+    schema: z.number().int().min(1).max(100),
+    default: 5,
+    describe: `Verification pushes any responders may send to one Duo user in ${PUSH_LIMIT_WINDOW_MINUTES} minutes`,
+    weakens: 'raise',
+  },
+  max_verification_pushes_per_responder: {
+    schema: z.number().int().min(1).max(500),
+    default: 20,
+    describe: `Verification pushes one responder may send in ${PUSH_LIMIT_WINDOW_MINUTES} minutes`,
+    weakens: 'raise',
   },
 } as const;
 

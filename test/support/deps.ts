@@ -9,7 +9,7 @@ import type { DuoAdmin } from '../../src/duo/types.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
-import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
+import { type Caller, DEFAULT_TUNING, type Deps, type PeopleDirectory } from '../../src/usecases/deps.js';
 
 /**
  * The use cases' ports for tests that call them directly (no Slack): a real database, a manual clock,
@@ -29,10 +29,15 @@ const noDuo = new Proxy({} as DuoAdmin, {
     Promise.reject(new Error(`this test gave no Duo client, but the use case called ${String(name)}`)),
 });
 
+/** Slack's side of people, for use-case tests: the emails Slack would show (users.info), by Slack user id. */
+export const peopleDirectory = (emails: Record<string, string> = {}): PeopleDirectory => ({
+  emailOf: async (userId) => emails[userId] ?? null,
+});
+
 export function useCaseKit(
   db: Database,
   teamId: string,
-  opts: { duo?: DuoAdmin; config?: Partial<Config> } = {},
+  opts: { duo?: DuoAdmin; config?: Partial<Config>; emails?: Record<string, string> } = {},
 ): UseCaseKit {
   const clock = new ManualClock();
   const logger = createMemoryLogger('debug');
@@ -47,6 +52,7 @@ export function useCaseKit(
     audit: new AuditTrail(clock, jobs, { mirrorToChannel: false }),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
+    people: peopleDirectory(opts.emails),
     tuning: DEFAULT_TUNING,
   };
   let seq = 0;

@@ -394,7 +394,9 @@ export class SlackDriver {
     }
     if (action === 'update' || action === 'push') {
       const next = isObj(body) && isObj(body.view) ? body.view : undefined;
-      const problems = next ? viewProblems(next) : ['[ERROR] missing required field: view'];
+      const problems = next
+        ? viewProblems(next, (id) => store.usableInBlocks(id))
+        : ['[ERROR] missing required field: view'];
       if (problems.length > 0) throw new SlackClientError(`Slack rejects the ${action} view: ${problems.join('; ')}`);
       if (action === 'update') {
         store.replaceView(v, next!);
