@@ -75,7 +75,7 @@ export async function cli(argv: string[]): Promise<number> {
 }
 
 function config(): Config {
-  return loadConfig();
+  return loadConfig(process.env, { serving: false });
 }
 
 async function withDb<T>(fn: (db: Database, cfg: Config) => Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ import { registerJobs } from '../slack/jobs.js';
 import { SlackPeople } from '../slack/people.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
+import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -159,9 +160,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }),
     );
     jobs.register(RECONCILE_JOB, createIntentReconciler(audit, clock));
+    jobs.register(PRUNE_SEEN_JOB, (_payload, ctx) => pruneSeenRequests(deps, ctx.em));
     registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
     const em = db.em.fork();
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
+    await jobs.enqueue(em, { kind: PRUNE_SEEN_JOB, dedupeKey: PRUNE_SEEN_JOB });
     // The typeahead's directory index: a paced full pass now and hourly (lookups refresh single users).
     await scheduleDirectorySync(jobs, em, { duo, clock });
     if (config.auditChannel)

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = {
   'audit.viewed': 'viewed the audit history',
   'audit.exported': 'exported the audit history',
   'duo.error': 'hit a Duo error',
+  'request.replayed': 'sent a request that was already seen (answered without acting)',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Deps } from '../usecases/deps.js';
 import { boltLogger } from './bolt-logger.js';
 import { Notifier } from './notifier.js';
+import { httpRequestKeys, replayGuardMiddleware } from './replay-guard.js';
 import { requestContextMiddleware } from './request-context.js';
 
 export interface Readiness {
@@ -66,6 +67,8 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
           customRoutes,
           logger,
           unhandledRequestTimeoutMillis: 3001,
+          // The signature, for the replay guard (Bolt has verified it by then).
+          customPropertiesExtractor: httpRequestKeys,
         });
   const app = new App({
     receiver,
@@ -82,6 +85,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const botUserId = String(auth.user_id);
   const notifier = new Notifier(app.client);
 
+  app.use(replayGuardMiddleware(opts.deps, () => teamId));
   app.use(requestContextMiddleware(opts.deps, () => teamId));
   opts.listeners(app, notifier);
   app.error(async (err) => {
