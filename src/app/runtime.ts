@@ -12,7 +12,7 @@ import type { DuoAdmin } from '../duo/types.js';
 import { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { loadEncryptionKey, SecretBox } from '../secret-box.js';
-import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
+import { type SlackApp, startSlackApp } from '../slack/app.js';
 import { boltLogger } from '../slack/bolt-logger.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
@@ -20,6 +20,7 @@ import { SlackPeople } from '../slack/people.js';
 import { DEFAULT_TUNING, type Deps } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
+import { readinessCheck } from './readiness.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -109,27 +110,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       tuning,
     };
 
-    const readiness = async (): Promise<Readiness> => {
-      const checks: Readiness['checks'] = {};
-      await db.em
-        .getConnection()
-        .execute('select 1')
-        .then(() => {
-          checks.database = { ok: true };
-        })
-        .catch((e: unknown) => {
-          checks.database = { ok: false, error: e instanceof Error ? e.message.slice(0, 200) : 'unreachable' };
-        });
-      await duo
-        .getInfoSummary()
-        .then(() => {
-          checks.duo = { ok: true };
-        })
-        .catch((e: unknown) => {
-          checks.duo = { ok: false, error: (e as { code?: string }).code ?? 'unreachable' };
-        });
-      return { ok: Object.values(checks).every((c) => c.ok), checks };
-    };
+    const readiness = readinessCheck({ db, duo, clock, logger: logger.child({ component: 'readiness' }) });
 
     const slack = await startSlackApp({
       mode: config.slackMode === 'socket' ? 'socket' : 'http',

@@ -7,9 +7,10 @@ import { Notifier } from './notifier.js';
 import { httpRequestKeys, replayGuardMiddleware } from './replay-guard.js';
 import { requestContextMiddleware } from './request-context.js';
 
+/** What /readyz answers: 200 or 503 with `{"db":"ok"|"failed","duo":"ok"|"failed"}`, never error text. */
 export interface Readiness {
   ok: boolean;
-  checks: Record<string, { ok: boolean; error?: string }>;
+  body: { db: 'ok' | 'failed'; duo: 'ok' | 'failed' };
 }
 
 export interface SlackAppOptions {
@@ -127,8 +128,8 @@ function healthRoutes(readiness: () => Promise<Readiness>) {
       method: ['GET'],
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         readiness()
-          .then((r) => json(res, r.ok ? 200 : 503, r))
-          .catch(() => json(res, 503, { ok: false, checks: {} }));
+          .then((r) => json(res, r.ok ? 200 : 503, r.body))
+          .catch(() => json(res, 503, { db: 'failed', duo: 'failed' }));
       },
     },
   ];

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { mfaEnrollmentEndedModal } from '../../views/mfa.js';
 import type { JobHandler } from '../jobs/queue.js';
+import type { Deps } from '../usecases/deps.js';
 import { markQrDeleted, settleEnrollment } from '../usecases/step-up.js';
-import type { JobEnv } from './jobs.js';
+import type { Notifier } from './notifier.js';
 
 const payloadSchema = z.object({ enrollmentId: z.uuid() });
 
@@ -12,7 +13,7 @@ const payloadSchema = z.object({ enrollmentId: z.uuid() });
  * without the modal being replaced by its own answer, takes the key out of the modal. A Slack failure
  * other than "already gone" throws, so the job retries.
  */
-export function createEnrollmentCleanup(env: JobEnv): JobHandler {
+export function createEnrollmentCleanup(env: { deps: Deps; notifier: Notifier }): JobHandler {
   return async (payload, ctx) => {
     const parsed = payloadSchema.safeParse(payload);
     if (!parsed.success) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
-import { Responder, StepUpFailure, TotpEnrollment, Verification } from '../db/entities.js';
+import { type ITotpEnrollment, Responder, StepUpFailure, TotpEnrollment, Verification } from '../db/entities.js';
 import type { Phone, User } from '../domain/duo-objects.js';
 import { pushCapablePhones } from '../domain/duo-user.js';
 import type { Actor } from '../domain/roles.js';
@@ -517,6 +517,28 @@ async function dropPending(deps: Deps, tem: EntityManager, r: ResponderRow, enro
   );
 }
 
+/** 'stepup.enrolled' for an attempt that ended (confirmed, refused, expired), on the bound Duo account. */
+function recordEnrollmentEnd(
+  deps: Deps,
+  tem: EntityManager,
+  caller: Caller,
+  r: ResponderRow,
+  enrollment: ITotpEnrollment,
+  outcome: 'success' | 'failed',
+  params: { phase: string; push?: string },
+) {
+  return deps.audit.record(tem, {
+    teamId: r.teamId,
+    actor: actorOf(r),
+    action: 'stepup.enrolled',
+    outcome,
+    target: { duoUserId: enrollment.duoUserId, username: enrollment.username },
+    correlationId: caller.correlationId,
+    requestRef: enrollment.id,
+    params: { ...params, reenrollment: enrollment.reenrollment },
+  });
+}
+
 /**
  * Confirms the enrollment started last: its push must have been approved on the responder's own Duo
  * account, and the code must be a first valid code from the new secret. Then the new secret becomes the
@@ -540,20 +562,11 @@ export async function confirmTotpEnrollment(
     throw fail('INVALID_STATE', 'stepup.nothing_to_confirm', {}, TOTP_FIELD);
   const token = normalizeCode(code);
   const now = deps.clock.now();
-  const refused = async (status: 'refused' | 'expired', params: Record<string, string>) => {
+  const refused = async (status: 'refused' | 'expired', params: { push?: string }) => {
     await em.transactional(async (tem) => {
       await dropPending(deps, tem, r, enrollment.id);
       await endEnrollment(deps, tem, enrollment.id, status);
-      await deps.audit.record(tem, {
-        teamId: r.teamId,
-        actor: actorOf(r),
-        action: 'stepup.enrolled',
-        outcome: 'failed',
-        target: { duoUserId: enrollment.duoUserId, username: enrollment.username },
-        correlationId: caller.correlationId,
-        requestRef: enrollment.id,
-        params: { phase: status, reenrollment: enrollment.reenrollment, ...params },
-      });
+      await recordEnrollmentEnd(deps, tem, caller, r, enrollment, 'failed', { phase: status, ...params });
     });
   };
   if (enrollment.expiresAt.getTime() <= now.getTime()) {
@@ -591,16 +604,7 @@ export async function confirmTotpEnrollment(
     if (n === 0) throw changedConcurrently();
     await tem.nativeDelete(StepUpFailure, { id: attemptId });
     await endEnrollment(deps, tem, enrollment.id, 'confirmed');
-    await deps.audit.record(tem, {
-      teamId: r.teamId,
-      actor: actorOf(r),
-      action: 'stepup.enrolled',
-      outcome: 'success',
-      target: { duoUserId: enrollment.duoUserId, username: enrollment.username },
-      correlationId: caller.correlationId,
-      requestRef: enrollment.id,
-      params: { phase: 'confirmed', reenrollment: enrollment.reenrollment },
-    });
+    await recordEnrollmentEnd(deps, tem, caller, r, enrollment, 'success', { phase: 'confirmed' });
   });
 }
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWS } from '../../views/ids.js';
+import { enrollTotp, totpAt, waitForView } from '../support/bypass-kit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 let h: Harness;
@@ -27,5 +29,21 @@ describe('Socket Mode', () => {
     await h.driver.command(PEOPLE.helpDesk, 'lookup alice');
     const reply = await h.slack.waitFor(() => h.slack.calls.slice(before).find((c) => c.method === 'response_url'));
     expect(JSON.stringify(reply.args)).toContain('(alice)');
+  });
+
+  it('when a responder types a TOTP code into a modal over Socket Mode at LOG_LEVEL=debug, then no log line holds the code', async () => {
+    expect(h.runtime.deps.config.logLevel).toBe('debug');
+    const secret = await enrollTotp(h, PEOPLE.owner);
+    const before = h.slack.views(PEOPLE.owner).length;
+    await h.driver.command(PEOPLE.owner, 'mfa');
+    const modal = await waitForView(h, PEOPLE.owner, VIEWS.mfaConfirm, before);
+    const typed = await totpAt(h, secret, 1);
+    const linesBefore = h.logger.lines.length;
+    await h.driver.submitView(modal, PEOPLE.owner, { 'Code from your authenticator app': typed });
+    await h.slack.waitFor(() => h.slack.lastView(PEOPLE.owner)?.callbackId !== VIEWS.mfaConfirm);
+    const lines = h.logger.lines.slice(linesBefore);
+    expect(lines.filter((l) => l.includes(typed))).toEqual([]);
+    // The payload lines were logged, as labels only.
+    expect(lines.some((l) => l.includes('Received a message on the WebSocket: [omitted]'))).toBe(true);
   });
 });
