@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEWS } from '../../views/ids.js';
-import { enrollTotp, totpAt, waitForView } from '../support/bypass-kit.js';
+import { auditRows } from '../support/audit.js';
+import { enrollTotp, eventually, totpAt, waitForView } from '../support/bypass-kit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 let h: Harness;
@@ -45,5 +46,33 @@ describe('Socket Mode', () => {
     expect(lines.filter((l) => l.includes(typed))).toEqual([]);
     // The payload lines were logged, as labels only.
     expect(lines.some((l) => l.includes('Received a message on the WebSocket: [omitted]'))).toBe(true);
+  });
+
+  it('when the same envelope payload is delivered twice over Socket Mode, then it is acted on once and the copy audited', async () => {
+    const looked = async () => (await auditRows(h, "action = 'user.lookup' and target_username = 'frank'")).length;
+    const replays = async () => (await auditRows(h, "action = 'request.replayed'")).length;
+    const replaysBefore = await replays();
+    const payload = {
+      token: h.slack.verificationToken,
+      team_id: h.slack.teamId,
+      team_domain: h.slack.teamDomain,
+      channel_id: 'C0HELPDESK',
+      channel_name: 'help-desk',
+      user_id: PEOPLE.helpDesk,
+      user_name: 'hank',
+      command: '/duo',
+      text: 'lookup frank',
+      api_app_id: h.slack.appId,
+      response_url: h.slack.newResponseUrl({ channelId: 'C0HELPDESK', userId: PEOPLE.helpDesk }),
+      trigger_id: h.slack.issueTriggerId(PEOPLE.helpDesk),
+    };
+    for (let i = 0; i < 2; i++) {
+      const ack = await h.slack.socketServer.send('slash_commands', payload, { acceptsResponsePayload: true });
+      expect(ack.acked).toBe(true);
+    }
+    await eventually(async () => (await replays()) === replaysBefore + 1, 'the copy audited');
+    await eventually(async () => (await looked()) === 1, 'one lookup');
+    const row = (await auditRows(h, "action = 'request.replayed'")).at(-1);
+    expect(row!.params).toMatchObject({ matched: 'trigger_id', request: 'slash_command' });
   });
 });
