@@ -1,21 +1,27 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { fail } from '../src/errors.js';
-import { actionListener, type CommandArgs, type ListenerCtx, viewListener } from '../src/slack/listener.js';
-import type { Notifier } from '../src/slack/notifier.js';
 import {
+  type CommandArgs,
+  type ListenerCtx,
+  showErrorInModal,
+  viewClosedListener,
+  viewListener,
+} from '../src/slack/listener.js';
+import {
+  abandonTotpEnrollment,
+  attachEnrollmentDisplay,
   confirmTotpEnrollment,
+  type StartedEnrollment,
   startTotpEnrollment,
-  type TotpEnrollment,
   totpStatus,
 } from '../src/usecases/step-up.js';
 import { prepareStepUpReset, requestStepUpReset } from '../src/usecases/stepup-reset.js';
-import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
-import { mfaConfirmModal, mfaEnrollmentDm } from '../views/mfa.js';
+import { workingModal } from '../views/common.js';
+import { BLOCKS, VIEWS } from '../views/ids.js';
+import { MFA_TITLE, MFA_WORKING_TEXT, mfaEnrollmentModal, mfaReenrollModal } from '../views/mfa.js';
 import {
   MFA_ACTIVE_TEXT,
-  MFA_DM_SENT_TEXT,
-  MFA_SETTING_UP_TEXT,
   mfaDoneModal,
   mfaResetModal,
   mfaResetSubmittedText,
@@ -24,25 +30,31 @@ import {
 import { type CommandEnv, type FlowCommands, formState, parsePrivateMetadata } from './kit.js';
 
 /**
- * `/duo mfa` enrolls the calling responder's authenticator app for step-up: the QR code as a file in
- * their DM, the key for manual entry, and a Confirm button; active after a first valid code. With an
- * active enrollment it asks for a current code first (re-enrollment). `/duo mfa status` shows the
- * state; `/duo mfa reset @someone` is for owners. Keys and codes are never logged.
+ * `/duo mfa` enrolls the calling responder's authenticator app for step-up, bound to their own Duo
+ * account: a working modal opens at once, the use case sends a Duo Push to the responder's own phone,
+ * and the modal becomes the one place the key is shown (the QR as an image of a file shared with no
+ * channel, the key as text, the code input). Confirming needs the push approved and a first valid code;
+ * the modal is then replaced and the file deleted (by a durable job, at the latest when the attempt
+ * expires). With an active enrollment it asks for a current code first (re-enrollment).
+ * `/duo mfa status` shows the state; `/duo mfa reset @someone` is for owners. Keys and codes are never logged.
  */
 const USER_REF = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$/;
 
-/** The QR code first (as a file), then the key and the Confirm button. */
-async function sendEnrollment(notifier: Notifier, userId: string, e: TotpEnrollment): Promise<void> {
-  await notifier.uploadToUser(userId, {
+const codeOf = (values: unknown): string => formState(values).text(BLOCKS.totp) ?? '';
+const working = () => workingModal(MFA_TITLE, MFA_WORKING_TEXT, VIEWS.working);
+
+/** Uploads the QR (shared with no channel), records where it and the modal are, then shows the key there. */
+async function showEnrollment(c: ListenerCtx, { notifier }: CommandEnv, viewId: string, e: StartedEnrollment) {
+  await attachEnrollmentDisplay(c.em, c.caller, e.enrollmentId, { viewId });
+  const qrFileId = await notifier.uploadUnshared({
     filename: 'duo-desk-step-up.png',
     content: e.qrPng,
     title: 'duo-desk step-up QR code',
-    comment: 'Scan this with your authenticator app. Never share it.',
+    altText: 'QR code for your authenticator app',
   });
-  await notifier.dm(userId, mfaEnrollmentDm(e.secretForManualEntry));
+  await attachEnrollmentDisplay(c.em, c.caller, e.enrollmentId, { qrFileId });
+  await notifier.updateView(viewId, mfaEnrollmentModal({ ...e, qrFileId }));
 }
-
-const codeOf = (values: unknown): string => formState(values).text(BLOCKS.totp) ?? '';
 
 async function status(c: ListenerCtx, { deps }: CommandEnv) {
   const s = await totpStatus(c.em, c.teamId, c.userId);
@@ -50,7 +62,7 @@ async function status(c: ListenerCtx, { deps }: CommandEnv) {
   return mfaStatusMessage(s.status, locked);
 }
 
-async function run(c: ListenerCtx, { ack, command, respond }: CommandArgs, rest: string, env: CommandEnv) {
+async function run(c: ListenerCtx, { ack, command }: CommandArgs, rest: string, env: CommandEnv) {
   const { deps, notifier } = env;
   const [word = '', target = ''] = rest.split(/\s+/);
   if (word.toLowerCase() === 'status') {
@@ -67,40 +79,50 @@ async function run(c: ListenerCtx, { ack, command, respond }: CommandArgs, rest:
     return;
   }
   if (word) throw fail('INVALID_INPUT', 'mfa.unknown_option', {});
+  await ack();
   if ((await totpStatus(c.em, c.teamId, c.userId)).status === 'active') {
     // Replacing an active factor needs a code from it first.
-    await ack();
-    await notifier.openView(command.trigger_id, mfaConfirmModal('reenroll'));
+    await notifier.openView(command.trigger_id, mfaReenrollModal());
     return;
   }
-  await ack({ response_type: 'ephemeral', text: MFA_SETTING_UP_TEXT });
-  const enrollment = await startTotpEnrollment(deps, c.em, c.caller);
-  await sendEnrollment(notifier, c.userId, enrollment);
-  await respond({ response_type: 'ephemeral', replace_original: true, text: MFA_DM_SENT_TEXT });
+  const view = await notifier.openView(command.trigger_id, working());
+  try {
+    await showEnrollment(c, env, view.id, await startTotpEnrollment(deps, c.em, c.caller));
+  } catch (err) {
+    await showErrorInModal(deps, notifier, c, view.id, err, 'mfa');
+  }
 }
 
 function register(app: App, env: CommandEnv): void {
-  const { deps, notifier } = env;
-
-  app.action(
-    ACTIONS.mfaStart,
-    actionListener(deps, async (_c, { body }) => {
-      await notifier.openView(body.trigger_id, mfaConfirmModal('confirm'));
-    }),
-  );
+  const { deps } = env;
 
   app.view(
     VIEWS.mfaConfirm,
     viewListener(deps, async (c, { ack, view }) => {
-      const code = codeOf(view.state.values);
-      if (view.private_metadata === 'reenroll') {
-        const enrollment = await startTotpEnrollment(deps, c.em, c.caller, { currentCode: code });
-        await ack({ response_action: 'update', view: mfaDoneModal(MFA_DM_SENT_TEXT) });
-        await sendEnrollment(notifier, c.userId, enrollment);
-        return;
-      }
-      await confirmTotpEnrollment(deps, c.em, c.caller, code);
+      // A wrong current code is a field error; once it passed, the modal works while Slack and Duo answer.
+      const enrollment = await startTotpEnrollment(
+        deps,
+        c.em,
+        c.caller,
+        { currentCode: codeOf(view.state.values) },
+        { accepted: () => ack({ response_action: 'update', view: working() }) },
+      );
+      await showEnrollment(c, env, view.id, enrollment);
+    }),
+  );
+
+  app.view(
+    VIEWS.mfaEnroll,
+    viewListener(deps, async (c, { ack, view }) => {
+      await confirmTotpEnrollment(deps, c.em, c.caller, codeOf(view.state.values));
       await ack({ response_action: 'update', view: mfaDoneModal(MFA_ACTIVE_TEXT) });
+    }),
+  );
+
+  app.view(
+    { callback_id: VIEWS.mfaEnroll, type: 'view_closed' },
+    viewClosedListener(deps, async (c) => {
+      await abandonTotpEnrollment(deps, c.em, c.caller);
     }),
   );
 }

@@ -2,6 +2,7 @@ import { Migration20261128000100_core } from './Migration20261128000100_core.js'
 import { Migration20261128000200_audit } from './Migration20261128000200_audit.js';
 import { Migration20261201000100_job_lease } from './Migration20261201000100_job_lease.js';
 import { Migration20261201000300_keyed_audit } from './Migration20261201000300_keyed_audit.js';
+import { Migration20261201000400_hardening } from './Migration20261201000400_hardening.js';
 import { Migration20261201000500_approvals } from './Migration20261201000500_approvals.js';
 import { Migration20261201000600_refusals } from './Migration20261201000600_refusals.js';
 
@@ -15,6 +16,7 @@ export const migrationsList = [
   { name: 'Migration20261128000200_audit', class: Migration20261128000200_audit },
   { name: 'Migration20261201000100_job_lease', class: Migration20261201000100_job_lease },
   { name: 'Migration20261201000300_keyed_audit', class: Migration20261201000300_keyed_audit },
+  { name: 'Migration20261201000400_hardening', class: Migration20261201000400_hardening },
   { name: 'Migration20261201000500_approvals', class: Migration20261201000500_approvals },
   { name: 'Migration20261201000600_refusals', class: Migration20261201000600_refusals },
 ];

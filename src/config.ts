@@ -39,6 +39,15 @@ export function describeDuoHostProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** DUO_HOST naming this machine: the Duo simulator (`duo-desk sim`), not a tenant. */
+function pointsAtLoopback(value: string): boolean {
+  try {
+    return /^https?:\/\//i.test(value) && isLoopbackHost(new URL(value).hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
+}
+
 const channelId = z
   .string()
   .regex(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C0123ABCDEF (not a #name)');
@@ -89,6 +98,8 @@ const envSchema = z
     DUO_DESK_DATA_DIR: optionalString,
     DUO_DESK_AUDIT_CHANNEL: optionalString.pipe(channelId.optional()),
     DUO_DESK_APPROVAL_CHANNEL: optionalString.pipe(channelId.optional()),
+    /** 'yes': local mode may use a real Duo tenant (DUO_* pointing elsewhere than loopback). */
+    DUO_DESK_LOCAL_REAL_DUO: optionalString.pipe(z.enum(['yes'], 'must be yes (or unset)').optional()),
     DUO_DESK_ENCRYPTION_KEY: optionalString.pipe(base64Key.optional()),
     DUO_DESK_AUDIT_KEY: optionalString.pipe(base64Key.optional()),
     DUO_DESK_AUDIT_KEYS_RETIRED: optionalString.pipe(
@@ -145,6 +156,29 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
+/**
+ * What only starting the server refuses (the command line, run beside a production instance with only
+ * DATABASE_URL, starts no local mode): local mode in production, and local mode against a real tenant.
+ */
+function servingProblems(env: Env): Array<{ variable: string; message: string }> {
+  const slackAny = env.SLACK_SIGNING_SECRET || env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN;
+  const out: Array<{ variable: string; message: string }> = [];
+  // Local mode seeds a demo owner and answers a console anyone on this machine can reach: never in production.
+  if (env.NODE_ENV === 'production' && !slackAny)
+    out.push({
+      variable: 'SLACK_BOT_TOKEN',
+      message:
+        'is required with NODE_ENV=production (with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode): without Slack variables duo-desk would start local mode, which is for trying it out',
+    });
+  else if (!slackAny && env.DUO_HOST && !pointsAtLoopback(env.DUO_HOST) && !env.DUO_DESK_LOCAL_REAL_DUO)
+    out.push({
+      variable: 'DUO_DESK_LOCAL_REAL_DUO',
+      message:
+        'must be yes to run local mode against a real Duo tenant: DUO_IKEY, DUO_SKEY and DUO_HOST are set but no Slack variables are, so local mode (with a demo owner and its local console) would change real Duo users. Set the SLACK_* variables for a real workspace, unset DUO_* to use the simulator, or set DUO_DESK_LOCAL_REAL_DUO=yes',
+    });
+  return out;
+}
+
 export interface Config {
   port: number;
   host: string | undefined;
@@ -173,14 +207,21 @@ export interface Config {
   auditKeysRetired: string[];
 }
 
-/** Parses the environment; throws CONFIG_INVALID listing every problem, naming each variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Parses the environment; throws CONFIG_INVALID listing every problem, naming each variable. `serving: false`
+ * (the command line) leaves out the checks that only concern starting the server.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { serving?: boolean } = {}): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${String(i.path[0] ?? 'environment')} ${i.message}`);
-    const unique = [...new Set(lines)];
+  const issues = parsed.success
+    ? opts.serving === false
+      ? []
+      : servingProblems(parsed.data)
+    : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message }));
+  if (!parsed.success || issues.length) {
+    const unique = [...new Set(issues.map((i) => `  - ${i.variable} ${i.message}`))];
     throw new AppError('CONFIG_INVALID', `Configuration problems:\n${unique.join('\n')}`, {
-      details: { variables: [...new Set(parsed.error.issues.map((i) => String(i.path[0])))] },
+      details: { variables: [...new Set(issues.map((i) => i.variable))] },
     });
   }
   const e = parsed.data;

@@ -28,7 +28,6 @@ export const ACTIONS = {
   rolesEdit: 'roles_edit',
   rolesAdd: 'roles_add',
   settingsEdit: 'settings_edit',
-  mfaStart: 'mfa_start',
   auditExport: 'audit_export',
 } as const;
 
@@ -46,6 +45,7 @@ export const VIEWS = {
   settingEdit: 'setting_edit_modal',
   mfaConfirm: 'mfa_confirm_modal',
   mfaReset: 'mfa_reset_modal',
+  mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
 } as const;
 

@@ -3,7 +3,6 @@ import type { ModalView } from './block-kit.js';
 import { type Block, context, modalTitle, plain, section, slackDate, textInput } from './common.js';
 import { BLOCKS, VIEWS } from './ids.js';
 
-export const MFA_SETTING_UP_TEXT = ':hourglass_flowing_sand: Setting up step-up…';
 /** After the owner's reset request: done (never, in practice: resets are guarded), waiting, or scheduled. */
 export function mfaResetSubmittedText(userId: string, s: Submitted): string {
   if (s.outcome === 'done')
@@ -37,7 +36,7 @@ export function mfaResetModal(userId: string, channelId: string): ModalView {
   };
 }
 
-/** What `/duo mfa` answers besides the enrollment DM and the code modal (views/mfa.ts). Pure builders. */
+/** What `/duo mfa` answers besides the enrollment and code modals (views/mfa.ts). Pure builders. */
 export function mfaDoneModal(text: string): ModalView {
   return {
     type: 'modal',
@@ -51,9 +50,6 @@ export function mfaDoneModal(text: string): ModalView {
 export const MFA_ACTIVE_TEXT =
   ':white_check_mark: Step-up is on. duo-desk will ask for a code from your authenticator app before you approve bypass codes (and where the settings ask for it).';
 
-export const MFA_DM_SENT_TEXT =
-  ':iphone: I sent you a direct message with a QR code and a key for your authenticator app. Add it, then press *Confirm with a code* there.';
-
 export function mfaStatusMessage(
   status: 'none' | 'pending' | 'active',
   lockedUntil: Date | null,
@@ -64,7 +60,7 @@ export function mfaStatusMessage(
   const line = {
     none: 'You have no authenticator set up for duo-desk step-up. Run `/duo mfa` to set one up.',
     pending:
-      'You started setting up an authenticator but have not confirmed it with a code yet. Press *Confirm with a code* in the DM, or run `/duo mfa` to start again.',
+      'You started setting up an authenticator but have not confirmed it yet. Approve the Duo Push and enter a code in the set-up window, or run `/duo mfa` to start again.',
     active: 'Your step-up is on. To move it to a new phone, run `/duo mfa` and enter a code from the current one.',
   }[status];
   const lock = lockedUntil

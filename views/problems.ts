@@ -157,6 +157,10 @@ export const PROBLEM_TEXT: ProblemTexts = {
   // verify
   'verify.phone_gone': (d, f) =>
     `That phone can no longer receive a Duo Push for ${f.strong(d.username)}. Start again with ${f.command(`verify ${d.username}`)}.`,
+  'verify.push_limit': (d, f) =>
+    d.scope === 'user'
+      ? `${f.strong(d.username)} already got ${plural(d.limit, 'verification push', 'verification pushes')} in the last ${d.windowMinutes} minutes, the most anyone may send them (the setting ${f.code('max_verification_pushes_per_user')}; it stops push bombing). The next push is possible after ${f.date(d.retryAt)}. If the caller keeps asking for pushes, treat it as suspicious.`
+      : `You already sent ${plural(d.limit, 'verification push', 'verification pushes')} in the last ${d.windowMinutes} minutes, the most one responder may send (the setting ${f.code('max_verification_pushes_per_responder')}). The next push is possible after ${f.date(d.retryAt)}.`,
 
   // unlock, status, enrollment email
   'status.pending_deletion': (d, f) =>
@@ -233,6 +237,22 @@ export const PROBLEM_TEXT: ProblemTexts = {
   'stepup.reset_needs_owner': () => "Resetting someone's step-up enrollment needs the Owner role.",
   'stepup.reset_self': () =>
     'You cannot reset your own step-up enrollment: ask another Owner (they need the Owner role).',
+  'stepup.no_slack_email': () =>
+    'Step-up is bound to your own Duo account, found by the email in your Slack profile, and Slack shows no email for you. Ask a Slack admin to show it (duo-desk needs the users:read.email scope). Until then you cannot set up step-up, so you cannot approve requests.',
+  'stepup.no_duo_account': (d, f) =>
+    `Step-up is bound to your own Duo account: the Duo user whose email is your Slack email, ${f.code(d.email)}. No Duo user has that email, so you cannot set up step-up, and without it you cannot approve requests or pass any step-up. Ask a Duo administrator to give your Duo user this email.`,
+  'stepup.several_duo_accounts': (d, f) =>
+    `Step-up is bound to your own Duo account, and ${d.usernames.length} Duo users have your Slack email ${f.code(d.email)} (${d.usernames.map(f.code).join(', ')}), so it is not clear which one is yours. Ask a Duo administrator to leave that email on your own Duo user only. Until then you cannot set up step-up or approve requests.`,
+  'stepup.duo_account_inactive': (d, f) =>
+    `Your own Duo account ${f.strong(d.username)} is ${label(d.status)}, so it cannot confirm step-up with a Duo Push. Ask a Duo administrator to make it Active, then run ${f.command('mfa')} again.`,
+  'stepup.no_push_phone': (d, f) =>
+    `Your own Duo account ${f.strong(d.username)} has no phone that takes Duo Push, and confirming step-up needs a push approved on your phone. Activate Duo Mobile for it, then run ${f.command('mfa')} again.`,
+  'stepup.push_waiting': (d) =>
+    `First approve the Duo Push sent to your phone${d.phoneLabel ? ` (${d.phoneLabel})` : ''}, then enter the code again.`,
+  'stepup.push_not_approved': (d, f) =>
+    `Step-up was not turned on: the Duo Push to your phone was ${{ denied: 'denied', fraud: 'reported as fraud (the audit channel has been told)', timed_out: 'not answered in time', failed: 'not delivered' }[d.result]}. If that was not you, tell your security team. Run ${f.command('mfa')} to start again.`,
+  'stepup.enrollment_expired': (d, f) =>
+    `This set-up was not confirmed within ${d.minutes} minutes and was withdrawn. Run ${f.command('mfa')} to start again.`,
   'mfa.reset_needs_user': (_d, f) => `Say whose enrollment to reset, e.g. ${f.command('mfa reset @hank')}.`,
   'mfa.unknown_option': (_d, f) =>
     `Use ${f.command('mfa')} (set up your authenticator), ${f.command('mfa status')}, or ${f.command('mfa reset @someone')} (owners).`,

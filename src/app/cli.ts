@@ -88,7 +88,7 @@ export async function cli(argv: string[]): Promise<number> {
 }
 
 function config(): Config {
-  return loadConfig();
+  return loadConfig(process.env, { serving: false });
 }
 
 async function withDb<T>(fn: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
@@ -134,6 +134,7 @@ function cliDeps(db: Database, cfg: Config) {
     audit,
     jobs,
     secretBox: undefined as never,
+    people: undefined as never,
     tuning: DEFAULT_TUNING,
     approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };

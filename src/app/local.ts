@@ -9,7 +9,7 @@ import { Responder } from '../db/entities.js';
 import type { Logger } from '../log.js';
 import { LOCAL_CHANNELS, LOCAL_PEOPLE, localStatePath } from './local-directory.js';
 import { type Runtime, startRuntime } from './runtime.js';
-import { grantLocalResponders, startSandbox } from './sandbox.js';
+import { grantLocalResponders, staffDuoAccounts, startSandbox } from './sandbox.js';
 import { renderCall } from './terminal-render.js';
 
 /**
@@ -30,6 +30,8 @@ export async function startLocalMode(config: Config, logger: Logger): Promise<Lo
   const { slack, duo: duoSim, signingSecret } = sandbox;
   // So a verification completes on its own in the demo: alice approves her pushes after a few seconds.
   duoSim?.setAutoAnswer('alice', { result: 'approve', afterMs: 8000 });
+  // And the demo responders' own phones approve the push that binds their step-up enrollment (/duo mfa).
+  for (const staff of staffDuoAccounts()) duoSim?.setAutoAnswer(staff.username, { result: 'approve', afterMs: 3000 });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({

@@ -17,16 +17,20 @@ import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import { loadKey } from '../key-material.js';
 import type { Logger } from '../log.js';
 import { SecretBox } from '../secret-box.js';
-import { type Readiness, type SlackApp, startSlackApp } from '../slack/app.js';
+import { type SlackApp, startSlackApp } from '../slack/app.js';
+import { boltLogger } from '../slack/bolt-logger.js';
 import { createRelayClient, SlackChannelPoster } from '../slack/channel-poster.js';
 import { registerJobs } from '../slack/jobs.js';
+import { SlackPeople } from '../slack/people.js';
 import { BUILT_IN_KINDS } from '../usecases/approval-kinds.js';
 import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
 import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
+import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
+import { readinessCheck } from './readiness.js';
 
 /**
  * The composition root: production, local mode and tests all build the app here; only the edges
@@ -121,6 +125,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (untold.length)
       throw new Error(`approval kinds without card text (views/approval-kinds.ts): ${untold.join(', ')}`);
     const approvals = new ApprovalKinds(kinds);
+    // users.info for the step-up binding (a responder's own Duo account is found by their Slack email).
+    const people = new SlackPeople(
+      new webApi.WebClient(config.slack.botToken, {
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+        retryConfig: { retries: opts.webApiRetries ?? 2 },
+        logger: boltLogger(logger.child({ component: 'slack' })),
+      }),
+    );
     const deps: Deps = {
       config,
       logger,
@@ -130,31 +142,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       audit,
       jobs,
       secretBox: new SecretBox(key),
+      people,
       tuning,
       approvals,
     };
 
-    const readiness = async (): Promise<Readiness> => {
-      const checks: Readiness['checks'] = {};
-      await db.em
-        .getConnection()
-        .execute('select 1')
-        .then(() => {
-          checks.database = { ok: true };
-        })
-        .catch((e: unknown) => {
-          checks.database = { ok: false, error: e instanceof Error ? e.message.slice(0, 200) : 'unreachable' };
-        });
-      await duo
-        .getInfoSummary()
-        .then(() => {
-          checks.duo = { ok: true };
-        })
-        .catch((e: unknown) => {
-          checks.duo = { ok: false, error: (e as { code?: string }).code ?? 'unreachable' };
-        });
-      return { ok: Object.values(checks).every((c) => c.ok), checks };
-    };
+    const readiness = readinessCheck({ db, duo, clock, logger: logger.child({ component: 'readiness' }) });
 
     const slack = await startSlackApp({
       mode: config.slackMode === 'socket' ? 'socket' : 'http',
@@ -189,6 +182,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     );
     jobs.register(RECONCILE_JOB, createIntentReconciler(audit, clock));
     jobs.register(SUMMARIZE_REFUSALS_JOB, createRefusalSummarizer(deps));
+    jobs.register(PRUNE_SEEN_JOB, (_payload, ctx) => pruneSeenRequests(deps, ctx.em));
     registerJobs(jobs, { deps, notifier: slack.notifier, teamId: slack.teamId });
     const em = db.em.fork();
     await warnAboutPrivileges(db, logger);
@@ -200,6 +194,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await bindUnboundSecrets(deps, em);
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
     await jobs.enqueue(em, { kind: SUMMARIZE_REFUSALS_JOB, dedupeKey: SUMMARIZE_REFUSALS_JOB });
+    await jobs.enqueue(em, { kind: PRUNE_SEEN_JOB, dedupeKey: PRUNE_SEEN_JOB });
     // The typeahead's directory index: a paced full pass now and hourly (lookups refresh single users).
     await scheduleDirectorySync(jobs, em, { duo, clock });
     if (config.auditChannel)

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { type Clock, type DuoSimulator, type SimUser, startDuoSimulator } from '@duo-desk/duo-sim';
+import {
+  type Clock,
+  type DuoSimulator,
+  demoDirectory,
+  makePhone,
+  makeUser,
+  type SimUser,
+  startDuoSimulator,
+} from '@duo-desk/duo-sim';
 import { type FakeSlack, type FakeUser, startFakeSlack } from '@duo-desk/slack-testbed';
 import type { AuditTrail } from '../audit/trail.js';
 import { type Config, loadConfig } from '../config.js';
@@ -26,8 +34,29 @@ export interface SandboxOptions {
   clock?: Clock;
   /** How long a verification push waits for an answer before it times out (Duo's default is 120 s). */
   pushTimeoutMs?: number;
-  /** The simulator's directory; `false` starts no simulator (a real Duo tenant is configured). Default: demo. */
+  /**
+   * The simulator's directory; `false` starts no simulator (a real Duo tenant is configured). Default: demo, which
+   * also holds the responders' own Duo accounts (staffDuoAccounts), so they can bind step-up to them.
+   */
   directory?: 'demo' | 'empty' | SimUser[] | false;
+}
+
+/** Email of a local person in the stand-in Slack; their own Duo account (if any) has the same one. */
+export const localEmail = (name: string) => `${name}@example.com`;
+
+/**
+ * The local responders' own Duo accounts (same email as in Slack, one iPhone each): step-up is bound to the
+ * Duo user whose email is the responder's Slack email.
+ */
+export function staffDuoAccounts(): SimUser[] {
+  return LOCAL_PEOPLE.filter((p) => p.role).map((p, i) =>
+    makeUser({
+      username: p.name,
+      realname: p.realName,
+      email: localEmail(p.name),
+      phones: [makePhone(p.name, 1, 'iphone', `+1555555090${i}`, '2026-11-20T09:00:00')],
+    }),
+  );
 }
 
 export interface Sandbox {
@@ -60,7 +89,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     teamId: LOCAL_TEAM_ID,
     ...(appToken ? { appToken } : {}),
     users: [
-      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: `${p.name}@example.com` })),
+      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: localEmail(p.name) })),
       ...(opts.users ?? []),
     ],
     channels: [
@@ -73,7 +102,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   try {
     if (opts.directory !== false)
       duo = await startDuoSimulator({
-        directory: opts.directory ?? 'demo',
+        directory:
+          (opts.directory ?? 'demo') === 'demo' ? [...demoDirectory(), ...staffDuoAccounts()] : opts.directory!,
         ...(opts.clock ? { clock: opts.clock } : {}),
         ...(opts.pushTimeoutMs ? { pushTimeoutMs: opts.pushTimeoutMs } : {}),
       });

@@ -61,6 +61,7 @@ export const AUDIT_ACTIONS = {
   'audit.gap_detected': 'found a gap in the audit trail',
   'audit.db_change_acknowledged': 'acknowledged a database change made outside duo-desk',
   'duo.error': 'hit a Duo error',
+  'request.replayed': 'sent a request that was already seen (answered without acting)',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

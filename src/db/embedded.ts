@@ -1,8 +1,23 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { startPasswordFront } from './password-front.js';
 
 /**
  * Zero-setup PostgreSQL: PGlite (PostgreSQL compiled to WebAssembly) in this process, served on a
@@ -10,6 +25,10 @@ import type { Logger } from '../log.js';
  * server. Its traps (see stack-notes): one session behind all connections (transactions are
  * serialised, so code must never wait on a second connection inside a transaction) and no
  * cross-process lock on the data directory, which `acquireDataDirLock` adds.
+ *
+ * PGlite accepts any user and password, so the socket server listens only on a Unix socket in a private
+ * directory, and the loopback port clients use is a front that checks a password first (password-front.ts):
+ * one generated into the data directory (mode 0600, kept across restarts), or per process in memory.
  */
 export interface EmbeddedPostgres {
   url: string;
@@ -42,10 +61,25 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; logger?: L
   } else {
     db = await PGlite.create();
   }
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
-  await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
-  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
+  const password = opts.dataDir ? dataDirPassword(resolve(opts.dataDir), opts.logger) : newPassword();
+  const socketDir = mkdtempSync(join(tmpdir(), 'duo-desk-pg-')); // created 0700: only this user gets in
+  const socketPath =
+    process.platform === 'win32'
+      ? `\\\\.\\pipe\\duo-desk-pg-${randomBytes(8).toString('hex')}`
+      : join(socketDir, 'pglite.sock');
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  let front: Awaited<ReturnType<typeof startPasswordFront>>;
+  try {
+    await server.start();
+    front = await startPasswordFront({ user: EMBEDDED_USER, password, target: socketPath });
+  } catch (e) {
+    await server.stop();
+    await db.close();
+    rmSync(socketDir, { recursive: true, force: true });
+    releaseLock?.();
+    throw e;
+  }
+  const url = `postgresql://${EMBEDDED_USER}:${encodeURIComponent(password)}@127.0.0.1:${front.port}/postgres`;
   // Lets the CLI (and a second process) use this database while we hold the data directory.
   const sharePath = opts.dataDir ? join(resolve(opts.dataDir), SHARE_FILE) : undefined;
   if (sharePath) writeFileSync(sharePath, JSON.stringify({ url, pid: process.pid }), { mode: 0o600 });
@@ -56,14 +90,41 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; logger?: L
       if (closed) return;
       closed = true;
       if (sharePath) rmSync(sharePath, { force: true });
+      await front.close();
       await server.stop();
       await db.close();
+      rmSync(socketDir, { recursive: true, force: true });
       releaseLock?.();
     },
   };
 }
 
 const SHARE_FILE = 'embedded-db.json';
+const PASSWORD_FILE = 'embedded-db.password';
+const EMBEDDED_USER = 'postgres';
+
+const newPassword = () => randomBytes(24).toString('base64url');
+
+/** The data directory's database password: generated once (mode 0600), and kept owner-only. */
+function dataDirPassword(dir: string, logger?: Logger): string {
+  const path = join(dir, PASSWORD_FILE);
+  try {
+    writeFileSync(path, newPassword(), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
+    chmodSync(path, 0o600);
+    logger?.warn('the embedded database password file was readable by others; made it owner-only', { path });
+  }
+  const password = readFileSync(path, 'utf8').trim();
+  if (password.length < 16)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `The embedded database password in ${path} is too short; delete the file to generate a new one.`,
+    );
+  return password;
+}
 
 /** The loopback URL of the embedded database another live duo-desk process is serving from dataDir, if any. */
 export function findRunningEmbedded(dataDir: string): string | undefined {

@@ -2,8 +2,8 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { APPROVAL_POLICIES, APPROVAL_STATES } from '../domain/approvals.js';
 import { AUDIT_OUTCOMES } from '../domain/audit.js';
 import { ROLES } from '../domain/roles.js';
-import { TOTP_STATUSES } from '../domain/step-up.js';
-import { VERIFICATION_STATUSES } from '../domain/verification.js';
+import { TOTP_ENROLLMENT_STATUSES, TOTP_STATUSES } from '../domain/step-up.js';
+import { VERIFICATION_PURPOSES, VERIFICATION_STATUSES } from '../domain/verification.js';
 
 /**
  * Entities mirror the tables created by migrations/ (the migrations are the source of truth).
@@ -24,6 +24,10 @@ export const Responder = defineEntity({
     totpStatus: p.enum([...TOTP_STATUSES]).default('none'),
     totpLastStep: p.bigint('number').nullable(),
     stepUpLockedUntil: p.datetime().nullable(),
+    /** The enrollment attempt (TotpEnrollment) the pending secret belongs to. */
+    totpPendingEnrollment: p.uuid().nullable(),
+    /** The Duo account (user id) the active enrollment was bound to. */
+    totpDuoUserId: p.string().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()
@@ -214,6 +218,7 @@ export const Verification = defineEntity({
     messageChannel: p.string().nullable(),
     messageTs: p.string().nullable(),
     correlationId: p.string().nullable(),
+    purpose: p.enum([...VERIFICATION_PURPOSES]).default('caller'),
     version: p.integer().version(),
   },
 });
@@ -265,6 +270,50 @@ export const StepUpFailure = defineEntity({
   },
 });
 
+export const VerificationPushAttempt = defineEntity({
+  name: 'VerificationPushAttempt',
+  tableName: 'verification_push_attempt',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    teamId: p.string(),
+    responderUserId: p.string(),
+    duoUserId: p.string(),
+    at: p.datetime(),
+  },
+});
+
+export const TotpEnrollment = defineEntity({
+  name: 'TotpEnrollment',
+  tableName: 'totp_enrollment',
+  properties: {
+    id: p.uuid().primary(),
+    teamId: p.string(),
+    userId: p.string(),
+    duoUserId: p.string(),
+    username: p.string(),
+    verificationId: p.uuid().nullable(),
+    qrFileId: p.string().nullable(),
+    viewId: p.string().nullable(),
+    status: p.enum([...TOTP_ENROLLMENT_STATUSES]),
+    reenrollment: p.boolean().default(false),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime(),
+    finishedAt: p.datetime().nullable(),
+    qrDeletedAt: p.datetime().nullable(),
+  },
+});
+export type ITotpEnrollment = InferEntity<typeof TotpEnrollment>;
+
+export const SeenRequest = defineEntity({
+  name: 'SeenRequest',
+  tableName: 'seen_request',
+  properties: {
+    key: p.string().primary(),
+    seenAt: p.datetime(),
+    expiresAt: p.datetime(),
+  },
+});
+
 export const entities = [
   Responder,
   Setting,
@@ -278,4 +327,7 @@ export const entities = [
   Verification,
   ApprovalRequest,
   StepUpFailure,
+  VerificationPushAttempt,
+  TotpEnrollment,
+  SeenRequest,
 ];

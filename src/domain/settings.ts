@@ -19,6 +19,9 @@ declare module '../errors.js' {
   }
 }
 
+/** The window the verification push limits count in (push bombing is a burst, not a daily total). */
+export const PUSH_LIMIT_WINDOW_MINUTES = 10;
+
 /** From the strictest to the most exempting: moving right weakens the two-person rule. */
 export const APPROVAL_REQUIRED_FOR = ['all', 'all_but_owner', 'all_but_owner_and_administrator'] as const;
 
@@ -109,6 +112,18 @@ export const settingDefinitions = {
     default: 24,
     describe: 'Hours a weakening change waits (announced, cancellable) when there is no second owner to approve it',
     weakens: 'lower',
+  },
+  max_verification_pushes_per_user: {
+    schema: z.number().int().min(1).max(100),
+    default: 5,
+    describe: `Verification pushes any responders may send to one Duo user in ${PUSH_LIMIT_WINDOW_MINUTES} minutes`,
+    weakens: 'raise',
+  },
+  max_verification_pushes_per_responder: {
+    schema: z.number().int().min(1).max(500),
+    default: 20,
+    describe: `Verification pushes one responder may send in ${PUSH_LIMIT_WINDOW_MINUTES} minutes`,
+    weakens: 'raise',
   },
 } as const satisfies Record<string, { schema: z.ZodType; default: unknown; describe: string; weakens: Weakening }>;
 

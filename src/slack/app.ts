@@ -4,11 +4,13 @@ import type { Logger } from '../log.js';
 import type { Deps } from '../usecases/deps.js';
 import { boltLogger } from './bolt-logger.js';
 import { Notifier } from './notifier.js';
+import { httpRequestKeys, replayGuardMiddleware } from './replay-guard.js';
 import { requestContextMiddleware } from './request-context.js';
 
+/** What /readyz answers: 200 or 503 with `{"db":"ok"|"failed","duo":"ok"|"failed"}`, never error text. */
 export interface Readiness {
   ok: boolean;
-  checks: Record<string, { ok: boolean; error?: string }>;
+  body: { db: 'ok' | 'failed'; duo: 'ok' | 'failed' };
 }
 
 export interface SlackAppOptions {
@@ -66,6 +68,8 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
           customRoutes,
           logger,
           unhandledRequestTimeoutMillis: 3001,
+          // The signature, for the replay guard (Bolt has verified it by then).
+          customPropertiesExtractor: httpRequestKeys,
         });
   const app = new App({
     receiver,
@@ -84,6 +88,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const botUserId = String(auth.user_id);
   const notifier = new Notifier(app.client);
 
+  app.use(replayGuardMiddleware(opts.deps, () => teamId));
   app.use(requestContextMiddleware(opts.deps, () => teamId));
   opts.listeners(app, notifier);
   app.error(async (err) => {
@@ -125,8 +130,8 @@ function healthRoutes(readiness: () => Promise<Readiness>) {
       method: ['GET'],
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         readiness()
-          .then((r) => json(res, r.ok ? 200 : 503, r))
-          .catch(() => json(res, 503, { ok: false, checks: {} }));
+          .then((r) => json(res, r.ok ? 200 : 503, r.body))
+          .catch(() => json(res, 503, { db: 'failed', duo: 'failed' }));
       },
     },
   ];

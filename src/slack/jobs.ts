@@ -1,7 +1,9 @@
 import type { JobQueue } from '../jobs/queue.js';
 import type { Deps } from '../usecases/deps.js';
+import { ENROLLMENT_CLEANUP_JOB } from '../usecases/step-up.js';
 import { VERIFY_FOLLOW_JOB } from '../usecases/verify.js';
 import { registerApprovalJobs } from './approval-notices.js';
+import { createEnrollmentCleanup } from './enrollment-cleanup.js';
 import type { Notifier } from './notifier.js';
 import { createVerificationFollower } from './verification-follower.js';
 
@@ -16,4 +18,5 @@ export interface JobEnv {
 export function registerJobs(jobs: JobQueue, env: JobEnv): void {
   jobs.register(VERIFY_FOLLOW_JOB, createVerificationFollower(env), { lane: 'interactive' });
   registerApprovalJobs(jobs, env.deps, env.notifier);
+  jobs.register(ENROLLMENT_CLEANUP_JOB, createEnrollmentCleanup(env), { lane: 'interactive' });
 }

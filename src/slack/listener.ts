@@ -5,6 +5,7 @@ import type {
   SlackCommandMiddlewareArgs,
   SlackOptionsMiddlewareArgs,
   SlackViewMiddlewareArgs,
+  ViewClosedAction,
   ViewSubmitAction,
 } from '@slack/bolt';
 import { errorModal } from '../../views/common.js';
@@ -31,6 +32,7 @@ export interface ListenerCtx extends RequestContext {
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+export type ViewClosedArgs = SlackViewMiddlewareArgs<ViewClosedAction> & AllMiddlewareArgs;
 export type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
 
 function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
@@ -170,6 +172,19 @@ export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) =>
         await args.client.views
           .update({ view_id: args.view.id, view: errorModal(d.text) })
           .catch((e) => rc.logger.warn('could not show an error view', { err: e }));
+    }
+  };
+}
+
+/** A modal the user closed (views with notify_on_close): acked at once; there is no surface to show an error on. */
+export function viewClosedListener(deps: Deps, fn: (c: ListenerCtx, args: ViewClosedArgs) => Promise<void>) {
+  return async (args: ViewClosedArgs) => {
+    const rc = getRequestContext(args.context);
+    await args.ack();
+    try {
+      await fn(await enforce(deps, rc), args);
+    } catch (err) {
+      await noteFailure(deps, rc, err, `view closed ${args.view.callback_id}`);
     }
   };
 }

@@ -78,6 +78,45 @@ export class Notifier {
     });
   }
 
+  /**
+   * Uploads a file shared with no channel: only the bot can see it until a block shows it (an image
+   * block's slack_file in a modal). Returns its id once Slack has processed it (see waitUntilProcessed).
+   */
+  async uploadUnshared(file: { filename: string; content: Buffer; title: string; altText: string }): Promise<string> {
+    const r = await this.client.filesUploadV2({
+      filename: file.filename,
+      file: file.content,
+      title: file.title,
+      alt_text: file.altText,
+    });
+    const id = (r.files as Array<{ files?: Array<{ id?: string }> }>)[0]?.files?.[0]?.id;
+    if (!id) throw new Error('files.completeUploadExternal returned no file id');
+    await this.waitUntilProcessed(id);
+    return id;
+  }
+
+  /**
+   * Slack completes uploads asynchronously: until the file is processed (files.info reports its type),
+   * a block that names it is refused as an invalid slack_file. Waits a few seconds at most.
+   */
+  private async waitUntilProcessed(fileId: string): Promise<void> {
+    for (let delay = 100; delay <= 1600; delay *= 2) {
+      const r = await this.client.files.info({ file: fileId });
+      if ((r.file as { mimetype?: string } | undefined)?.mimetype) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** Deletes a file the bot uploaded; one that is already gone counts as deleted. */
+  async deleteFile(fileId: string): Promise<void> {
+    try {
+      await this.client.files.delete({ file: fileId });
+    } catch (e) {
+      const error = (e as { data?: { error?: string } }).data?.error;
+      if (error !== 'file_not_found' && error !== 'file_deleted') throw e;
+    }
+  }
+
   async openView(triggerId: string, view: ModalView): Promise<{ id: string; hash: string }> {
     const r = await this.client.views.open({ trigger_id: triggerId, view });
     return { id: String(r.view?.id), hash: String(r.view?.hash) };

@@ -54,7 +54,10 @@ export function getRequestContext(context: Record<string, unknown>): RequestCont
 }
 
 /** The Slack user and their own team, from any payload shape we receive. */
-function identify(body: Record<string, unknown>): { userId: string | undefined; userTeamId: string | undefined } {
+export function identify(body: Record<string, unknown>): {
+  userId: string | undefined;
+  userTeamId: string | undefined;
+} {
   const user = body.user as { id?: string; team_id?: string } | undefined;
   if (user?.id) {
     const team = body.team as { id?: string } | undefined;

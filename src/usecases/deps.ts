@@ -18,9 +18,19 @@ export interface Deps {
   audit: AuditTrail;
   jobs: JobQueue;
   secretBox: SecretBox;
+  people: PeopleDirectory;
   tuning: Tuning;
   /** The kinds of guarded change the approval engine knows. */
   approvals: ApprovalKinds;
+}
+
+/**
+ * What Slack itself says about a workspace member (users.info, with the users:read.email scope), asked by
+ * duo-desk: never taken from a request payload.
+ */
+export interface PeopleDirectory {
+  /** The member's email address, or null when Slack shows none (a bot, a guest with it hidden, no scope). */
+  emailOf(userId: string): Promise<string | null>;
 }
 
 /** Pacing that production leaves at its defaults and tests shorten. */

@@ -33,14 +33,20 @@ export const toVerificationView = (v: IVerification): VerificationView => ({
 
 /**
  * A verification counts only for the responder who sent it, for that Duo user, once approved,
- * for the configured minutes (push fatigue: one verification must not be reused for hours).
+ * for the configured minutes (push fatigue: one verification must not be reused for hours), and only
+ * when it was sent to verify a caller: a push confirming a responder's own step-up enrollment verifies
+ * no caller (not even that responder's own account).
  */
 export async function latestVerification(
   em: EntityManager,
   teamId: string,
   duoUserId: string,
 ): Promise<VerificationView | null> {
-  const v = await em.findOne(Verification, { teamId, duoUserId }, { orderBy: { sentAt: 'desc' }, refresh: true });
+  const v = await em.findOne(
+    Verification,
+    { teamId, duoUserId, purpose: 'caller' },
+    { orderBy: { sentAt: 'desc' }, refresh: true },
+  );
   return v ? toVerificationView(v) : null;
 }
 
@@ -57,6 +63,7 @@ export async function validVerification(
       teamId: q.teamId,
       duoUserId: q.duoUserId,
       responderUserId: q.responderUserId,
+      purpose: 'caller',
       status: 'approved',
       answeredAt: { $gte: since },
     },

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { raw } from '@mikro-orm/core';
-import { Verification } from '../db/entities.js';
+import { Verification, VerificationPushAttempt } from '../db/entities.js';
 import { phoneLabel, pushCapablePhones } from '../domain/duo-user.js';
-import type { VerificationStatus } from '../domain/verification.js';
+import type { Actor } from '../domain/roles.js';
+import { PUSH_LIMIT_WINDOW_MINUTES } from '../domain/settings.js';
+import type { VerificationPurpose, VerificationStatus } from '../domain/verification.js';
 import { isDuoError } from '../duo/errors.js';
 import type { Phone, User, VerificationPushResult } from '../duo/types.js';
 import { fail } from '../errors.js';
-import { authorizeOrThrow, findActor, requireActor } from './access.js';
+import { authorizeOrThrow, findActor, recordDenial, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager, Tuning } from './deps.js';
 import { findDuoUser } from './lookup.js';
 import { loadSettings } from './settings.js';
@@ -21,6 +23,14 @@ import { toVerificationView, type VerificationView } from './verification-policy
 declare module '../errors.js' {
   interface Problems {
     'verify.phone_gone': { username: string };
+    /** A push limit is reached: `scope` says whose (this Duo user's, or this responder's); `retryAt` when one frees up. */
+    'verify.push_limit': {
+      scope: 'user' | 'responder';
+      limit: number;
+      windowMinutes: number;
+      username: string;
+      retryAt: Date;
+    };
   }
 }
 
@@ -76,6 +86,30 @@ export async function sendVerificationPush(
   const user = await findDuoUser(deps, duoUserId);
   const phone = pushCapablePhones(user).find((p) => p.phone_id === phoneId);
   if (!phone) throw fail('INVALID_STATE', 'verify.phone_gone', { username: user.username });
+  const pushed = await pushAndFollow(deps, em, { caller, actor, user, phone, purpose: 'caller' });
+  return { kind: 'sent', user, ...pushed };
+}
+
+export interface PushRequest {
+  caller: Caller;
+  actor: Actor;
+  user: User;
+  phone: Phone;
+  purpose: VerificationPurpose;
+}
+
+/**
+ * The one way a verification push goes out: counted against the push limits first, audited (intent
+ * before the Duo call), recorded as a Verification with its durable follower job. Callers have decided
+ * that this push may be sent (the verify flow authorizes user.verify; a step-up enrollment pushes only to
+ * the responder's own Duo account).
+ */
+export async function pushAndFollow(
+  deps: Deps,
+  em: EntityManager,
+  { caller, actor, user, phone, purpose }: PushRequest,
+): Promise<{ verification: VerificationView; confirmationCode: string; phoneLabel: string }> {
+  await countPushAttempt(deps, em, caller, actor, user);
   const id = randomUUID();
   const label = phoneLabel(phone);
   const intent = await deps.audit.intent(em, {
@@ -85,7 +119,7 @@ export async function sendVerificationPush(
     target: { duoUserId: user.user_id, username: user.username },
     correlationId: caller.correlationId,
     requestRef: id,
-    params: { phoneId: phone.phone_id },
+    params: { phoneId: phone.phone_id, ...(purpose === 'caller' ? {} : { purpose }) },
   });
   let pushId: string;
   let confirmationCode: string;
@@ -117,6 +151,7 @@ export async function sendVerificationPush(
       messageChannel: null,
       messageTs: null,
       correlationId: caller.correlationId,
+      purpose,
     });
     await tem.flush();
     await deps.jobs.enqueue(tem, {
@@ -128,7 +163,65 @@ export async function sendVerificationPush(
     await deps.audit.complete(tem, intent, { outcome: 'success', duoRef: pushId });
   });
   const verification = toVerificationView(await em.findOneOrFail(Verification, { id }, { refresh: true }));
-  return { kind: 'sent', user, verification, confirmationCode, phoneLabel: label };
+  return { verification, confirmationCode, phoneLabel: label };
+}
+
+/**
+ * Push bombing is refused before Duo is called: at most `max_verification_pushes_per_user` pushes to one
+ * Duo user (from all responders) and `max_verification_pushes_per_responder` from one responder in the
+ * window. Attempts are counted and recorded under one lock per installation, so concurrent requests on
+ * any instance cannot all slip under the limit. A refusal is audited and says when a push is possible again.
+ */
+async function countPushAttempt(deps: Deps, em: EntityManager, caller: Caller, actor: Actor, user: User) {
+  const settings = await loadSettings(em, actor.teamId);
+  const now = deps.clock.now();
+  const since = new Date(now.getTime() - PUSH_LIMIT_WINDOW_MINUTES * 60_000);
+  const scopes = [
+    { scope: 'user' as const, where: { duoUserId: user.user_id }, limit: settings.max_verification_pushes_per_user },
+    {
+      scope: 'responder' as const,
+      where: { responderUserId: actor.userId },
+      limit: settings.max_verification_pushes_per_responder,
+    },
+  ];
+  const refused = await em.transactional(async (tem) => {
+    await tem
+      .getConnection()
+      .execute(
+        'select pg_advisory_xact_lock(hashtext(?))',
+        [`duo-desk:verification-push:${actor.teamId}`],
+        'all',
+        tem.getTransactionContext(),
+      );
+    for (const s of scopes) {
+      const recent = { teamId: actor.teamId, ...s.where, at: { $gt: since } };
+      if ((await tem.count(VerificationPushAttempt, recent)) < s.limit) continue;
+      const oldest = await tem.findOneOrFail(VerificationPushAttempt, recent, { orderBy: { at: 'asc' } });
+      return { ...s, retryAt: new Date(oldest.at.getTime() + PUSH_LIMIT_WINDOW_MINUTES * 60_000) };
+    }
+    tem.create(VerificationPushAttempt, {
+      teamId: actor.teamId,
+      responderUserId: actor.userId,
+      duoUserId: user.user_id,
+      at: now,
+    });
+    await tem.flush();
+    return null;
+  });
+  if (!refused) return;
+  await recordDenial(deps, em, caller, actor, {
+    attempted: 'verification.sent',
+    why: `verification push limit reached (${refused.scope})`,
+    target: { duoUserId: user.user_id, username: user.username },
+    params: { scope: refused.scope, limit: refused.limit, windowMinutes: PUSH_LIMIT_WINDOW_MINUTES },
+  });
+  throw fail('LIMIT_REACHED', 'verify.push_limit', {
+    scope: refused.scope,
+    limit: refused.limit,
+    windowMinutes: PUSH_LIMIT_WINDOW_MINUTES,
+    username: user.username,
+    retryAt: refused.retryAt,
+  });
 }
 
 /** Remembers where the responder's status message is, so the follower can update it later. */
@@ -210,7 +303,9 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
   }
   const status = FINAL_STATUS[result];
   const minutes = (await loadSettings(em, v.teamId)).verification_valid_minutes_unlock;
-  const validUntil = status === 'approved' && minutes > 0 ? new Date(now.getTime() + minutes * 60_000) : null;
+  // An enrollment push proves the responder holds their phone; it verifies no caller, so it is never valid for one.
+  const validUntil =
+    status === 'approved' && minutes > 0 && v.purpose === 'caller' ? new Date(now.getTime() + minutes * 60_000) : null;
   await em.transactional(async (tem) => {
     // Conditional: only from 'waiting', so two instances can't both finish (and audit) it.
     const changed = await tem.nativeUpdate(
@@ -229,7 +324,12 @@ export async function followVerification(deps: Deps, em: EntityManager, verifica
       correlationId: v.correlationId,
       requestRef: v.id,
       duoRef: v.pushId,
-      params: { result, phoneId: v.phoneId, ...(status === 'fraud' ? { alert: true } : {}) },
+      params: {
+        result,
+        phoneId: v.phoneId,
+        ...(v.purpose === 'caller' ? {} : { purpose: v.purpose }),
+        ...(status === 'fraud' ? { alert: true } : {}),
+      },
     });
   });
   const done = await em.findOne(Verification, { id: v.id }, { refresh: true });

@@ -64,6 +64,31 @@ describe('configuration', () => {
     expect(msg).toContain('DUO_HOST');
   });
 
+  it('when local mode would run against a real Duo tenant without the opt-in, then it is refused naming DUO_DESK_LOCAL_REAL_DUO', () => {
+    const duo = { DUO_IKEY: good.DUO_IKEY, DUO_SKEY: good.DUO_SKEY, DUO_HOST: good.DUO_HOST };
+    expect(problems(duo)).toMatch(/DUO_DESK_LOCAL_REAL_DUO must be yes/);
+    expect(problems(duo)).not.toContain(good.DUO_SKEY);
+    expect(loadConfig({ ...duo, DUO_DESK_LOCAL_REAL_DUO: 'yes' }).slackMode).toBe('local');
+    // The simulator on this machine is not a tenant.
+    expect(loadConfig({ ...duo, DUO_HOST: 'http://127.0.0.1:8443' }).duo?.host).toBe('http://127.0.0.1:8443');
+  });
+
+  it('when NODE_ENV=production npm start runs without Slack variables, then it exits non-zero naming SLACK_BOT_TOKEN instead of starting local mode', () => {
+    const r = spawnSync('npm', ['start', '--silent'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        DUO_DESK_DATA_DIR: '/nonexistent/x',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('SLACK_BOT_TOKEN');
+    expect(r.stdout).not.toContain('local mode');
+  });
+
   for (const [name, host, expected] of [
     ['malformed', 'api-xxx..duosecurity', /DUO_HOST is not a valid hostname/],
     ['plain http to a public host', 'http://api-1234abcd.duosecurity.com', /DUO_HOST uses plain http/],

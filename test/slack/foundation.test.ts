@@ -69,17 +69,4 @@ describe('the request path', () => {
     expect(botCalls()).toBe(before);
     expect((await auditRows(h)).length).toBe(auditBefore);
   });
-
-  it('when /healthz and /readyz are asked, then they answer with the state of the database and Duo', async () => {
-    const base = h.eventsUrl.replace('/slack/events', '');
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
-    const ready = await fetch(`${base}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ok: true, checks: { database: { ok: true }, duo: { ok: true } } });
-    h.duo.injectFault({ kind: 'server_error', path: '/admin/v1/info' });
-    const notReady = await fetch(`${base}/readyz`);
-    expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ ok: false, checks: { database: { ok: true }, duo: { ok: false } } });
-    h.duo.clearFaults();
-  });
 });

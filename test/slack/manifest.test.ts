@@ -28,12 +28,12 @@ function registered(): Registered {
     botId: 'B1',
     botUserId: 'U0BOT',
   });
+  // A modal's close (view_closed) is registered under the same callback_id as its submission.
   const id = (c: unknown) =>
     typeof c === 'string'
       ? c
       : ((c as { action_id?: string; callback_id?: string }).action_id ??
-        (c as { callback_id?: string }).callback_id ??
-        String(c));
+        `${(c as { callback_id?: string }).callback_id}${(c as { type?: string }).type === 'view_closed' ? ' (closed)' : ''}`);
   const spy = app as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const [method, key] of [
     ['command', 'commands'],
@@ -86,6 +86,9 @@ describe('manifest.yml', () => {
         'chat:write',
         'im:write',
         'files:write',
+        'files:read',
+        'users:read',
+        'users:read.email',
         'channels:history',
         'metadata.message:read',
       ]),

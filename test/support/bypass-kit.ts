@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { makePhone } from '@duo-desk/duo-sim';
 import type { SlackDriver, StoredMessage, StoredView } from '@duo-desk/slack-testbed';
 import { generate } from 'otplib';
 import type { ManualClock } from '../../src/clock.js';
-import { Verification } from '../../src/db/entities.js';
+import { TotpEnrollment, Verification } from '../../src/db/entities.js';
 import type { Caller } from '../../src/usecases/deps.js';
 import { changeSetting } from '../../src/usecases/settings.js';
 import { confirmTotpEnrollment, startTotpEnrollment } from '../../src/usecases/step-up.js';
+import { followVerification } from '../../src/usecases/verify.js';
 import { CHANNELS, type Harness, TEAM } from './harness.js';
 
 /** Helpers for the bypass, codes and mfa tests: step-up enrollment through the real use cases, and waits. */
@@ -17,12 +19,44 @@ export const nowSeconds = (h: Harness) => Math.floor(h.runtime.deps.clock.now().
 export const totpAt = (h: Harness, secret: string, steps = 0) =>
   generate({ secret, epoch: nowSeconds(h) + steps * 30 });
 
-/** Enrolls the responder's authenticator with startTotpEnrollment + confirmTotpEnrollment; returns the secret. */
+/**
+ * Gives a Slack user their own Duo account when they have none: a Slack email, and a Duo user with that email
+ * and a push phone (what step-up enrollment is bound to). The local people have theirs already.
+ */
+export function ensureOwnDuoAccount(h: Harness, userId: string): void {
+  const slackUser = h.slack.store.user(userId);
+  if (!slackUser) throw new Error(`no Slack user ${userId}`);
+  const email = slackUser.email ?? `${slackUser.name}@staff.example.com`;
+  if (!slackUser.email) h.slack.addUser({ ...slackUser, email });
+  const username = email.split('@')[0]!;
+  if (!h.duo.getUser(username))
+    h.duo.addUser({
+      username,
+      email,
+      phones: [makePhone(username, 1, 'iphone', '+15555550188', '2026-11-20T09:00:00')],
+    });
+}
+
+/**
+ * Enrolls the responder's authenticator through the real use cases: start, the push to the responder's own Duo
+ * account approved on the simulator, confirm with a first code. Returns the secret.
+ */
 export async function enrollTotp(h: Harness, userId: string): Promise<string> {
+  ensureOwnDuoAccount(h, userId);
   const em = h.runtime.db.em.fork();
   const e = await startTotpEnrollment(h.runtime.deps, em, callerOf(userId));
+  await answerEnrollmentPush(h, e.enrollmentId, 'approve');
   await confirmTotpEnrollment(h.runtime.deps, em, callerOf(userId), await totpAt(h, e.secretForManualEntry));
   return e.secretForManualEntry;
+}
+
+/** Answers the push that confirms an enrollment, on the responder's own phone, and lets duo-desk see the answer. */
+export async function answerEnrollmentPush(h: Harness, enrollmentId: string, result: 'approve' | 'deny' | 'fraud') {
+  const em = h.runtime.db.em.fork();
+  const enrollment = await em.findOneOrFail(TotpEnrollment, { id: enrollmentId });
+  const v = await em.findOneOrFail(Verification, { id: enrollment.verificationId! });
+  h.duo.answerPush(v.pushId!, result);
+  await eventually(async () => (await followVerification(h.runtime.deps, em, v.id)).done, 'push answer seen');
 }
 
 /** Moves to the next TOTP step, so a fresh code exists (the last accepted step cannot be used again). */

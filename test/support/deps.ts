@@ -11,7 +11,7 @@ import { createMemoryLogger } from '../../src/log.js';
 import { SecretBox } from '../../src/secret-box.js';
 import { BUILT_IN_KINDS } from '../../src/usecases/approval-kinds.js';
 import { ApprovalKinds } from '../../src/usecases/approval-registry.js';
-import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.js';
+import { type Caller, DEFAULT_TUNING, type Deps, type PeopleDirectory } from '../../src/usecases/deps.js';
 import { testKeyring } from './audit-key.js';
 
 /**
@@ -32,10 +32,15 @@ const noDuo = new Proxy({} as DuoAdmin, {
     Promise.reject(new Error(`this test gave no Duo client, but the use case called ${String(name)}`)),
 });
 
+/** Slack's side of people, for use-case tests: the emails Slack would show (users.info), by Slack user id. */
+export const peopleDirectory = (emails: Record<string, string> = {}): PeopleDirectory => ({
+  emailOf: async (userId) => emails[userId] ?? null,
+});
+
 export function useCaseKit(
   db: Database,
   teamId: string,
-  opts: { duo?: DuoAdmin; config?: Partial<Config> } = {},
+  opts: { duo?: DuoAdmin; config?: Partial<Config>; emails?: Record<string, string> } = {},
 ): UseCaseKit {
   const clock = new ManualClock();
   const logger = createMemoryLogger('debug');
@@ -50,6 +55,7 @@ export function useCaseKit(
     audit: new AuditTrail(clock, testKeyring()),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
+    people: peopleDirectory(opts.emails),
     tuning: DEFAULT_TUNING,
     approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };

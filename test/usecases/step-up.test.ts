@@ -1,11 +1,12 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { type DuoSimulator, makePhone, startDuoSimulator } from '@duo-desk/duo-sim';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAlertEvent } from '../../src/audit/alerts.js';
 import { AuditTrail } from '../../src/audit/trail.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Database, EntityManager } from '../../src/db/database.js';
-import { Responder, StepUpFailure } from '../../src/db/entities.js';
+import { Responder, StepUpFailure, TotpEnrollment, Verification } from '../../src/db/entities.js';
 import type { Role } from '../../src/domain/roles.js';
 import { AppError } from '../../src/errors.js';
 import { JobQueue } from '../../src/jobs/queue.js';
@@ -24,10 +25,13 @@ import {
   totpStatus,
 } from '../../src/usecases/step-up.js';
 import { requestStepUpReset } from '../../src/usecases/stepup-reset.js';
+import { followVerification } from '../../src/usecases/verify.js';
 import { plainWords } from '../../views/format.js';
 import { explain } from '../../views/problems.js';
+import { clientFor } from '../duo/helpers.js';
 import { testKeyring } from '../support/audit-key.js';
-import { freshDatabase } from '../support/db.js';
+import { attachDatabase, freshDatabase } from '../support/db.js';
+import { peopleDirectory } from '../support/deps.js';
 
 /** The refusals tested here never reach Slack. */
 const noNotices: ApprovalNotices = {
@@ -42,30 +46,41 @@ let db: Database & { drop(): Promise<void> };
 let deps: Deps;
 let clock: ManualClock;
 let logger: ReturnType<typeof createMemoryLogger>;
+let sim: DuoSimulator;
+/** The emails Slack shows for each responder (their own Duo account has the same one). */
+const emails: Record<string, string> = {};
 /** Every secret and code this file handles: none may show up in an audit row or a log line. */
 const secrets = new Set<string>();
 const codes = new Set<string>();
 let userSeq = 0;
 
+function depsOn(database: Database): Deps {
+  const jobs = new JobQueue(database, clock, logger);
+  return {
+    config: {} as never,
+    logger,
+    clock,
+    db: database,
+    duo: clientFor(sim).client,
+    audit: new AuditTrail(clock, testKeyring()),
+    jobs,
+    secretBox,
+    people: peopleDirectory(emails),
+    tuning: DEFAULT_TUNING,
+    approvals: new ApprovalKinds(BUILT_IN_KINDS),
+  };
+}
+const secretBox = new SecretBox(randomBytes(32));
+
 beforeAll(async () => {
   db = await freshDatabase();
   clock = new ManualClock();
   logger = createMemoryLogger('debug');
-  const jobs = new JobQueue(db, clock, logger);
-  deps = {
-    config: {} as never,
-    logger,
-    clock,
-    db,
-    duo: {} as never,
-    audit: new AuditTrail(clock, testKeyring()),
-    jobs,
-    secretBox: new SecretBox(randomBytes(32)),
-    tuning: DEFAULT_TUNING,
-    approvals: new ApprovalKinds(BUILT_IN_KINDS),
-  };
+  sim = await startDuoSimulator({ directory: 'empty' });
+  deps = depsOn(db);
 });
 afterAll(async () => {
+  await sim?.close();
   await db?.drop();
 });
 beforeEach(() => {
@@ -96,18 +111,42 @@ async function wrongCode(secret: string): Promise<string> {
   return code;
 }
 
-async function newResponder(role: Role = 'help_desk'): Promise<Caller> {
+/** A responder with their own Duo account (same email as in Slack, one phone), unless `duoAccount` is false. */
+async function newResponder(role: Role = 'help_desk', opts: { duoAccount?: boolean } = {}): Promise<Caller> {
   userSeq += 1;
   const userId = `U0STEP${String(userSeq).padStart(3, '0')}`;
+  const username = `step${userSeq}`;
+  emails[userId] = `${username}@example.com`;
+  if (opts.duoAccount !== false)
+    sim.addUser({
+      username,
+      email: emails[userId],
+      phones: [makePhone(username, 1, 'iphone', '+15555550199', '2026-11-20T09:00:00')],
+    });
   const e = em();
   e.create(Responder, { teamId: TEAM, userId, role, approver: true });
   await e.flush();
   return { teamId: TEAM, userId, correlationId: `corr-${userId}` };
 }
 
-async function start(caller: Caller, currentCode?: string) {
+/** The Verification row of the push that confirms an enrollment. */
+async function enrollmentPush(enrollmentId: string) {
+  const enrollment = await em().findOneOrFail(TotpEnrollment, { id: enrollmentId });
+  return em().findOneOrFail(Verification, { id: enrollment.verificationId! });
+}
+
+/** The responder answers the enrollment push on their own phone, and duo-desk's follower sees the answer. */
+async function answerPush(enrollmentId: string, result: 'approve' | 'deny' | 'fraud') {
+  const v = await enrollmentPush(enrollmentId);
+  sim.answerPush(v.pushId!, result);
+  expect((await followVerification(deps, em(), v.id)).done).toBe(true);
+}
+
+/** Starts enrollment and (unless `answer` is null) approves its push on the responder's phone. */
+async function start(caller: Caller, currentCode?: string, answer: 'approve' | 'deny' | 'fraud' | null = 'approve') {
   const r = await startTotpEnrollment(deps, em(), caller, currentCode === undefined ? {} : { currentCode });
   secrets.add(r.secretForManualEntry);
+  if (answer) await answerPush(r.enrollmentId, answer);
   return r;
 }
 
@@ -168,7 +207,7 @@ describe('TOTP enrollment', () => {
     const replay = await appError(checkStepUp(deps, em(), caller, code, 'approve'));
     expect(replay.code).toBe('STEP_UP_INVALID');
 
-    const actions = await auditActions(caller);
+    const actions = (await auditActions(caller)).filter((a) => a.action === 'stepup.enrolled');
     expect(actions.slice(0, 2)).toEqual([
       { action: 'stepup.enrolled', outcome: 'pending', params: { phase: 'started', reenrollment: false } },
       { action: 'stepup.enrolled', outcome: 'success', params: { phase: 'confirmed', reenrollment: false } },
@@ -231,6 +270,108 @@ describe('TOTP enrollment', () => {
     const e = await appError(startTotpEnrollment(deps, em(), caller, { currentCode: await wrongCode(secret) }));
     expect(e.code).toBe('STEP_UP_INVALID');
     expect((await responderRow(caller)).totpSecret).toBe(before);
+  });
+});
+
+describe('enrollment bound to the person', () => {
+  it('when the confirming push is still waiting, then the code is not evaluated and nothing is counted', async () => {
+    const caller = await newResponder();
+    const { secretForManualEntry: secret } = await start(caller, undefined, null);
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(secret)));
+    expect({ code: e.code, problem: e.problem?.name, field: e.field }).toEqual({
+      code: 'INVALID_STATE',
+      problem: 'stepup.push_waiting',
+      field: 'totp',
+    });
+    expect(await em().count(StepUpFailure, { teamId: TEAM, userId: caller.userId })).toBe(0);
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('pending');
+  });
+
+  it('when the confirming Duo Push is denied on the responder phone, then a valid code does not activate the enrollment', async () => {
+    const caller = await newResponder();
+    const { secretForManualEntry: secret, enrollmentId } = await start(caller, undefined, 'deny');
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(secret)));
+    expect({ code: e.code, problem: e.problem?.name }).toEqual({
+      code: 'PERMISSION_DENIED',
+      problem: 'stepup.push_not_approved',
+    });
+    expect(await responderRow(caller)).toMatchObject({
+      totpStatus: 'none',
+      totpSecret: null,
+      totpPendingEnrollment: null,
+    });
+    expect(await em().findOneOrFail(TotpEnrollment, { id: enrollmentId })).toMatchObject({ status: 'refused' });
+    // Nothing is left to confirm: the same key cannot be tried again.
+    const again = await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(secret)));
+    expect(again.problem?.name).toBe('stepup.nothing_to_confirm');
+    const ended = (await auditActions(caller)).filter((a) => a.action === 'stepup.enrolled').at(-1);
+    expect(ended).toMatchObject({ outcome: 'failed', params: { phase: 'refused', push: 'denied' } });
+  });
+
+  it('when a re-enrollment push is reported as fraud, then the new key is dropped and the old one keeps working', async () => {
+    const { caller, secret: old } = await enrolled();
+    clock.advance(30_000);
+    const { secretForManualEntry: fresh } = await start(caller, await codeAt(old), 'fraud');
+    clock.advance(30_000);
+    expect((await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(fresh)))).code).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('active');
+    await checkStepUp(deps, em(), caller, await codeAt(old), 'approve');
+  });
+
+  it('when the responder has no Duo user with their Slack email, then enrollment is refused, audited and nothing is pending', async () => {
+    const caller = await newResponder('help_desk', { duoAccount: false });
+    const pushesBefore = sim.requests().filter((r) => r.path.includes('verification_push')).length;
+    const e = await appError(startTotpEnrollment(deps, em(), caller));
+    expect({ code: e.code, problem: e.problem?.name }).toEqual({
+      code: 'INVALID_STATE',
+      problem: 'stepup.no_duo_account',
+    });
+    expect(explain(e, plainWords)).toMatch(/cannot approve requests/);
+    expect(await responderRow(caller)).toMatchObject({ totpStatus: 'none', totpSecret: null });
+    expect(sim.requests().filter((r) => r.path.includes('verification_push')).length).toBe(pushesBefore);
+    const denied = (await auditActions(caller)).filter((a) => a.action === 'permission.denied');
+    expect(denied.map((a) => a.params)).toEqual([
+      { attempted: 'stepup.enroll', why: 'no Duo user with the Slack email' },
+    ]);
+  });
+
+  it('when two Duo users carry the responder email, then enrollment is refused rather than guessing', async () => {
+    const caller = await newResponder();
+    sim.addUser({ username: `${emails[caller.userId]!.split('@')[0]}-dup`, email: emails[caller.userId]! });
+    const e = await appError(startTotpEnrollment(deps, em(), caller));
+    expect(e.problem?.name).toBe('stepup.several_duo_accounts');
+  });
+
+  it('when Slack shows no email for the responder, then enrollment is refused', async () => {
+    const caller = await newResponder();
+    delete emails[caller.userId];
+    expect((await appError(startTotpEnrollment(deps, em(), caller))).problem?.name).toBe('stepup.no_slack_email');
+  });
+
+  it('when an enrollment is not confirmed within 10 minutes, then it expires and its key no longer confirms', async () => {
+    const caller = await newResponder();
+    const { secretForManualEntry: secret } = await start(caller);
+    clock.advance(10 * 60_000);
+    const e = await appError(confirmTotpEnrollment(deps, em(), caller, await codeAt(secret)));
+    expect(e.problem?.name).toBe('stepup.enrollment_expired');
+    expect((await totpStatus(em(), TEAM, caller.userId)).status).toBe('none');
+  });
+
+  it('when an enrollment push is approved, then it verifies no caller (not even the responder own Duo account)', async () => {
+    const caller = await newResponder();
+    const { enrollmentId } = await start(caller);
+    const push = await enrollmentPush(enrollmentId);
+    expect(push).toMatchObject({ status: 'approved', purpose: 'enrollment', validUntil: null });
+    const { validVerification } = await import('../../src/usecases/verification-policy.js');
+    const valid = await validVerification(em(), clock, {
+      teamId: TEAM,
+      duoUserId: push.duoUserId,
+      responderUserId: caller.userId,
+      minutes: 10,
+    });
+    expect(valid).toBeNull();
   });
 });
 
@@ -340,6 +481,37 @@ describe('lockout', () => {
     );
     clock.advance(1);
     await checkStepUp(deps, em(), caller, await codeAt(secret), 'approve');
+  });
+
+  it('when 60 wrong codes from one responder arrive at once across two instances, then at most 5 are evaluated and step-up locks', async () => {
+    const { caller, secret } = await enrolled();
+    clock.advance(30_000);
+    const second = await attachDatabase(db);
+    try {
+      const instances = [deps, depsOn(second)];
+      const wrong = await wrongCode(secret);
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          checkStepUp(instances[i % 2]!, instances[i % 2]!.db.em.fork(), caller, wrong, 'approve'),
+        ),
+      );
+      expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      const failed = (await auditActions(caller)).filter((a) => a.action === 'stepup.failed');
+      const why = (a: { params: unknown }) => (a.params as { why: string }).why;
+      const evaluated = failed.filter((a) => why(a) !== 'locked');
+      expect(evaluated.length).toBeLessThanOrEqual(5);
+      // Every attempt is in the audit trail: the ones never evaluated as refused while locked.
+      expect(failed).toHaveLength(60 - (await auditActions(caller)).filter((a) => a.action === 'stepup.locked').length);
+      expect((await auditActions(caller)).filter((a) => a.action === 'stepup.locked')).toHaveLength(1);
+      expect((await totpStatus(em(), TEAM, caller.userId)).lockedUntil).not.toBeNull();
+      // Locked means locked: the right code is refused too.
+      clock.advance(30_000);
+      expect((await appError(checkStepUp(deps, em(), caller, await codeAt(secret), 'approve'))).code).toBe(
+        'STEP_UP_LOCKED',
+      );
+    } finally {
+      await second.close();
+    }
   });
 
   it('when failures are spread over more than 10 minutes, then they do not lock', async () => {
@@ -489,7 +661,8 @@ describe('secrets', () => {
     for (const text of haystacks) {
       expect(text).not.toMatch(/otpauth:/i);
       for (const s of secrets) expect(text).not.toContain(s);
-      for (const c of codes) expect(text).not.toContain(c);
+      // A code is a whole number: six digits inside a hash's hex are no leak.
+      for (const c of codes) expect(text).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${c}(?![0-9A-Za-z])`));
     }
   });
 });

@@ -17,6 +17,7 @@ import { type Caller, DEFAULT_TUNING, type Deps } from '../../src/usecases/deps.
 import { sendVerificationPush, VERIFY_FOLLOW_JOB } from '../../src/usecases/verify.js';
 import { testKeyring } from '../support/audit-key.js';
 import { freshDatabase } from '../support/db.js';
+import { peopleDirectory } from '../support/deps.js';
 
 /**
  * The follower's pace against the Duo simulator over HTTP: every second for the first 30 s, then every
@@ -54,6 +55,7 @@ beforeAll(async () => {
     audit: new AuditTrail(clock, testKeyring()),
     jobs,
     secretBox: new SecretBox(randomBytes(32)),
+    people: peopleDirectory({}),
     tuning: DEFAULT_TUNING,
     approvals: new ApprovalKinds(BUILT_IN_KINDS),
   };

@@ -164,10 +164,17 @@ const MAX = {
   privateMetadata: 3000,
   callbackId: 255,
   inputLabel: 2000,
+  altText: 2000,
 };
 
-/** Block-level problems Slack reports as `invalid_blocks`, in Slack's `[ERROR] … [json-pointer:…]` form. */
-export function blockProblems(blocks: Block[], root: string, maxBlocks: number): string[] {
+/** Whether a file id may be shown in an image block (it exists, is a processed image the bot can see). */
+export type FileCheck = (fileId: string) => boolean;
+
+/**
+ * Block-level problems Slack reports as `invalid_blocks`, in Slack's `[ERROR] … [json-pointer:…]` form.
+ * With `usableFile`, an image block's `slack_file` id is also checked against the workspace's files.
+ */
+export function blockProblems(blocks: Block[], root: string, maxBlocks: number, usableFile?: FileCheck): string[] {
   const problems: string[] = [];
   const p = (msg: string, ptr: string) => problems.push(`[ERROR] ${msg} [json-pointer:${root}${ptr}]`);
   if (blocks.length > maxBlocks) p(`no more than ${maxBlocks} items allowed`, '');
@@ -203,6 +210,20 @@ export function blockProblems(blocks: Block[], root: string, maxBlocks: number):
       const els = Array.isArray(b.elements) ? b.elements : [];
       if (els.length === 0) p('must have at least one element', `/${i}/elements`);
       if (els.length > MAX.actionsElements) p(`no more than ${MAX.actionsElements} items allowed`, `/${i}/elements`);
+    } else if (b.type === 'image') {
+      if (typeof b.alt_text !== 'string') p('missing required field: alt_text', `/${i}`);
+      else if (b.alt_text.length > MAX.altText) p(`must be less than ${MAX.altText + 1} characters`, `/${i}/alt_text`);
+      const file = isObj(b.slack_file) ? b.slack_file : undefined;
+      if ((typeof b.image_url === 'string') === (file !== undefined))
+        p('must provide exactly one of image_url or slack_file', `/${i}`);
+      if (file) {
+        const id = file.id;
+        if ((typeof id === 'string') === (typeof file.url === 'string'))
+          p('must provide exactly one of id or url', `/${i}/slack_file`);
+        else if (typeof id === 'string' && !/^F[A-Z0-9]{8,}$/.test(id))
+          p('input must match regex pattern: ^[F][A-Z0-9]{8,}$', `/${i}/slack_file/id`);
+        else if (typeof id === 'string' && usableFile && !usableFile(id)) p('invalid slack file', `/${i}/slack_file`);
+      }
     } else if (b.type === 'input') {
       const label = textOf(b.label);
       if (label === undefined) p('missing required field: label', `/${i}`);
@@ -231,7 +252,7 @@ export function messageTextTooLong(text: string | undefined): boolean {
 }
 
 /** View-level problems (`invalid_arguments` on views.open/update/push/publish). */
-export function viewProblems(view: Json): string[] {
+export function viewProblems(view: Json, usableFile?: FileCheck): string[] {
   const problems: string[] = [];
   const p = (msg: string, ptr: string) => problems.push(`[ERROR] ${msg} [json-pointer:/view${ptr}]`);
   if (view.type !== 'modal' && view.type !== 'home') p('must be one of modal, home', '/type');
@@ -253,7 +274,8 @@ export function viewProblems(view: Json): string[] {
     p(`must be less than ${MAX.privateMetadata + 1} characters`, '/private_metadata');
   if (typeof view.callback_id === 'string' && view.callback_id.length > MAX.callbackId)
     p(`must be less than ${MAX.callbackId + 1} characters`, '/callback_id');
-  if (blocks) problems.push(...blockProblems(blocks, '/view/blocks', view.type === 'home' ? 100 : MAX.modalBlocks));
+  if (blocks)
+    problems.push(...blockProblems(blocks, '/view/blocks', view.type === 'home' ? 100 : MAX.modalBlocks, usableFile));
   return problems;
 }
 

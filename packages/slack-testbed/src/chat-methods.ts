@@ -1,16 +1,16 @@
-import { blockProblems, LIMITS, messageTextTooLong, withGeneratedIds } from './blocks.js';
+import { blockProblems, type FileCheck, LIMITS, messageTextTooLong, withGeneratedIds } from './blocks.js';
 import { argumentError, SlackApiError } from './errors.js';
 import { type MethodContext, type MethodSpec, optStr, requireStr } from './method-context.js';
 import type { Block, Json, StoredMessage } from './types.js';
 
 /** Checks message content the way Slack does and returns it typed. */
-export function messageContent(args: Json, opts: { requireContent: boolean }) {
+export function messageContent(args: Json, opts: { requireContent: boolean; usableFile?: FileCheck }) {
   const text = optStr(args, 'text');
   let blocks: Block[] | undefined;
   if (args.blocks !== undefined && args.blocks !== '') {
     if (!Array.isArray(args.blocks)) throw new SlackApiError('invalid_blocks_format');
     blocks = args.blocks as Block[];
-    const problems = blockProblems(blocks, '/blocks', LIMITS.messageBlocks);
+    const problems = blockProblems(blocks, '/blocks', LIMITS.messageBlocks, opts.usableFile);
     if (problems.length > 0) throw argumentError('invalid_blocks', problems);
   }
   let attachments: unknown[] | undefined;
@@ -27,7 +27,7 @@ export function messageContent(args: Json, opts: { requireContent: boolean }) {
 
 function postMessage({ store, args }: MethodContext): Json {
   const channel = store.resolveChannel(optStr(args, 'channel'));
-  const content = messageContent(args, { requireContent: true });
+  const content = messageContent(args, { requireContent: true, usableFile: (id) => store.usableInBlocks(id) });
   const threadTs = optStr(args, 'thread_ts');
   const m = store.addMessage({ channel, via: 'chat.postMessage', ...content, threadTs, metadata: args.metadata });
   return { channel, ts: m.ts, message: store.slackMessage(m) };
@@ -37,7 +37,7 @@ function postEphemeral({ store, args }: MethodContext): Json {
   const channel = store.resolveChannel(optStr(args, 'channel'));
   const user = requireStr(args, 'user', 'user_not_found');
   if (!store.user(user)) throw new SlackApiError('user_not_found');
-  const content = messageContent(args, { requireContent: true });
+  const content = messageContent(args, { requireContent: true, usableFile: (id) => store.usableInBlocks(id) });
   const m = store.addMessage({
     channel,
     via: 'chat.postEphemeral',
@@ -59,7 +59,7 @@ function existingMessage(ctx: MethodContext, tsKey: string): StoredMessage {
 
 /** Applies an update; fields left out keep their value (Slack keeps blocks unless given, `[]` removes them). */
 export function applyUpdate(store: MethodContext['store'], m: StoredMessage, args: Json, via: string): void {
-  const content = messageContent(args, { requireContent: false });
+  const content = messageContent(args, { requireContent: false, usableFile: (id) => store.usableInBlocks(id) });
   m.history.push({ text: m.text, blocks: m.blocks, attachments: m.attachments, at: store.now(), via });
   if (content.text !== undefined) m.text = content.text;
   if (content.blocks !== undefined) m.blocks = withGeneratedIds(content.blocks);

@@ -46,6 +46,12 @@ export interface SuggestResult extends DriverResponse {
   options: Json[];
 }
 
+/** An HTTP request as the driver sent it: the exact bytes and headers (a captured request). */
+export interface SentRequest {
+  rawBody: string;
+  headers: Record<string, string>;
+}
+
 export interface RawOptions {
   signature?: string;
   timestamp?: number;
@@ -62,6 +68,7 @@ export class SlackDriver {
   private readonly enterpriseId: string | undefined;
   /** Client-side state of stateful elements in messages (views keep theirs in the fake's store). */
   private readonly messageState = new Map<string, Record<string, Record<string, Json>>>();
+  private sent: SentRequest | undefined;
 
   constructor(private readonly opts: SlackDriverOptions) {
     if (!opts.socket && !opts.eventsUrl) throw new Error('SlackDriver needs eventsUrl (HTTP) or socket: true');
@@ -276,6 +283,28 @@ export class SlackDriver {
     return this.post(raw, opts);
   }
 
+  /** The last HTTP request sent, byte for byte (what someone who captured it would hold). */
+  lastSent(): SentRequest | undefined {
+    return this.sent && { rawBody: this.sent.rawBody, headers: { ...this.sent.headers } };
+  }
+
+  /**
+   * Sends a captured request again, unchanged (a replay), or with extra headers and signed again at
+   * `resignAt` (epoch seconds): Slack's own retries add `x-slack-retry-num` and `x-slack-retry-reason` and
+   * carry a new timestamp and signature. HTTP only.
+   */
+  async resend(
+    request: SentRequest,
+    opts: { headers?: Record<string, string>; resignAt?: number } = {},
+  ): Promise<DriverResponse> {
+    const headers = { ...request.headers, ...opts.headers };
+    if (opts.resignAt !== undefined) {
+      headers['x-slack-request-timestamp'] = String(opts.resignAt);
+      headers['x-slack-signature'] = signSlackRequest(this.opts.signingSecret, request.rawBody, opts.resignAt);
+    }
+    return this.send(request.rawBody, headers);
+  }
+
   lastView(userId: string): StoredView | undefined {
     return this.slack.lastView(userId);
   }
@@ -394,7 +423,9 @@ export class SlackDriver {
     }
     if (action === 'update' || action === 'push') {
       const next = isObj(body) && isObj(body.view) ? body.view : undefined;
-      const problems = next ? viewProblems(next) : ['[ERROR] missing required field: view'];
+      const problems = next
+        ? viewProblems(next, (id) => store.usableInBlocks(id))
+        : ['[ERROR] missing required field: view'];
       if (problems.length > 0) throw new SlackClientError(`Slack rejects the ${action} view: ${problems.join('; ')}`);
       if (action === 'update') {
         store.replaceView(v, next!);
@@ -432,6 +463,12 @@ export class SlackDriver {
       headers['x-slack-request-timestamp'] = String(ts);
       headers['x-slack-signature'] = opts.signature ?? signSlackRequest(this.opts.signingSecret, rawBody, ts);
     }
+    this.sent = { rawBody, headers };
+    return this.send(rawBody, headers);
+  }
+
+  private async send(rawBody: string, headers: Record<string, string>): Promise<DriverResponse> {
+    if (!this.opts.eventsUrl) throw new Error('sendRaw/HTTP needs eventsUrl');
     const res = await fetch(this.opts.eventsUrl, { method: 'POST', headers, body: rawBody });
     const text = await res.text();
     return { status: res.status, body: parseAnswer(text, res.headers.get('content-type')) };

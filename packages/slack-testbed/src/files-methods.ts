@@ -56,6 +56,7 @@ function completeUploadExternal({ store, args }: MethodContext): Json {
   }
   for (const { f, title } of files) {
     f.completed = true;
+    f.processedAt = Date.now() + store.ws.fileProcessingMs;
     f.title = title ?? f.filename;
     f.channelId = channel;
     f.userId = channel ? store.dmUserOf(channel) : undefined;
@@ -66,7 +67,26 @@ function completeUploadExternal({ store, args }: MethodContext): Json {
   return { files: files.map(({ f }) => ({ id: f.id, title: f.title })) };
 }
 
+/** A file the bot can see: `file_not_found` for unknown or unfinished uploads, `file_deleted` once deleted. */
+function knownFile({ store, args }: MethodContext): StoredFile {
+  const f = store.files.get(requireStr(args, 'file', 'file_not_found'));
+  if (!f?.completed) throw new SlackApiError('file_not_found');
+  if (f.deleted) throw new SlackApiError('file_deleted');
+  return f;
+}
+
+function info(ctx: MethodContext): Json {
+  return { file: ctx.store.slackFile(knownFile(ctx)), comments: [], response_metadata: { next_cursor: '' } };
+}
+
+function del(ctx: MethodContext): Json {
+  knownFile(ctx).deleted = true;
+  return {};
+}
+
 export const fileMethods: Record<string, MethodSpec> = {
   'files.getUploadURLExternal': { handler: getUploadURLExternal, token: 'bot' },
   'files.completeUploadExternal': { handler: completeUploadExternal, token: 'bot' },
+  'files.info': { handler: info, token: 'bot', read: true },
+  'files.delete': { handler: del, token: 'bot' },
 };

@@ -1,4 +1,11 @@
-export { SlackDriver, type SlackDriverOptions, type SuggestResult, type Surface, signSlackRequest } from './driver.js';
+export {
+  type SentRequest,
+  SlackDriver,
+  type SlackDriverOptions,
+  type SuggestResult,
+  type Surface,
+  signSlackRequest,
+} from './driver.js';
 export { type InputValue, SlackClientError } from './elements.js';
 export type {
   Clock,

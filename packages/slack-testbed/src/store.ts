@@ -27,6 +27,8 @@ export interface WorkspaceConfig {
   /** The legacy verification token Slack puts in request payloads. */
   verificationToken: string;
   clock: Clock;
+  /** How long (real time) Slack takes to process a completed upload. */
+  fileProcessingMs: number;
 }
 
 export const TRIGGER_TTL_MS = 3000;
@@ -283,15 +285,22 @@ export class SlackStore {
 
   // Files
 
+  /** Usable in an image block: uploaded and completed, processed, not deleted, and an image. */
+  usableInBlocks(fileId: string): boolean {
+    const f = this.files.get(fileId);
+    return !!f && f.completed && !f.deleted && isProcessed(f) && /^image\/(png|jpeg|gif)$/.test(mimeTypeOf(f.filename));
+  }
+
   slackFile(f: StoredFile): Json {
+    const processed = isProcessed(f);
     const out: Json = {
       id: f.id,
       created: Math.floor(f.createdAt / 1000),
       timestamp: Math.floor(f.createdAt / 1000),
       name: f.filename,
       title: f.title ?? f.filename,
-      mimetype: mimeTypeOf(f.filename),
-      filetype: (f.filename.split('.').pop() ?? 'binary').toLowerCase(),
+      mimetype: processed ? mimeTypeOf(f.filename) : '',
+      filetype: processed ? (f.filename.split('.').pop() ?? 'binary').toLowerCase() : '',
       user: this.ws.botUserId,
       size: f.bytes?.length ?? 0,
       is_external: false,
@@ -330,6 +339,8 @@ export class SlackStore {
   }
 }
 
+const isProcessed = (f: StoredFile) => f.completed && Date.now() >= (f.processedAt ?? 0);
+
 function mimeTypeOf(filename: string): string {
   const ext = filename.split('.').pop()?.toLowerCase();
   const types: Record<string, string> = {
@@ -337,6 +348,9 @@ function mimeTypeOf(filename: string): string {
     csv: 'text/csv',
     json: 'application/json',
     png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
     pdf: 'application/pdf',
   };
   return types[ext ?? ''] ?? 'application/octet-stream';

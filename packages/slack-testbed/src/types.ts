@@ -125,6 +125,13 @@ export interface StoredFile {
   threadTs?: string;
   messageTs?: string;
   createdAt: number;
+  /**
+   * Real time (ms) when Slack has finished processing the upload: before that files.info reports no type
+   * and blocks that name the file are refused (uploads complete asynchronously in Slack).
+   */
+  processedAt?: number;
+  /** files.delete was called: gone for everyone, and refused in blocks. */
+  deleted?: boolean;
 }
 
 export interface ResponseUrlContext {

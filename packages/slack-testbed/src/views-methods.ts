@@ -4,10 +4,10 @@ import { type MethodContext, type MethodSpec, optStr, requireStr } from './metho
 import { MAX_VIEW_STACK } from './store.js';
 import type { Json, StoredView } from './types.js';
 
-function viewArg(args: Json, type: 'modal' | 'home'): Json {
+function viewArg(store: MethodContext['store'], args: Json, type: 'modal' | 'home'): Json {
   const view = args.view;
   if (!isObj(view)) throw argumentError('invalid_arguments', ['[ERROR] missing required field: view']);
-  const problems = viewProblems(view);
+  const problems = viewProblems(view, (id) => store.usableInBlocks(id));
   if (view.type !== type && !(type === 'modal' && view.type === undefined)) {
     problems.unshift(`[ERROR] must be ${type} [json-pointer:/view/type]`);
   }
@@ -16,7 +16,7 @@ function viewArg(args: Json, type: 'modal' | 'home'): Json {
 }
 
 function open({ store, args }: MethodContext): Json {
-  const view = viewArg(args, 'modal');
+  const view = viewArg(store, args, 'modal');
   const trigger = store.consumeTrigger(args.trigger_id);
   const externalId = optStr(view, 'external_id');
   if (externalId && store.findViewByExternalId(externalId)) throw new SlackApiError('duplicate_external_id');
@@ -28,7 +28,7 @@ function open({ store, args }: MethodContext): Json {
 }
 
 function push({ store, args }: MethodContext): Json {
-  const view = viewArg(args, 'modal');
+  const view = viewArg(store, args, 'modal');
   const trigger = store.consumeTrigger(args.trigger_id);
   const stack = store.openStack(trigger.userId);
   if (stack.length === 0) throw new SlackApiError('not_found');
@@ -51,7 +51,7 @@ function target({ store, args }: MethodContext): StoredView {
 
 function update(ctx: MethodContext): Json {
   const v = target(ctx);
-  const view = viewArg(ctx.args, v.type);
+  const view = viewArg(ctx.store, ctx.args, v.type);
   ctx.store.replaceView(v, view);
   return { view: ctx.store.slackView(v) };
 }
@@ -59,7 +59,7 @@ function update(ctx: MethodContext): Json {
 function publish({ store, args }: MethodContext): Json {
   const userId = requireStr(args, 'user_id', 'invalid_arguments');
   if (!store.user(userId)) throw new SlackApiError('user_not_found');
-  const view = viewArg(args, 'home');
+  const view = viewArg(store, args, 'home');
   const existingId = store.homeViews.get(userId);
   const existing = existingId ? store.views.get(existingId) : undefined;
   const hash = optStr(args, 'hash');

@@ -56,6 +56,8 @@ export interface FakeSlackOptions {
   clock?: Clock;
   /** Server ping interval on Socket Mode connections (the client reconnects after 30 s without one). */
   socketPingIntervalMs?: number;
+  /** Real time Slack takes to process a completed upload (files.info shows no type and blocks refuse it until then). */
+  fileProcessingMs?: number;
 }
 
 export interface WaitForOptions {
@@ -107,7 +109,7 @@ export interface FakeSlack {
   /** Top of the user's open modal stack. */
   lastView(userId: string): StoredView | undefined;
   homeView(userId: string): StoredView | undefined;
-  /** Uploaded files with their bytes and `text` (UTF-8 view of the bytes). */
+  /** Uploaded files with their bytes and `text` (UTF-8 view of the bytes); deleted ones are flagged, not removed. */
   files(): Array<StoredFile & { text: string }>;
   dmChannelFor(userId: string): string;
   addUser(user: FakeUser): void;
@@ -146,6 +148,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     appToken: opts.appToken,
     verificationToken: slackId('', 24).toLowerCase(),
     clock,
+    fileProcessingMs: opts.fileProcessingMs ?? 30,
   });
   store.addUser({ id: store.ws.botUserId, name: 'duo-desk', realName: 'Duo Desk', isBot: true });
   for (const u of opts.users ?? []) store.addUser(u);

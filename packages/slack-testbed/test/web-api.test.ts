@@ -164,6 +164,55 @@ describe('fake Slack Web API', () => {
     expect(missing).toMatchObject({ data: { error: 'user_not_found' } });
     const bot = await client.users.info({ user: fake.botUserId });
     expect(bot.user?.is_bot).toBe(true);
+    const rita = await client.users.info({ user: 'U0REQUEST' });
+    expect(rita.user?.profile?.email).toBe('Rita@Example.com');
+  });
+
+  it('when a file is uploaded with no channel, then it is shared nowhere, a modal can show it once Slack processed it, and files.delete makes it unusable', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const upload = async (c: webApi.WebClient) => {
+      const up = await c.filesUploadV2({ filename: 'qr.png', file: png, title: 'QR' });
+      return (up.files as Array<{ files: Array<{ id: string }> }>)[0]!.files[0]!.id;
+    };
+    const withImage = (fileId: string, extra: Record<string, unknown> = { alt_text: 'QR code' }) => ({
+      ...MODAL,
+      blocks: [{ type: 'image', slack_file: { id: fileId }, ...extra }],
+    });
+    const open = (c: webApi.WebClient, f: FakeSlack, view: unknown) =>
+      c.views.open({ trigger_id: f.issueTriggerId('U0REQUEST'), view: view as never }).catch((e: unknown) => e);
+
+    // Slack completes uploads asynchronously: until then files.info shows no type and blocks refuse the file.
+    const slow = await startFakeSlack({ users: USERS, fileProcessingMs: 60_000 });
+    try {
+      const slowClient = new webApi.WebClient(slow.botToken, {
+        slackApiUrl: slow.apiUrl,
+        retryConfig: { retries: 0 },
+        logger: silent,
+      });
+      const id = await upload(slowClient);
+      expect((await slowClient.files.info({ file: id })).file?.mimetype).toBe('');
+      expect(JSON.stringify(await open(slowClient, slow, withImage(id)))).toContain('invalid slack file');
+    } finally {
+      await slow.close();
+    }
+
+    const id = await upload(client);
+    const stored = fake.files().find((f) => f.id === id)!;
+    expect(stored.channelId).toBeUndefined();
+    expect(fake.messages().filter((m) => m.fileIds?.includes(id))).toEqual([]);
+    for (let i = 0; i < 50 && !(await client.files.info({ file: id })).file?.mimetype; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await client.files.info({ file: id })).file?.mimetype).toBe('image/png');
+    expect(await open(client, fake, withImage(id))).toMatchObject({ ok: true });
+    expect(JSON.stringify(await open(client, fake, withImage(id, {})))).toContain('missing required field: alt_text');
+
+    await client.files.delete({ file: id });
+    expect(fake.files().find((f) => f.id === id)?.deleted).toBe(true);
+    expect(await client.files.info({ file: id }).catch((e: unknown) => e)).toMatchObject({
+      data: { error: 'file_deleted' },
+    });
+    expect(JSON.stringify(await open(client, fake, withImage(id)))).toContain('invalid slack file');
+    expect(JSON.stringify(await open(client, fake, withImage('FNOSUCHFILE1')))).toContain('invalid slack file');
   });
 
   it('when a DM is opened twice, then the channel id is stable and posting to a user id lands there', async () => {
