@@ -11,7 +11,7 @@ import type {
   PlainTextOption,
   SectionBlock,
 } from './block-kit.js';
-import { inputActionId } from './ids.js';
+import { BLOCKS, inputActionId } from './ids.js';
 
 /** Small Block Kit helpers shared by the builders. Builders are pure: no client, no database, no clock. */
 export type Block = KnownBlock;
@@ -130,3 +130,11 @@ export function textInput(
     ...(opts.hint ? { hint: plain(opts.hint) } : {}),
   };
 }
+
+/** The reason every change asks for (audited, never a secret: the use case refuses code-like text). */
+export const reasonInput = (placeholder = 'What the caller asked for and how you verified them') =>
+  textInput(BLOCKS.reason, 'Reason', { multiline: true, max: 500, placeholder });
+
+/** The optional ticket reference beside the reason. */
+export const ticketInput = () =>
+  textInput(BLOCKS.ticket, 'Ticket reference', { optional: true, max: 100, placeholder: 'e.g. INC-12345' });

@@ -14,9 +14,11 @@ import {
   modalTitle,
   option,
   plain,
+  reasonInput,
   section,
   slackDate,
   textInput,
+  ticketInput,
 } from './common.js';
 import { ACTIONS, BLOCKS, inputActionId, SLASH_COMMAND, VIEWS } from './ids.js';
 import { statusText, verificationText } from './user-card.js';
@@ -41,14 +43,6 @@ export const BYPASS_WARNING =
 
 const meta = (m: StatusModalMeta) => JSON.stringify({ duoUserId: m.duoUserId, channelId: m.channelId });
 
-const reasonInput = () =>
-  textInput(BLOCKS.reason, 'Reason', {
-    multiline: true,
-    max: 500,
-    placeholder: 'What the caller asked for and how you verified them',
-  });
-const ticketInput = () =>
-  textInput(BLOCKS.ticket, 'Ticket reference', { optional: true, max: 100, placeholder: 'e.g. INC-12345' });
 const totpInput = (optional: boolean, bypass = false) =>
   textInput(BLOCKS.totp, 'Code from your authenticator app', {
     optional,

@@ -30,7 +30,7 @@ import { LOCAL_CHANNELS, LOCAL_TEAM_ID, localStatePath } from './local-directory
 const USAGE = `duo-desk <command>
 
   migrate                                   apply database migrations
-  slack --as <U…> "<text>" [--channel <C…>] send a signed command to the running local bot and print its replies
+  slack --as <U…> ["/duo …"] [--click …]   act in the running local workspace as a person (duo-desk slack --help)
   sim [--port N] [--users N]                run the Duo simulator on its own
   roles grant <slack-user-id> <role> [--team <T…>] [--approver]
   roles revoke <slack-user-id> [--team <T…>]
@@ -398,14 +398,68 @@ function slackForWitness(cfg: Config): { botToken: string; apiUrl: string | unde
   }
 }
 
+const SLACK_USAGE = `duo-desk slack --as <U…> ["/duo …"] [options]
+
+Acts in the running local workspace (npm start) as one person, as Slack would send it (signed, through the bot's
+real endpoint), and prints what changed on that person's screen. Steps run in this order: the command, the clicks,
+the picks, the submit.
+
+  --as <U…>                 who acts (U123 owner, U234 help desk, U345 user manager, U456 read-only, U567 no role)
+  --channel <name|C…|dm>    where the command is typed (default #help-desk; dm: the DM with duo-desk)
+  --click "<button text>"   press the button with this text on the newest message or open form (repeatable)
+  --select "<menu>=<option>" pick an option in a menu, by its label (repeatable)
+  --submit "<label>=<value>" fill the open form and submit it (repeat for each input; --submit "" submits as is)
+  --wait-for-update         then wait for the next change on the screen (a DM that updates itself) and print it
+  --timeout <seconds>       how long --wait-for-update waits (default 120)
+  --wait <ms>               how long each step may take to settle (default 3000)
+  --help                    this text
+
+Examples:
+  duo-desk slack --as U234 "/duo lookup bob"
+  duo-desk slack --as U234 --click Unlock
+  duo-desk slack --as U234 --click "Send verification push" --wait-for-update
+  duo-desk slack --as U234 --submit "Reason=Caller verified by push" --submit "Ticket reference=INC-1"`;
+
+/** "Label=value" → ["Label", "value"]; the first = splits (values may hold more). */
+function pair(flag: string, raw: string): [string, string] {
+  const at = raw.indexOf('=');
+  if (at < 1) return fail(`${flag} takes "<label>=<value>", got "${raw}" (see duo-desk slack --help)`);
+  return [raw.slice(0, at), raw.slice(at + 1)];
+}
+
 async function slackCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { as: { type: 'string' }, channel: { type: 'string' }, wait: { type: 'string' } },
+    options: {
+      as: { type: 'string' },
+      channel: { type: 'string' },
+      click: { type: 'string', multiple: true },
+      select: { type: 'string', multiple: true },
+      submit: { type: 'string', multiple: true },
+      'wait-for-update': { type: 'boolean' },
+      timeout: { type: 'string' },
+      wait: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
-  const text = positionals.join(' ');
-  if (!values.as || !text) return fail('usage: duo-desk slack --as <slack-user-id> "/duo help"');
+  if (values.help) {
+    out(SLACK_USAGE);
+    return 0;
+  }
+  const text = positionals.join(' ').trim();
+  if (!values.as) return fail('duo-desk slack needs --as <slack-user-id>, e.g. --as U234 (see duo-desk slack --help)');
+  const submit = values.submit?.filter((s) => s !== '').map((s) => pair('--submit', s));
+  if (!text && !values.click && !values.select && !values.submit && !values['wait-for-update'])
+    return fail('nothing to do: give a command ("/duo help"), --click, --select, --submit or --wait-for-update');
+  const number = (flag: string, raw: string | undefined, max: number) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > max) fail(`${flag} takes a whole number from 0 to ${max}`);
+    return n;
+  };
+  const waitMs = number('--wait', values.wait, 30_000);
+  const timeoutS = number('--timeout', values.timeout, 600) ?? 120;
   const cfg = config();
   let state: { consoleUrl: string; token: string };
   try {
@@ -413,22 +467,27 @@ async function slackCommand(args: string[]): Promise<number> {
   } catch {
     return fail('no local duo-desk is running here: start it with `npm start` (local mode) first');
   }
-  const res = await fetch(`${state.consoleUrl}/command`, {
+  const res = await fetch(`${state.consoleUrl}/act`, {
     method: 'POST',
     headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       userId: values.as,
-      text,
-      ...(values.channel ? { channelId: values.channel } : {}),
-      ...(values.wait ? { waitMs: Number(values.wait) } : {}),
+      ...(text ? { text } : {}),
+      ...(values.channel ? { channel: values.channel } : {}),
+      click: values.click ?? [],
+      select: (values.select ?? []).map((s) => pair('--select', s)),
+      ...(values.submit ? { submit: submit ?? [] } : {}),
+      ...(waitMs !== undefined ? { waitMs } : {}),
+      ...(values['wait-for-update'] ? { waitForUpdateMs: timeoutS * 1000 } : {}),
     }),
   }).catch(() => undefined);
   if (!res) return fail('the local duo-desk did not answer: is `npm start` still running?');
-  const body = (await res.json()) as { status?: number; outputs?: string[]; error?: string };
+  const body = (await res.json()) as { statuses?: number[]; outputs?: string[]; noUpdate?: boolean; error?: string };
   if (!res.ok) return fail(body.error ?? `local console answered ${res.status}`);
-  out(`(Slack got HTTP ${body.status} from the bot)`);
+  if (body.statuses?.length) out(`(Slack got HTTP ${body.statuses.join(', ')} from the bot)`);
   for (const o of body.outputs ?? []) out(o);
-  if (!body.outputs?.length) out('(no reply)');
+  if (!body.outputs?.length) out('(nothing changed on the screen)');
+  if (body.noUpdate) return fail(`no update within ${timeoutS} s`, 1);
   return 0;
 }
 
@@ -436,5 +495,9 @@ try {
   process.exitCode = await cli(process.argv.slice(2));
 } catch (e) {
   if (isAppError(e)) fail(e.problem ? explain(e, plainWords) : e.message);
+  // node:util parseArgs: an unknown option or a missing value, said in one line.
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code?.startsWith('ERR_PARSE_ARGS'))
+    fail(`duo-desk: ${(e as Error).message.split('. ')[0]} (see duo-desk --help)`);
   throw e;
 }

@@ -55,10 +55,16 @@ async function runLocal(config: Config, logger: Logger) {
   const { localModeBanner, startLocalMode } = await import('./local.js');
   const local = await startLocalMode(config, logger);
   process.stdout.write(localModeBanner(local, config));
-  onShutdown(logger, () => local.stop());
+  const shutdown = onShutdown(logger, () => local.stop());
+  // `kill <pid of npm start>` does not reach us (npm passes no signal on; its shell just goes away): a local bot
+  // whose parent is gone stops too, rather than holding the port and the data directory.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exited');
+  }, 1000).unref();
 }
 
-function onShutdown(logger: Logger, stop: () => Promise<void>) {
+function onShutdown(logger: Logger, stop: () => Promise<void>): (signal: string) => void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) return;
@@ -73,6 +79,8 @@ function onShutdown(logger: Logger, stop: () => Promise<void>) {
   };
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGHUP', () => handler('SIGHUP'));
+  return handler;
 }
 
 await main();

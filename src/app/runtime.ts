@@ -1,4 +1,4 @@
-import { webApi } from '@slack/bolt';
+import { type CustomRoute, webApi } from '@slack/bolt';
 import { registerListeners } from '../../commands/index.js';
 import '../../views/approval-kinds.js';
 import { missingKindTexts } from '../../views/approvals.js';
@@ -58,6 +58,8 @@ export interface RuntimeOptions {
   webApiRetries?: number;
   /** How often pending verification pushes are polled, throughout (tests shorten it). */
   verificationPollMs?: number;
+  /** More routes on the app's HTTP server (local mode's workspace page; never in production). */
+  routes?: CustomRoute[];
 }
 
 export interface Runtime {
@@ -162,6 +164,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       readiness,
       listeners: (app, notifier) => registerListeners(app, { deps, notifier }),
       ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
+      ...(opts.routes ? { routes: opts.routes } : {}),
     });
 
     const poster = new SlackChannelPoster(

@@ -14,7 +14,7 @@ import { type Config, loadConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { Responder } from '../db/entities.js';
 import type { Role } from '../domain/roles.js';
-import { LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from './local-directory.js';
+import { LOCAL_CHANNEL_LIST, LOCAL_CHANNELS, LOCAL_PEOPLE, LOCAL_TEAM_ID } from './local-directory.js';
 
 /** `duo-desk sim`: the simulator on its own, loaded only when asked for. */
 export { runSimulatorCli } from '@duo-desk/duo-sim/cli';
@@ -89,14 +89,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     teamId: LOCAL_TEAM_ID,
     ...(appToken ? { appToken } : {}),
     users: [
-      ...LOCAL_PEOPLE.map((p) => ({ id: p.id, name: p.name, realName: p.realName, email: localEmail(p.name) })),
+      ...LOCAL_PEOPLE.map((p) => ({
+        id: p.id,
+        name: p.name,
+        realName: p.realName,
+        email: localEmail(p.name),
+        ...(p.teamId ? { teamId: p.teamId } : {}),
+      })),
       ...(opts.users ?? []),
     ],
-    channels: [
-      { id: LOCAL_CHANNELS.helpdesk, name: 'help-desk' },
-      { id: LOCAL_CHANNELS.audit, name: 'duo-desk-audit' },
-      { id: LOCAL_CHANNELS.approvals, name: 'duo-desk-approvals' },
-    ],
+    channels: LOCAL_CHANNEL_LIST,
   });
   let duo: DuoSimulator | undefined;
   try {

@@ -140,16 +140,24 @@ export function findRunningEmbedded(dataDir: string): string | undefined {
 
 /**
  * An exclusive lock file holding our pid. A second process on the same data directory is refused
- * (PGlite would open it and corrupt it); a lock left by a dead process is taken over.
+ * (PGlite would open it and corrupt it); a lock left by a dead process is taken over. Local mode holds a second
+ * one (its own file), since it may run on a database another process serves.
  */
-export function acquireDataDirLock(dir: string): () => void {
-  const path = join(dir, 'duo-desk.lock');
+/** Lock files this process holds (a lock naming our own pid but not in here is left by an earlier process). */
+const heldLocks = new Set<string>();
+
+export function acquireDataDirLock(dir: string, file = 'duo-desk.lock'): () => void {
+  const path = join(dir, file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
+      // A lock this process holds is not stale even though it names our pid.
+      if (heldLocks.has(path)) throw Object.assign(new Error('held here'), { code: 'EEXIST' });
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldLocks.add(path);
       const release = () => {
+        heldLocks.delete(path);
         try {
           if (readFileSync(path, 'utf8') === String(process.pid)) rmSync(path);
         } catch {
@@ -160,8 +168,11 @@ export function acquireDataDirLock(dir: string): () => void {
       return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      const holder = heldLocks.has(path) ? process.pid : Number(readFileSync(path, 'utf8').trim());
+      if (
+        heldLocks.has(path) ||
+        (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder))
+      ) {
         throw new AppError(
           'DATA_DIR_LOCKED',
           `The data directory ${dir} is in use by another duo-desk process (pid ${holder}). Stop it, or set DUO_DESK_DATA_DIR to another directory, or set DATABASE_URL to share a real PostgreSQL server.`,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { Logger } from '../log.js';
 import type { Deps } from '../usecases/deps.js';
 import { boltLogger } from './bolt-logger.js';
@@ -28,6 +28,8 @@ export interface SlackAppOptions {
   listeners: (app: App, notifier: Notifier) => void;
   /** Retries for user-facing Web API calls (0 in tests). */
   webApiRetries?: number;
+  /** More routes on the same HTTP server: local mode's workspace page. Production adds none. */
+  routes?: CustomRoute[];
 }
 
 export interface SlackApp {
@@ -52,7 +54,7 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     retryConfig: { retries: opts.webApiRetries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 4000 },
   };
-  const customRoutes = healthRoutes(opts.readiness);
+  const customRoutes = [...healthRoutes(opts.readiness), ...(opts.routes ?? [])];
   const receiver =
     opts.mode === 'socket'
       ? new SocketModeReceiver({

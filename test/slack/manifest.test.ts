@@ -100,6 +100,10 @@ describe('manifest.yml', () => {
     for (const u of urls) expect(u).toMatch(/^https:\/\/.+\/slack\/events$/);
   });
 
+  it('when someone types /duo mfa reset @name, then Slack escapes the mention into a user id (should_escape)', () => {
+    expect(manifest.features.slash_commands[0].should_escape).toBe(true);
+  });
+
   it('when the usage hint lists subcommands, then every subcommand the router knows is in it', async () => {
     const { FLOW_NAMES } = await import('../../src/domain/flows.js');
     const hint: string = manifest.features.slash_commands[0].usage_hint;

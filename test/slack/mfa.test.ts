@@ -269,6 +269,17 @@ describe('/duo mfa', () => {
     await applyTotpReset(h.runtime.deps, h.runtime.db.em.fork(), { system: 'cli' }, TEAM, PEOPLE.owner, 'test');
   });
 
+  it('when Slack names the person as <@U…|name>, <@U…> or a bare id (should_escape), then each form opens the reset for them', async () => {
+    for (const form of [`<@${PEOPLE.userManager}|mona>`, `<@${PEOPLE.userManager}>`, PEOPLE.userManager]) {
+      const before = h.slack.views(PEOPLE.owner).length;
+      await h.driver.command(PEOPLE.owner, `mfa reset ${form}`);
+      const modal = await waitForView(h, PEOPLE.owner, 'mfa_reset_modal', before);
+      expect(JSON.parse(String(modal.definition.private_metadata))).toMatchObject({ userId: PEOPLE.userManager });
+    }
+    const unescaped = await h.driver.command(PEOPLE.owner, 'mfa reset @mona');
+    expect(JSON.stringify(unescaped.body)).toContain('Say whose enrollment to reset');
+  });
+
   it('when the only owner lost their authenticator, then the installer resets it from the command line, audited as cli', async () => {
     const shown = await startEnrollment(PEOPLE.owner);
     await answerOwnPush(PEOPLE.owner, shown.enrollmentId, 'approve');

@@ -184,3 +184,24 @@ export function demoDirectory(): SimUser[] {
 }
 
 export const DEMO_USERNAMES = demoDirectory().map((u) => u.username);
+
+/** What each demo user is for: the help-desk situation it stands for (shown to people trying duo-desk out). */
+export const DEMO_PURPOSES: Record<string, string> = {
+  alice: 'active, one iPhone with Duo Push',
+  bob: 'locked out after failed attempts, two phones: the unlock walk-through',
+  carol: 'disabled',
+  dave: 'in bypass status (no two-factor)',
+  erin: 'not enrolled (locked out), has an email address: send the enrollment email',
+  frank: 'active, no device yet, has an email address',
+  grace: 'no device and no email address',
+  heidi: 'SMS-only phone: no Duo Push',
+  ivan: 'landline only: no Duo Push',
+  judy: 'tablet and a hardware token',
+  mallory: 'locked out by an administrator; hardware token and security key',
+  niaj: 'synced from Entra ID: the directory owns the record',
+  olivia: 'pending deletion',
+  peggy: 'has 3 bypass codes to list and delete',
+  trent: 'locked out: Admin API access disabled',
+  victor: "has 95 bypass codes, near Duo's limit of 100",
+  walter: 'locked out and synced from Active Directory',
+};

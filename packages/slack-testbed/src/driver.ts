@@ -5,8 +5,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { computeState, isObj, textOf, viewProblems } from './blocks.js';
+import { messageContent } from './chat-methods.js';
 import {
   clientValidation,
+  type ElementLocator,
   findButton,
   findElement,
   findOption,
@@ -15,10 +17,11 @@ import {
   SlackClientError,
   stateFor,
 } from './elements.js';
+import { SlackApiError } from './errors.js';
 import { parseAnswer } from './http.js';
 import type { EnvelopeType } from './socket-server.js';
 import { MAX_VIEW_STACK } from './store.js';
-import type { DriverResponse, Json, StoredMessage, StoredView } from './types.js';
+import type { DriverResponse, Json, SentRequest, StoredMessage, StoredView } from './types.js';
 import type { FakeSlack, MessageFilter } from './web-api.js';
 
 /** `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{rawBody}`: the `x-slack-signature` header value. */
@@ -46,11 +49,11 @@ export interface SuggestResult extends DriverResponse {
   options: Json[];
 }
 
-/** An HTTP request as the driver sent it: the exact bytes and headers (a captured request). */
-export interface SentRequest {
-  rawBody: string;
-  headers: Record<string, string>;
-}
+/** An element by its label or text, block_id or action_id (what a test says), or exactly (what a client knows). */
+export type ElementKey = string | ElementLocator;
+
+/** What a person put into a modal: by label / block_id / action_id, or as exact element and value pairs. */
+export type FormValues = Record<string, InputValue> | Array<[ElementKey, InputValue]>;
 
 export interface RawOptions {
   signature?: string;
@@ -89,7 +92,8 @@ export class SlackDriver {
     const isDm = channelId.startsWith('D');
     const body: Record<string, string> = {
       token: this.slack.verificationToken,
-      team_id: opts.teamId ?? this.teamId,
+      // A Slack Connect guest's commands carry their own team.
+      team_id: opts.teamId ?? store.user(userId)?.teamId ?? this.teamId,
       team_domain: this.slack.teamDomain,
       ...(this.enterpriseId ? { enterprise_id: this.enterpriseId, enterprise_name: 'Duo Desk Grid' } : {}),
       channel_id: channelId,
@@ -103,13 +107,20 @@ export class SlackDriver {
       response_url: this.slack.newResponseUrl({ channelId, userId }),
       trigger_id: this.slack.issueTriggerId(userId),
     };
-    if (this.opts.socket) return this.viaSocket('slash_commands', body, CHANNEL_ACK.slash_commands);
-    return this.post(new URLSearchParams(body).toString());
+    const res = this.opts.socket
+      ? await this.viaSocket('slash_commands', body, CHANNEL_ACK.slash_commands)
+      : await this.post(new URLSearchParams(body).toString());
+    this.showCommandAck(body.command!, channelId, userId, res);
+    return res;
   }
 
   // Interactions
 
-  async clickButton(surface: Surface, buttonText: string | RegExp, userId: string): Promise<DriverResponse> {
+  async clickButton(
+    surface: Surface,
+    buttonText: string | RegExp | ElementLocator,
+    userId: string,
+  ): Promise<DriverResponse> {
     const live = this.live(surface);
     const { blocks, where } = this.blocksOf(live);
     const hit = findButton(blocks, buttonText, where);
@@ -127,13 +138,14 @@ export class SlackDriver {
 
   /**
    * Picks an option in a static_select / radio_buttons / checkboxes / overflow / external_select (the last through
-   * a block_suggestion with the option text as query). Sends block_actions when Slack would: always outside input
-   * blocks, inside them only with `dispatch_action: true`; otherwise only the client-side state changes (status 0).
+   * a block_suggestion with the option text as query, unless the option is given whole, as a client that already
+   * showed the suggestions has it). Sends block_actions when Slack would: always outside input blocks, inside them
+   * only with `dispatch_action: true`; otherwise only the client-side state changes (status 0).
    */
   async selectOption(
     surface: Surface,
-    blockLabelOrActionId: string,
-    optionText: string,
+    blockLabelOrActionId: ElementKey,
+    optionText: string | { value: string; text?: string },
     userId: string,
   ): Promise<DriverResponse> {
     const live = this.live(surface);
@@ -150,12 +162,19 @@ export class SlackDriver {
     const hit = findElement(blocks, blockLabelOrActionId, where, types);
     const type = String(hit.element.type);
     let option: Json;
-    if (type.endsWith('external_select')) {
+    if (typeof optionText !== 'string') {
+      option = {
+        text: { type: 'plain_text', text: optionText.text ?? optionText.value, emoji: true },
+        value: optionText.value,
+      };
+    } else if (type.endsWith('external_select')) {
       const { options } = await this.suggest(surface, blockLabelOrActionId, optionText, userId);
       option = structuredClone(
         options.find((o) => textOf(o.text) === optionText || o.value === optionText) ??
           (() => {
-            throw new SlackClientError(`the app suggested no option "${optionText}" for ${blockLabelOrActionId}`);
+            throw new SlackClientError(
+              `the app suggested no option "${optionText}" for ${String(hit.element.action_id)}`,
+            );
           })(),
       );
     } else {
@@ -185,6 +204,7 @@ export class SlackDriver {
       }
       values[blockId] = { ...(values[blockId] ?? {}), [actionId]: entry };
       this.setState(live, values);
+      this.slack.store.changed();
     }
     const dispatches = hit.place !== 'input' || hit.block.dispatch_action === true;
     if (!dispatches) return { status: 0, body: undefined };
@@ -196,7 +216,31 @@ export class SlackDriver {
    * checks (required inputs, min/max length, number bounds) throw SlackClientError instead of sending, as Slack
    * would not send the submission. The app's ack decides what happens to the view, as in Slack.
    */
-  async submitView(view: StoredView, userId: string, values: Record<string, InputValue> = {}): Promise<DriverResponse> {
+  async submitView(view: StoredView, userId: string, values: FormValues = {}): Promise<DriverResponse> {
+    const v = await this.fill(view, userId, values);
+    const blocks = v.definition.blocks as Json[];
+    const where = `view ${v.id} (${v.callbackId ?? 'no callback_id'})`;
+    v.errors = undefined;
+    const problems = clientValidation(blocks, v.stateValues);
+    if (problems.length > 0) throw new SlackClientError(`Slack would not submit ${where}: ${problems.join('; ')}`);
+    const payload: Json = {
+      type: 'view_submission',
+      ...this.envelopeBase(userId),
+      trigger_id: this.slack.issueTriggerId(userId),
+      view: this.slack.store.slackView(v),
+      response_urls: [],
+    };
+    const res = await this.sendInteractive(payload, CHANNEL_ACK.view_submission);
+    if (res.status === 200) this.applyResponseAction(v, res.body);
+    this.slack.store.changed();
+    return res;
+  }
+
+  /**
+   * Types into / picks in the inputs of the modal on top of the user's screen, as the Slack client keeps them until
+   * the modal is submitted (a block action from the modal carries them too). Returns the live view.
+   */
+  async fill(view: StoredView, userId: string, values: FormValues): Promise<StoredView> {
     const v = this.liveView(view);
     const stack = this.slack.store.openStack(v.userId);
     if (v.type !== 'modal' || stack.at(-1) !== v.id) {
@@ -204,7 +248,7 @@ export class SlackDriver {
     }
     const blocks = v.definition.blocks as Json[];
     const where = `view ${v.id} (${v.callbackId ?? 'no callback_id'})`;
-    for (const [key, input] of Object.entries(values)) {
+    for (const [key, input] of Array.isArray(values) ? values : Object.entries(values)) {
       const hit = findElement(blocks, key, where);
       let resolved: Json[] | undefined;
       if (String(hit.element.type).endsWith('external_select') && typeof input === 'string') {
@@ -217,22 +261,16 @@ export class SlackDriver {
       const blockId = String(hit.block.block_id);
       v.stateValues[blockId] = { ...(v.stateValues[blockId] ?? {}), [String(hit.element.action_id)]: entry };
     }
-    const problems = clientValidation(blocks, v.stateValues);
-    if (problems.length > 0) throw new SlackClientError(`Slack would not submit ${where}: ${problems.join('; ')}`);
-    const payload: Json = {
-      type: 'view_submission',
-      ...this.envelopeBase(userId),
-      trigger_id: this.slack.issueTriggerId(userId),
-      view: this.slack.store.slackView(v),
-      response_urls: [],
-    };
-    const res = await this.sendInteractive(payload, CHANNEL_ACK.view_submission);
-    if (res.status === 200) this.applyResponseAction(v, res.body);
-    return res;
+    return v;
   }
 
   /** Types `query` into an external select; returns the options the app answered. */
-  async suggest(surface: Surface, blockLabelOrActionId: string, query: string, userId: string): Promise<SuggestResult> {
+  async suggest(
+    surface: Surface,
+    blockLabelOrActionId: ElementKey,
+    query: string,
+    userId: string,
+  ): Promise<SuggestResult> {
     const live = this.live(surface);
     const { blocks, where } = this.blocksOf(live);
     const hit = findElement(blocks, blockLabelOrActionId, where, ['external_select', 'multi_external_select']);
@@ -268,6 +306,7 @@ export class SlackDriver {
       is_cleared: clearAll,
     };
     store.closeViews(v.userId, clearAll ? undefined : 1);
+    store.changed();
     if (v.definition.notify_on_close !== true) return { status: 0, body: undefined };
     return this.sendInteractive(payload, false);
   }
@@ -285,7 +324,7 @@ export class SlackDriver {
 
   /** The last HTTP request sent, byte for byte (what someone who captured it would hold). */
   lastSent(): SentRequest | undefined {
-    return this.sent && { rawBody: this.sent.rawBody, headers: { ...this.sent.headers } };
+    return this.sent && { ...this.sent, headers: { ...this.sent.headers } };
   }
 
   /**
@@ -300,9 +339,9 @@ export class SlackDriver {
     const headers = { ...request.headers, ...opts.headers };
     if (opts.resignAt !== undefined) {
       headers['x-slack-request-timestamp'] = String(opts.resignAt);
-      headers['x-slack-signature'] = signSlackRequest(this.opts.signingSecret, request.rawBody, opts.resignAt);
+      headers['x-slack-signature'] = signSlackRequest(this.opts.signingSecret, request.body, opts.resignAt);
     }
-    return this.send(request.rawBody, headers);
+    return this.send({ ...request, headers });
   }
 
   lastView(userId: string): StoredView | undefined {
@@ -412,11 +451,36 @@ export class SlackDriver {
     return this.sendInteractive(payload, CHANNEL_ACK.block_actions);
   }
 
+  /**
+   * What Slack does with a slash command's ack body: shows it as a message, to the user only unless it says
+   * `response_type: 'in_channel'`; content Slack refuses shows as the error Slack prints instead.
+   */
+  private showCommandAck(command: string, channelId: string, userId: string, res: DriverResponse): void {
+    if (res.status !== 200 || res.body === undefined || res.body === '') return;
+    const body: Json = typeof res.body === 'string' ? { text: res.body } : isObj(res.body) ? res.body : {};
+    const store = this.slack.store;
+    const inChannel = body.response_type === 'in_channel';
+    let content: ReturnType<typeof messageContent>;
+    try {
+      content = messageContent(body, { requireContent: false });
+    } catch (e) {
+      if (!(e instanceof SlackApiError)) throw e;
+      content = { text: `${command} failed with the error "${e.error}"`, blocks: undefined, attachments: undefined };
+    }
+    if (content.text === undefined && !content.blocks?.length && !content.attachments?.length) return;
+    store.addMessage({ channel: channelId, via: 'ack', ...content, ephemeralUser: inChannel ? undefined : userId });
+    store.changed();
+  }
+
   /** What Slack does with the view after the app acked a view_submission. */
   private applyResponseAction(v: StoredView, body: unknown): void {
     const store = this.slack.store;
     const action = isObj(body) ? body.response_action : undefined;
-    if (action === 'errors') return;
+    if (action === 'errors') {
+      const errors = isObj(body) && isObj(body.errors) ? body.errors : {};
+      v.errors = Object.fromEntries(Object.entries(errors).map(([block, message]) => [block, String(message)]));
+      return;
+    }
     if (action === 'clear') {
       store.closeViews(v.userId);
       return;
@@ -463,14 +527,15 @@ export class SlackDriver {
       headers['x-slack-request-timestamp'] = String(ts);
       headers['x-slack-signature'] = opts.signature ?? signSlackRequest(this.opts.signingSecret, rawBody, ts);
     }
-    this.sent = { rawBody, headers };
-    return this.send(rawBody, headers);
+    const request: SentRequest = { url: this.opts.eventsUrl, headers: { ...headers }, body: rawBody };
+    this.sent = request;
+    return this.send(request);
   }
 
-  private async send(rawBody: string, headers: Record<string, string>): Promise<DriverResponse> {
-    if (!this.opts.eventsUrl) throw new Error('sendRaw/HTTP needs eventsUrl');
-    const res = await fetch(this.opts.eventsUrl, { method: 'POST', headers, body: rawBody });
+  private async send(request: SentRequest): Promise<DriverResponse> {
+    const { url, headers, body: rawBody } = request;
+    const res = await fetch(url, { method: 'POST', headers, body: rawBody });
     const text = await res.text();
-    return { status: res.status, body: parseAnswer(text, res.headers.get('content-type')) };
+    return { status: res.status, body: parseAnswer(text, res.headers.get('content-type')), request };
   }
 }

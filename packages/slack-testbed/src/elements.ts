@@ -15,6 +15,18 @@ export class SlackClientError extends Error {
 /** A value the driver puts into an input: text, several option texts/values, or an explicit option. */
 export type InputValue = string | string[] | { value: string; text?: string };
 
+/** One exact element, as a client that rendered the blocks knows it (labels and texts need not be unique). */
+export interface ElementLocator {
+  blockId: string;
+  actionId: string;
+}
+
+const isLocator = (key: unknown): key is ElementLocator =>
+  typeof key === 'object' && key !== null && !(key instanceof RegExp) && 'blockId' in key;
+const locatorText = (l: ElementLocator) => `block_id ${l.blockId} / action_id ${l.actionId}`;
+const locatedBy = (l: ElementLocator) => (e: LocatedElement) =>
+  e.block.block_id === l.blockId && e.element.action_id === l.actionId;
+
 function describe(blocks: Block[] | undefined): string {
   return elementsOf(blocks)
     .map(({ block, element }) => {
@@ -24,31 +36,44 @@ function describe(blocks: Block[] | undefined): string {
     .join('; ');
 }
 
-export function findButton(blocks: Block[] | undefined, text: string | RegExp, where: string): LocatedElement {
+export function findButton(
+  blocks: Block[] | undefined,
+  text: string | RegExp | ElementLocator,
+  where: string,
+): LocatedElement {
   const buttons = elementsOf(blocks).filter((e) => e.element.type === 'button');
   const hit = buttons.find((e) => {
+    if (isLocator(text)) return locatedBy(text)(e);
     const t = textOf(e.element.text) ?? '';
     return typeof text === 'string' ? t === text : text.test(t);
   });
   if (!hit) {
     const names = buttons.map((b) => `"${textOf(b.element.text)}"`).join(', ') || 'none';
-    throw new SlackClientError(`no button ${String(text)} in ${where}; buttons there: ${names}`);
+    const wanted = isLocator(text) ? locatorText(text) : String(text);
+    throw new SlackClientError(`no button ${wanted} in ${where}; buttons there: ${names}`);
   }
   return hit;
 }
 
-/** Finds an element by its block's label (input) or text (section), its block_id, or its action_id. */
-export function findElement(blocks: Block[] | undefined, key: string, where: string, types?: string[]): LocatedElement {
+/** Finds an element by its block's label (input) or text (section), its block_id, its action_id, or exactly. */
+export function findElement(
+  blocks: Block[] | undefined,
+  key: string | ElementLocator,
+  where: string,
+  types?: string[],
+): LocatedElement {
   const all = elementsOf(blocks).filter((e) => !types || types.includes(String(e.element.type)));
-  const hit =
-    all.find((e) => textOf(e.block.label) === key) ??
-    all.find((e) => e.block.block_id === key) ??
-    all.find((e) => e.element.action_id === key) ??
-    all.find((e) => e.place === 'accessory' && textOf(e.block.text) === key);
+  const hit = isLocator(key)
+    ? all.find(locatedBy(key))
+    : (all.find((e) => textOf(e.block.label) === key) ??
+      all.find((e) => e.block.block_id === key) ??
+      all.find((e) => e.element.action_id === key) ??
+      all.find((e) => e.place === 'accessory' && textOf(e.block.text) === key));
   if (!hit) {
     const kinds = types ? ` of type ${types.join('/')}` : '';
+    const wanted = isLocator(key) ? locatorText(key) : `"${key}"`;
     throw new SlackClientError(
-      `no element${kinds} "${key}" in ${where}; elements there: ${describe(blocks) || 'none'}`,
+      `no element${kinds} ${wanted} in ${where}; elements there: ${describe(blocks) || 'none'}`,
     );
   }
   return hit;

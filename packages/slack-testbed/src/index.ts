@@ -1,12 +1,13 @@
 export {
-  type SentRequest,
+  type ElementKey,
+  type FormValues,
   SlackDriver,
   type SlackDriverOptions,
   type SuggestResult,
   type Surface,
   signSlackRequest,
 } from './driver.js';
-export { type InputValue, SlackClientError } from './elements.js';
+export { type ElementLocator, type InputValue, SlackClientError } from './elements.js';
 export type {
   Clock,
   DriverResponse,
@@ -16,11 +17,13 @@ export type {
   Json,
   RecordedCall,
   ResponseUrlContext,
+  SentRequest,
   StoredFile,
   StoredMessage,
   StoredView,
   TestbedLogger,
 } from './types.js';
+export type { Conversation, Screen } from './visibility.js';
 export {
   type FakeSlack,
   type FakeSlackOptions,

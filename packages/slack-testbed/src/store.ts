@@ -63,8 +63,20 @@ export class SlackStore {
   private readonly triggers = new Map<string, IssuedTrigger>();
   private readonly responseUrls = new Map<string, ResponseUrlRecord>();
   private readonly ts = new TsGenerator();
+  private readonly listeners = new Set<() => void>();
 
   constructor(readonly ws: WorkspaceConfig) {}
+
+  /** Calls `listener` after anything a person could see may have changed; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the listeners (after each Web API call, response_url post, upload, and client-side view change). */
+  changed(): void {
+    for (const listener of this.listeners) listener();
+  }
 
   now(): number {
     return this.ws.clock.now().getTime();
@@ -236,6 +248,7 @@ export class SlackStore {
     const blocks = withGeneratedIds(definition.blocks) ?? [];
     v.history.push(v.definition);
     v.definition = { ...structuredClone(definition), blocks };
+    v.errors = undefined;
     v.stateValues = computeState(blocks, v.stateValues);
     v.hash = viewHash(this.now());
     v.updatedAt = this.now();

@@ -34,6 +34,8 @@ export interface FakeChannel {
   id: string;
   name: string;
   isPrivate?: boolean;
+  /** Who is in the channel (and sees its messages); undefined: every person of the workspace's own team. */
+  members?: string[];
 }
 
 /** One recorded request, in arrival order. */
@@ -74,8 +76,8 @@ export interface StoredMessage {
   threadTs?: string;
   /** Set for ephemeral messages: the only user who sees it. */
   ephemeralUser?: string;
-  /** The API (or response_url) that created it. */
-  via: 'chat.postMessage' | 'chat.postEphemeral' | 'response_url' | 'files.completeUploadExternal';
+  /** The API (or response_url, or a slash command's ack body) that created it. */
+  via: 'chat.postMessage' | 'chat.postEphemeral' | 'response_url' | 'files.completeUploadExternal' | 'ack';
   fileIds?: string[];
   deleted: boolean;
   postedAt: number;
@@ -105,6 +107,11 @@ export interface StoredView {
   updatedAt: number;
   /** Earlier definitions, oldest first. */
   history: Json[];
+  /**
+   * What the app answered to the last submission with `response_action: 'errors'` (block_id → message): the
+   * Slack client shows each under its input until the view changes or is submitted again.
+   */
+  errors?: Record<string, string>;
 }
 
 export interface StoredFile {
@@ -141,9 +148,19 @@ export interface ResponseUrlContext {
   messageTs?: string;
 }
 
+/** A request exactly as the driver sent it to the app over HTTP (signed at the moment it was sent). */
+export interface SentRequest {
+  url: string;
+  headers: Record<string, string>;
+  /** The raw form-urlencoded body the signature covers. */
+  body: string;
+}
+
 export interface DriverResponse {
   /** HTTP status Slack saw (0: nothing was sent, e.g. a non-dispatching select or a close without notify_on_close). */
   status: number;
   /** Parsed ack body: JSON object, text, or undefined when empty. */
   body: unknown;
+  /** What went over the wire (HTTP mode; absent when nothing was sent or it went through Socket Mode). */
+  request?: SentRequest;
 }

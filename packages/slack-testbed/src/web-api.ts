@@ -29,6 +29,7 @@ import type {
   TestbedLogger,
 } from './types.js';
 import { viewMethods } from './views-methods.js';
+import { canSeeFile, type Screen, screenOf } from './visibility.js';
 
 const METHODS: Record<string, MethodSpec> = {
   ...appMethods,
@@ -112,6 +113,12 @@ export interface FakeSlack {
   /** Uploaded files with their bytes and `text` (UTF-8 view of the bytes); deleted ones are flagged, not removed. */
   files(): Array<StoredFile & { text: string }>;
   dmChannelFor(userId: string): string;
+  /** What `userId` sees in their Slack client right now (visibility.ts). */
+  screen(userId: string): Screen;
+  /** Whether the file is on `userId`'s screen (shared with a message they see, or an image in one). */
+  canSeeFile(userId: string, fileId: string): boolean;
+  /** Calls `listener` after anything on someone's screen may have changed; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
   addUser(user: FakeUser): void;
   addChannel(channel: FakeChannel): void;
   /**
@@ -308,11 +315,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (upload && req.method === 'POST') return handleUpload(req, res, upload[1]!);
       sendText(res, 404, 'Not Found');
     };
-    route().catch((err: unknown) => {
-      log?.error('fake slack failed to answer', { err, path: url.pathname });
-      if (!res.headersSent) sendText(res, 500, 'fake slack error');
-      else res.end();
-    });
+    route()
+      .catch((err: unknown) => {
+        log?.error('fake slack failed to answer', { err, path: url.pathname });
+        if (!res.headersSent) sendText(res, 500, 'fake slack error');
+        else res.end();
+      })
+      .finally(() => store.changed());
   });
   server.on('upgrade', (req, socket, head) => socketServer.handleUpgrade(req, socket, head));
 
@@ -371,6 +380,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     files: () =>
       [...store.files.values()].map((f) => ({ ...clone(f), bytes: f.bytes, text: f.bytes?.toString('utf8') ?? '' })),
     dmChannelFor: (userId) => store.dmChannelFor(userId),
+    screen: (userId) => screenOf(store, userId),
+    canSeeFile: (userId, fileId) => canSeeFile(store, userId, fileId),
+    onChange: (listener) => store.onChange(listener),
     addUser: (u) => store.addUser(u),
     addChannel: (c) => store.addChannel(c),
     everythingReceived: () => JSON.stringify({ requests: received, socketAcks: socketServer.acks }),

@@ -40,7 +40,7 @@ describe('slack test bed over HTTP', () => {
 
   it('when a user runs the command, then the app acks, posts an ephemeral and opens a modal', async () => {
     const { res, view, card } = await runCommand();
-    expect(res).toEqual({ status: 200, body: undefined });
+    expect(res).toMatchObject({ status: 200, body: undefined });
     const ephemeral = fake.lastMessage({ userId: 'U0REQUEST', ephemeral: true });
     expect(ephemeral?.text).toBe('Looking up jdoe');
     expect(ephemeral?.channel).toBe(CHANNEL);
@@ -82,7 +82,7 @@ describe('slack test bed over HTTP', () => {
       'Target user': 'alice',
       factor: 'Phone call',
     });
-    expect(res).toEqual({ status: 200, body: undefined });
+    expect(res).toMatchObject({ status: 200, body: undefined });
     const msg = await fake.waitFor(() => fake.messages(CHANNEL).find((m) => m.text?.includes('verified')));
     expect(msg.text).toBe('<@U0REQUEST> verified: locked out / u-alice / phone');
     expect(fake.lastView('U0REQUEST')).toBeUndefined();
@@ -98,14 +98,25 @@ describe('slack test bed over HTTP', () => {
     expect(msg.text).toBe('<@U0REQUEST> verified: lost phone / none / phone');
   });
 
-  it('when the app answers response_action errors, then submitView returns them and the modal stays open', async () => {
+  it('when the app answers response_action errors, then submitView returns them and the modal stays open showing them', async () => {
     const { view } = await runCommand();
     const res = await driver.submitView(view, 'U0REQUEST', { Reason: 'bad', Factor: 'Push' });
-    expect(res).toEqual({
+    expect(res).toMatchObject({
       status: 200,
       body: { response_action: 'errors', errors: { reason: 'Give a real reason' } },
     });
-    expect(fake.lastView('U0REQUEST')?.id).toBe(view.id);
+    expect(fake.lastView('U0REQUEST')).toMatchObject({ id: view.id, errors: { reason: 'Give a real reason' } });
+  });
+
+  it('when the driver sends a request, then it reports it exactly as signed, with a fresh timestamp', async () => {
+    const { view } = await runCommand();
+    const res = await driver.submitView(view, 'U0REQUEST', { Reason: 'lost phone', Factor: 'Push' });
+    const sent = res.request!;
+    expect(sent.url).toBe(tiny.eventsUrl);
+    const ts = Number(sent.headers['x-slack-request-timestamp']);
+    expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(60);
+    expect(sent.headers['x-slack-signature']).toBe(signSlackRequest(SIGNING_SECRET, sent.body, ts));
+    expect(JSON.parse(String(new URLSearchParams(sent.body).get('payload'))).type).toBe('view_submission');
   });
 
   it('when a required input is empty, then the Slack client refuses to submit', async () => {
