@@ -128,7 +128,9 @@ async function bobsCard() {
       h.slack
         .messages()
         .slice(before)
-        .find((m) => m.ephemeralUser === PEOPLE.helpDesk && JSON.stringify(m.blocks).includes(ACTIONS.cardUnlock)),
+        .find(
+          (m) => m.ephemeralUser === PEOPLE.helpDesk && JSON.stringify(m.blocks ?? []).includes(ACTIONS.cardUnlock),
+        ),
     { description: "bob's card" },
   );
 }

@@ -341,7 +341,8 @@ export class SlackDriver {
       headers['x-slack-request-timestamp'] = String(opts.resignAt);
       headers['x-slack-signature'] = signSlackRequest(this.opts.signingSecret, request.body, opts.resignAt);
     }
-    return this.send({ ...request, headers });
+    // Sent to the app this driver talks to: a replay reaches whichever instance the attacker points it at.
+    return this.send({ ...request, url: this.opts.eventsUrl, headers });
   }
 
   lastView(userId: string): StoredView | undefined {
