@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { DuoUserIdSchema } from '../src/domain/duo-objects.js';
 import { CARD_FLOWS, FLOW_NAMES, type FlowName } from '../src/domain/flows.js';
-import { fail } from '../src/errors.js';
+import { fail, isAppError } from '../src/errors.js';
 import { actionListener, commandListener } from '../src/slack/listener.js';
 import { startFlow } from '../src/usecases/flows.js';
 import { cardActionId, SLASH_COMMAND } from '../views/ids.js';
@@ -55,17 +55,35 @@ export function registerFlows(app: App, env: CommandEnv): void {
       if (!parsed.success) throw fail('INVALID_INPUT', 'command.invalid_text', {});
       const { sub, rest } = parsed.data;
       const flow = isFlow(sub) ? sub : undefined;
-      await deps.audit.record(c.em, {
-        teamId: c.teamId,
-        actor: { userId: c.actor.userId, role: c.actor.role },
-        action: 'command.used',
-        outcome: flow ? 'success' : 'failed',
-        correlationId: c.correlationId,
-        params: { command: SLASH_COMMAND, subcommand: flow ?? 'unknown', channel: args.command.channel_id },
-      });
-      if (!flow) throw fail('UNKNOWN_SUBCOMMAND', 'command.unknown', { sub: sub.slice(0, 30) });
-      await startFlow(deps, c.em, c.caller, flow);
-      await FLOW_COMMANDS[flow].run(c, args, rest, env);
+      // One row per command: the flow's own events, or `command.used` when it wrote none (help, a form opened,
+      // a refusal or failure before its first event).
+      const used = (outcome: 'success' | 'failed', problem?: string) =>
+        deps.audit.record(c.em, {
+          teamId: c.teamId,
+          actor: { userId: c.actor.userId, role: c.actor.role },
+          action: 'command.used',
+          outcome,
+          correlationId: c.correlationId,
+          params: {
+            command: SLASH_COMMAND,
+            subcommand: flow ?? 'unknown',
+            channel: args.command.channel_id,
+            ...(problem ? { problem } : {}),
+          },
+        });
+      if (!flow) {
+        await used('failed');
+        throw fail('UNKNOWN_SUBCOMMAND', 'command.unknown', { sub: sub.slice(0, 30) });
+      }
+      const events = deps.audit.watch(c.correlationId);
+      try {
+        await startFlow(deps, c.em, c.caller, flow);
+        await FLOW_COMMANDS[flow].run(c, args, rest, env);
+      } catch (e) {
+        if (events.stop() === 0) await used('failed', isAppError(e) ? (e.problem?.name ?? e.code) : 'internal_error');
+        throw e;
+      }
+      if (events.stop() === 0) await used('success');
     }),
   );
 

@@ -72,6 +72,7 @@ type Attempt = { kind: 'done'; record?: AuditRecord } | { kind: 'again' } | { ki
 export class AuditTrail {
   private readonly heads = new Map<string, Head>();
   private readonly turns = new Map<string, Promise<void>>();
+  private readonly watched = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -112,7 +113,24 @@ export class AuditTrail {
     await this.write(em, teamId, undefined);
   }
 
+  /**
+   * Counts the events written under one correlation id until `stop()`: the /duo router writes `command.used`
+   * only for a command that left no event of its own, so each command is one row, not two.
+   */
+  watch(correlationId: string): { stop(): number } {
+    this.watched.set(correlationId, 0);
+    return {
+      stop: () => {
+        const n = this.watched.get(correlationId) ?? 0;
+        this.watched.delete(correlationId);
+        return n;
+      },
+    };
+  }
+
   private async write(em: EntityManager, teamId: string, pending: Pending | undefined) {
+    const watching = pending?.entry.correlationId;
+    if (watching && this.watched.has(watching)) this.watched.set(watching, this.watched.get(watching)! + 1);
     const deadline = Date.now() + (this.opts.maxWaitMs ?? 30_000);
     for (let waits = 0; ; ) {
       const r = await this.turn(teamId, () => this.attempt(em, teamId, pending));

@@ -4,6 +4,7 @@ import type { Actor } from '../domain/roles.js';
 import type { Logger } from '../log.js';
 import { findActor } from '../usecases/access.js';
 import type { Deps, EntityManager } from '../usecases/deps.js';
+import { readSettingsOncePerRequest } from '../usecases/settings.js';
 
 /**
  * Bolt middleware that runs before every command, button, view submission and options request:
@@ -33,6 +34,7 @@ export function requestContextMiddleware(deps: Deps, installationTeamId: () => s
   return async ({ body, context, next }) => {
     const correlationId = newCorrelationId();
     const em = deps.db.em.fork();
+    readSettingsOncePerRequest(em);
     const { userId, userTeamId } = identify(body as unknown as Record<string, unknown>);
     const teamId = installationTeamId();
     const logger = deps.logger.child({ correlationId, user: userId });

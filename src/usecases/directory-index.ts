@@ -350,7 +350,28 @@ export async function searchDirectory(em: EntityManager, query: string, limit = 
 }
 
 /** Re-indexes one user with what Duo just returned (the lookup flow calls this after every lookup). */
-export async function refreshDirectoryUser(em: EntityManager, user: DirectoryUser, now: Date = new Date()) {
+export async function refreshDirectoryUser(
+  em: EntityManager,
+  user: DirectoryUser,
+  now: Date = new Date(),
+): Promise<IndexResult> {
+  const r = normalize(user);
+  // The usual lookup changes none of the fields the search terms come from: then one statement refreshes the
+  // entry. The condition is checked on the row as it is when locked (after any concurrent writer), so a new user
+  // or a changed name, alias or email writes nothing here and takes the full path (its terms rewritten).
+  const refreshed = (await em.getConnection().execute(
+    `insert into directory_entry (duo_user_id, username, aliases, email, realname, status, refreshed_at)
+     values (?, ?, ?::jsonb, ?, ?, ?, ?)
+     on conflict (duo_user_id) do update set status = excluded.status, refreshed_at = excluded.refreshed_at
+       where directory_entry.username = excluded.username and directory_entry.aliases = excluded.aliases
+         and directory_entry.email is not distinct from excluded.email
+         and directory_entry.realname is not distinct from excluded.realname
+     returning (xmax = 0) as inserted`,
+    [r.id, r.username, JSON.stringify(r.aliases), r.email, r.realname, r.status, now],
+    'all',
+    em.getTransactionContext(),
+  )) as Array<{ inserted: boolean }>;
+  if (refreshed.length === 1 && !refreshed[0]!.inserted) return { entries: 1, termsRewritten: 0 };
   return indexUsers(em, [user], now);
 }
 

@@ -1,6 +1,6 @@
 import { Responder } from '../db/entities.js';
 import { FLOW_NAMES, FLOWS, type FlowName, type FlowPolicy, mayStart } from '../domain/flows.js';
-import { type GuardedAction, type Guards, guardsFor } from '../domain/guards.js';
+import { GUARD_RULES, type GuardedAction, type Guards, guardsFor } from '../domain/guards.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
 import { authorizeOrThrow, requireActor } from './access.js';
@@ -33,15 +33,17 @@ export async function availableFlows(deps: Deps, em: EntityManager, caller: Call
   const actor = await requireActor(deps, em, caller);
   const settings = await loadSettings(em, actor.teamId);
   const flows = FLOW_NAMES.filter((f) => mayStart(actor, f, settings).allowed);
-  const otherOwners = await em.count(Responder, {
-    teamId: actor.teamId,
-    role: 'owner',
-    totpStatus: 'active',
-    userId: { $ne: actor.userId },
-  });
+  const shown = [...new Set(flows.flatMap((f) => (FLOWS[f] as FlowPolicy).guarded ?? []))];
+  // Only the owners-only guards depend on whether another owner could approve: counted only when one is shown.
+  const otherOwners = shown.some((g) => GUARD_RULES[g].approval === 'owners')
+    ? await em.count(Responder, {
+        teamId: actor.teamId,
+        role: 'owner',
+        totpStatus: 'active',
+        userId: { $ne: actor.userId },
+      })
+    : 0;
   const guards: Partial<Record<GuardedAction, Guards>> = {};
-  for (const f of flows)
-    for (const g of (FLOWS[f] as FlowPolicy).guarded ?? [])
-      guards[g] = guardsFor(g, { role: actor.role, settings, otherOwners });
+  for (const g of shown) guards[g] = guardsFor(g, { role: actor.role, settings, otherOwners });
   return { actor, flows, guards };
 }

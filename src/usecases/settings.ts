@@ -10,9 +10,25 @@ import {
 } from '../domain/settings.js';
 import type { Deps, EntityManager } from './deps.js';
 
+/**
+ * Settings read once per request: the request's EntityManager (marked by the request middleware) keeps what it
+ * read, so the entry check and the use case decide on the same load; every other EntityManager (jobs, the CLI,
+ * transactions) reads the database each time. A change made through a request forgets it at once.
+ */
+const perRequest = new WeakMap<EntityManager, Map<string, Settings>>();
+
+export function readSettingsOncePerRequest(em: EntityManager): void {
+  perRequest.set(em, new Map());
+}
+
 export async function loadSettings(em: EntityManager, teamId: string): Promise<Settings> {
+  const memo = perRequest.get(em);
+  const known = memo?.get(teamId);
+  if (known) return known;
   const rows = await em.find(Setting, { teamId }, { refresh: true });
-  return mergeSettings(rows.map((r) => ({ name: r.name, value: r.value })));
+  const settings = Object.freeze(mergeSettings(rows.map((r) => ({ name: r.name, value: r.value })))) as Settings;
+  memo?.set(teamId, settings);
+  return settings;
 }
 
 /**
@@ -31,7 +47,8 @@ export async function changeSetting(
   requestRef?: string,
 ): Promise<{ name: SettingName; before: string; after: string }> {
   const parsed = parseSettingValue(name, raw);
-  return em.transactional(async (tem) => {
+  perRequest.get(em)?.delete(teamId);
+  const changed = await em.transactional(async (tem) => {
     const before = (await loadSettings(tem, teamId))[parsed.name];
     const existing = await tem.findOne(Setting, { teamId, name: parsed.name });
     if (existing) existing.value = parsed.value;
@@ -61,4 +78,6 @@ export async function changeSetting(
     });
     return { name: parsed.name, before: formatSettingValue(before), after: formatSettingValue(parsed.value) };
   });
+  perRequest.get(em)?.delete(teamId);
+  return changed;
 }

@@ -135,3 +135,46 @@ describe('/duo audit', () => {
     }
   });
 });
+
+describe('one audit row per command', () => {
+  const rowsSince = async (seq: number) =>
+    (await auditRows(h, 'actor_user_id = ? and seq > ?', [PEOPLE.helpDesk, seq])).map((r) => ({
+      action: r.action,
+      outcome: r.outcome,
+      params: r.params,
+    }));
+  const lastSeq = async () => Math.max(0, ...(await auditRows(h, 'true')).map((r) => Number(r.seq)));
+  const run = async (text: string) => {
+    const seq = await lastSeq();
+    const answers = h.slack.callsTo('response_url').length;
+    const r = await h.driver.command(PEOPLE.helpDesk, text);
+    // A lookup answers later, at the response URL; the others in the ack.
+    if (text.startsWith('lookup'))
+      await h.slack.waitFor(() => h.slack.callsTo('response_url').length > answers, { description: text });
+    expect(r.status).toBe(200);
+    return rowsSince(seq);
+  };
+
+  it('when a lookup succeeds, then its own event is the one row (no separate command.used)', async () => {
+    expect(await run('lookup carol')).toEqual([expect.objectContaining({ action: 'user.lookup', outcome: 'success' })]);
+  });
+
+  it('when a command writes no event of its own (help), then command.used is its one row', async () => {
+    expect(await run('help')).toEqual([
+      { action: 'command.used', outcome: 'success', params: expect.objectContaining({ subcommand: 'help' }) },
+    ]);
+  });
+
+  it('when a lookup fails before its event, or the subcommand is unknown, then command.used records the failure once', async () => {
+    expect(await run('lookup nobody-by-this-name')).toEqual([
+      {
+        action: 'command.used',
+        outcome: 'failed',
+        params: expect.objectContaining({ subcommand: 'lookup', problem: 'lookup.no_match' }),
+      },
+    ]);
+    expect(await run('frobnicate')).toEqual([
+      { action: 'command.used', outcome: 'failed', params: expect.objectContaining({ subcommand: 'unknown' }) },
+    ]);
+  });
+});

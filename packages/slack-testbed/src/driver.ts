@@ -342,6 +342,7 @@ export class SlackDriver {
       headers['x-slack-signature'] = signSlackRequest(this.opts.signingSecret, request.body, opts.resignAt);
     }
     // Sent to the app this driver talks to: a replay reaches whichever instance the attacker points it at.
+    if (!this.opts.eventsUrl) throw new Error('resend needs eventsUrl (HTTP)');
     return this.send({ ...request, url: this.opts.eventsUrl, headers });
   }
 
