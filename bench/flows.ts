@@ -144,6 +144,8 @@ export interface VerifyOutcome {
   dm: { channel: string; ts: string };
   /** Epoch ms: the caller answered in the simulator / the test bed received the DM's chat.update. */
   answeredAt: number;
+  /** How many requests the simulator had logged when the answer was given (exact order, unlike the clock). */
+  answeredAtRequest: number;
   updatedAt: number;
 }
 
@@ -180,6 +182,7 @@ export async function verifyFlow(
   await sleep(answerAfterMs);
   const since = env.calls.mark();
   const answeredAt = Date.now();
+  const answeredAtRequest = env.duo.requests().length;
   env.duo.answerPush(push.pushId, 'approve');
   const update = await env.calls.wait(
     (c) =>
@@ -190,7 +193,13 @@ export async function verifyFlow(
     `DM update for ${username}`,
     since,
   );
-  return { pushId: push.pushId, dm: { channel: dmChannel, ts: dm.ts }, answeredAt, updatedAt: update.at };
+  return {
+    pushId: push.pushId,
+    dm: { channel: dmChannel, ts: dm.ts },
+    answeredAt,
+    answeredAtRequest,
+    updatedAt: update.at,
+  };
 }
 
 /** Duo users no other flow is working on (one push per user at a time, so the push found is this flow's). */
@@ -318,24 +327,36 @@ export async function bypassFlow(
   return { requestedToDeliveredMs: performance.now() - started };
 }
 
-/** Enrolls a responder's step-up through Slack (`/duo mfa`, the key from the DM, a first code). */
+/**
+ * Enrolls a responder's step-up through Slack as a person would: `/duo mfa` sends a push to their own Duo account
+ * (the Duo user with their Slack email) and opens the modal with the key; the push is approved on that phone; a
+ * first code turns step-up on (asked again while duo-desk has not yet polled the answer, as the form says).
+ */
 export async function enrollStepUp(env: FlowEnv, userId: string): Promise<Approver> {
-  const dmChannel = env.slack.dmChannelFor(userId);
-  await command(env, 'mfa', userId, 'mfa');
-  const dm = await env.slack.waitFor(
-    () => env.slack.messages(dmChannel).find((m) => JSON.stringify(m.blocks ?? []).includes('mfa_start')),
-    { description: `step-up DM for ${userId}`, timeoutMs: 20_000 },
-  );
-  const key = /enter this key manually: ([A-Z2-7 ]+)\./.exec(dm.text ?? '')?.[1]?.replace(/ /g, '');
-  if (!key) throw new Error(`no key in the step-up DM for ${userId}`);
+  const username = env.slack.store.user(userId)?.email?.split('@')[0];
+  if (!username || !env.duo.getUser(username)) throw new Error(`${userId} has no Duo account of their own`);
   const before = env.slack.views(userId).length;
-  await driverCall(env, 'mfa click', (d) => d.clickButton({ message: dm }, 'Confirm with a code', userId));
-  const modal = await waitForView(env, userId, 'mfa_confirm_modal', before);
-  const step = currentStep();
-  await driverCall(env, 'mfa submit', async (d) =>
-    d.submitView(modal, userId, {
-      'Code from your authenticator app': await generate({ secret: key, epoch: step * 30 }),
-    }),
-  );
-  return { id: userId, secret: key, lastStep: step };
+  await command(env, 'mfa', userId, 'mfa');
+  const modal = await waitForView(env, userId, 'mfa_enroll_modal', before);
+  const key = /enter this key manually: `([A-Z2-7 ]+)`/.exec(JSON.stringify(modal.definition))?.[1]?.replace(/ /g, '');
+  if (!key) throw new Error(`no key in the step-up modal for ${userId}`);
+  const push = await env.slack.waitFor(() => env.duo.pendingPushes().find((p) => p.username === username), {
+    description: `the step-up push to ${username}`,
+    timeoutMs: 20_000,
+  });
+  env.duo.answerPush(push.pushId, 'approve');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const step = currentStep();
+    const res = await driverCall(env, 'mfa submit', async (d) =>
+      d.submitView(env.slack.lastView(userId) ?? modal, userId, {
+        'Code from your authenticator app': await generate({ secret: key, epoch: step * 30 }),
+      }),
+    );
+    const said = JSON.stringify(res.body ?? '');
+    if (said.includes('Step-up is on')) return { id: userId, secret: key, lastStep: step };
+    if (!said.includes('First approve the Duo Push') || Date.now() > deadline)
+      throw new Error(`step-up for ${userId} did not turn on: ${said.slice(0, 300)}`);
+    await sleep(500);
+  }
 }

@@ -14,6 +14,7 @@ import { DEMO_USERNAMES } from '@duo-desk/duo-sim';
 import { SlackDriver } from '@duo-desk/slack-testbed';
 import { LOCAL_TEAM_ID } from '../src/app/local-directory.js';
 import { pushCapablePhones } from '../src/domain/duo-user.js';
+import { changeSetting } from '../src/usecases/settings.js';
 import { CallWatcher, type FlowEnv, RoundRobin, UserPool, verifyFlow } from './flows.js';
 import { loadLine, ms, startBenchApp, summarize, table } from './support.js';
 
@@ -48,6 +49,14 @@ export async function runVerifyBench(): Promise<void> {
       app.slack.addUser({ id, name: id.toLowerCase(), realName: `Bench Agent ${id}` });
       await app.grant(id, 'help_desk');
     }
+    // The push limits (5 per Duo user, 20 per responder in 10 minutes) protect callers from push floods; this
+    // bench sends a few dozen pushes to five users on purpose, so it raises them (audited, as an owner would).
+    const settingsEm = app.runtime.db.em.fork();
+    for (const [name, value] of [
+      ['max_verification_pushes_per_user', 100],
+      ['max_verification_pushes_per_responder', 500],
+    ] as const)
+      await changeSetting(app.runtime.deps, settingsEm, { system: 'cli' }, LOCAL_TEAM_ID, name, value, 'bench-verify');
     const targets = DEMO_USERNAMES.map((u) => app.duo.getUser(u)!).filter(
       (u) => u.status === 'active' && pushCapablePhones(u as never).length === 1,
     );

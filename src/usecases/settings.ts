@@ -36,7 +36,7 @@ export async function loadSettings(em: EntityManager, teamId: string): Promise<S
  * the change and its audit event commit together; a change that weakens a safeguard is flagged as an alert.
  */
 export async function changeSetting(
-  deps: Deps,
+  deps: Pick<Deps, 'audit'>,
   em: EntityManager,
   by: AuditActor,
   teamId: string,
