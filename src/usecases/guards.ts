@@ -63,6 +63,9 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   powerful_role: 'weaken',
   approver_flag: 'weaken',
   stepup_reset: 'weaken',
+  device_reactivate: 'unlock',
+  device_remove: 'unlock',
+  device_sms_passcodes: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {
