@@ -310,6 +310,23 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }.`,
 
   // audit
+  // device help
+  'device.no_slack_match': () =>
+    'No Slack account of the employee can confirm: none has the Duo user’s email, or it is a guest or an external (Slack Connect) account. Without a Duo Push, the request needs a second person’s approval.',
+  'device.confirmation_open': (d, f) =>
+    `The employee was asked already; that question is open until ${f.date(d.expiresAt)}. Wait for their answer.`,
+  'device.confirmation_gone': () => 'That confirmation does not exist (any more).',
+  'device.confirmation_not_yours': () =>
+    'This confirmation is not yours to answer: only the employee it was sent to can answer it, from their own Slack account.',
+  'device.confirmation_answered': (d) =>
+    d.state === 'expired' ? 'This question expired (10 minutes). Nothing was changed.' : 'This was answered already.',
+  'device.employee_said_not_me': (d, f) =>
+    `The employee said "This wasn't me" (${f.date(d.at)}): device help for this user is stopped for 24 hours. The audit channel was alerted; do not proceed.`,
+  'device.no_email': () => 'This user has no email address in Duo.',
+  'device.not_found': (d, f) => `That device is no longer on ${f.code(d.username)}. Look the user up again.`,
+  'device.last_device': (d, f) =>
+    `This is ${f.code(d.username)}'s only device: removing it needs the enrollment email afterwards (tick it), so they can enroll a new one.`,
+  'device.bad_validity': (d) => `Pick a link validity of at most ${d.max} hours.`,
   'audit.bad_args': (d, f) => {
     const why = {
       too_many: '',

@@ -1,5 +1,4 @@
 import type { Phone, User } from './duo-objects.js';
-import { isDirectorySynced } from './duo-user.js';
 
 /**
  * Device help ("I got a new phone", "I lost my phone"): which of Duo's device tools a device allows,
@@ -47,7 +46,8 @@ export function deviceFacts(user: User, phone: Phone): DeviceFacts {
     hasNumber: Boolean(phone.number),
     canSms: (phone.capabilities ?? []).includes('sms'),
     userStatus: user.status,
-    directorySynced: isDirectorySynced(user),
+    // As src/domain/duo-user.ts isDirectorySynced (not imported: that module depends on authorize.ts).
+    directorySynced: Boolean(user.external_id) || user.last_directory_sync != null,
     hasEmail: Boolean(user.email),
     otherDevices: Math.max(0, all - 1),
   };
