@@ -150,7 +150,7 @@ export function deviceFormModal(
     blocks.push({
       type: 'input',
       block_id: BLOCKS.enrollAfter,
-      optional: m.facts.otherDevices > 0,
+      optional: true,
       label: plain('Afterwards'),
       element: {
         type: 'checkboxes',
