@@ -3,6 +3,7 @@ import { slackApprovalNotices } from '../src/slack/approval-notices.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import type { Deps } from '../src/usecases/deps.js';
 import { registerApprovals } from './approvals.js';
+import { registerDeviceHelp } from './devices.js';
 import { registerFlows } from './flows.js';
 
 /** Every listener the app registers; called by the composition root (src/app/runtime.ts). */
@@ -10,4 +11,5 @@ export function registerListeners(app: App, base: { deps: Deps; notifier: Notifi
   const env = { ...base, approvals: slackApprovalNotices(base.deps, base.notifier) };
   registerFlows(app, env);
   registerApprovals(app, env);
+  registerDeviceHelp(app, env);
 }

@@ -122,3 +122,5 @@ defineKindText(stepUpResetKind, {
   failure: (reason) => `the reset failed (${reason})`,
   done: (r) => `<@${r.params.userId}>'s step-up enrollment was reset; they enroll again with \`/duo mfa\`.`,
 });
+
+import './device-kinds.js';

@@ -16,6 +16,9 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   powerful_role: 'Granting Owner or Administrator',
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
+  device_reactivate: 'Reactivating Duo Mobile',
+  device_remove: 'Removing a device',
+  device_sms_passcodes: 'Sending SMS passcodes',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -29,6 +29,12 @@ export const ACTIONS = {
   rolesAdd: 'roles_add',
   settingsEdit: 'settings_edit',
   auditExport: 'audit_export',
+  deviceReactivate: 'device_reactivate',
+  deviceSmsPasscodes: 'device_sms_passcodes',
+  deviceRemove: 'device_remove',
+  deviceVerifyOther: 'device_verify_other',
+  deviceConfirm: 'device_confirm',
+  deviceNotMe: 'device_not_me',
 } as const;
 
 export const VIEWS = {
@@ -47,6 +53,9 @@ export const VIEWS = {
   mfaReset: 'mfa_reset_modal',
   mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
+  deviceReactivate: 'device_reactivate_modal',
+  deviceSmsPasscodes: 'device_sms_modal',
+  deviceRemove: 'device_remove_modal',
 } as const;
 
 export const BLOCKS = {
@@ -65,6 +74,7 @@ export const BLOCKS = {
   roleRole: 'role_role',
   roleApprover: 'role_approver',
   settingValue: 'setting_value',
+  enrollAfter: 'enroll_after',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

@@ -34,7 +34,24 @@ const ACTION_PHRASE: Record<Action, string> = {
   'audit.export': 'export the audit history',
   'responders.manage': 'manage responders',
   'settings.manage': 'change settings',
+  'device.reactivate': 'reactivate Duo Mobile',
+  'device.sms_passcodes': 'send SMS passcodes',
+  'device.remove': "remove users' devices",
 };
+
+/** Why a device action is not offered for this device or user (rule 'device'). */
+const DEVICE_REFUSAL_TEXT = {
+  user_pending_deletion:
+    'This user is in the Trash (pending deletion): restore them in Duo first; device help is not available until then.',
+  user_disabled:
+    'This user is disabled: re-enable them first (after verifying the caller); device help waits until then.',
+  not_smartphone:
+    'Duo Mobile runs only on a smartphone or tablet (type Mobile with a mobile platform): this device cannot be activated.',
+  no_number: 'SMS passcodes go only to a mobile phone with a number on file: this device has none.',
+  no_email: "A tablet's activation goes by Duo's enrollment email, and this user has no email address in Duo.",
+  directory_synced:
+    'This user is managed by directory sync: their devices come from the source directory, so removing one here would not last (Duo refuses some of these changes). Change it in the source directory; duo-desk did not ask Duo.',
+} as const;
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
 
@@ -69,6 +86,8 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return 'Only owners grant the approver flag.';
     case 'approver_flag_not_for_role':
       return 'Read-only and Application Manager responders can never be approvers: give them another role first.';
+    case 'device':
+      return d.device ? DEVICE_REFUSAL_TEXT[d.device] : 'This device does not allow that.';
     default:
       return "You don't have permission to do that.";
   }
@@ -117,6 +136,9 @@ const GUARDED_NOUN = {
   powerful_role: 'Granting the Owner or Administrator role',
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
+  device_reactivate: 'Reactivating Duo Mobile',
+  device_remove: 'Removing a device',
+  device_sms_passcodes: 'Sending SMS passcodes',
 } as const;
 
 const REOPEN = {
@@ -196,9 +218,11 @@ export const PROBLEM_TEXT: ProblemTexts = {
 
   // guards and approvals
   'guard.verification_required': (d, f) =>
-    d.action === 'unlock'
-      ? `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${d.minutes} minutes. Send one (${f.command('verify')}), have the caller read back the code, then submit again.`
-      : `Verify the caller first: send them a Duo Push (the button in this form, or ${f.command('verify <user>')}), have them read back the confirmation code, then submit again. A verification counts for ${d.minutes} minutes, for you only.`,
+    d.action.startsWith('device_')
+      ? `Verify the caller first: a Duo Push if they still have a phone (${f.command('verify <user>')}), or *Verify another way* in this form (the employee confirms in their own Slack). A verification counts for ${d.minutes} minutes, for you only.`
+      : d.action === 'unlock'
+        ? `Verify the caller first: no Duo Push to this user sent by you was approved in the last ${d.minutes} minutes. Send one (${f.command('verify')}), have the caller read back the code, then submit again.`
+        : `Verify the caller first: send them a Duo Push (the button in this form, or ${f.command('verify <user>')}), have them read back the confirmation code, then submit again. A verification counts for ${d.minutes} minutes, for you only.`,
   'guard.step_up_required': (d) =>
     `${GUARDED_NOUN[d.action]} needs the current 6-digit code from your authenticator app (step-up).`,
   'approval.no_channel': (_d, f) =>
@@ -286,6 +310,23 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }.`,
 
   // audit
+  // device help
+  'device.no_slack_match': () =>
+    'No Slack account of the employee can confirm: none has the Duo user’s email, or it is a guest or an external (Slack Connect) account. Without a Duo Push, the request needs a second person’s approval.',
+  'device.confirmation_open': (d, f) =>
+    `The employee was asked already; that question is open until ${f.date(d.expiresAt)}. Wait for their answer.`,
+  'device.confirmation_gone': () => 'That confirmation does not exist (any more).',
+  'device.confirmation_not_yours': () =>
+    'This confirmation is not yours to answer: only the employee it was sent to can answer it, from their own Slack account.',
+  'device.confirmation_answered': (d) =>
+    d.state === 'expired' ? 'This question expired (10 minutes). Nothing was changed.' : 'This was answered already.',
+  'device.employee_said_not_me': (d, f) =>
+    `The employee said "This wasn't me" (${f.date(d.at)}): device help for this user is stopped for 24 hours. The audit channel was alerted; do not proceed.`,
+  'device.no_email': () => 'This user has no email address in Duo.',
+  'device.not_found': (d, f) => `That device is no longer on ${f.code(d.username)}. Look the user up again.`,
+  'device.last_device': (d, f) =>
+    `This is ${f.code(d.username)}'s only device: removing it needs the enrollment email afterwards (tick it), so they can enroll a new one.`,
+  'device.bad_validity': (d) => `Pick a link validity of at most ${d.max} hours.`,
   'audit.bad_args': (d, f) => {
     const why = {
       too_many: '',

@@ -2,6 +2,7 @@ import { phoneLabel, STATUS_LABELS } from '../src/domain/duo-user.js';
 import type { UserCardModel } from '../src/usecases/lookup.js';
 import type { VerificationView } from '../src/usecases/verification-policy.js';
 import { actions, type Block, button, context, divider, esc, header, mrkdwn, section, slackDate } from './common.js';
+import { deviceCardBlocks } from './devices.js';
 import { FLOW_TEXT } from './flows.js';
 import { cardActionId } from './ids.js';
 
@@ -79,6 +80,8 @@ export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
     section(`*Devices*\n${devices.length ? devices.join('\n') : '_No enrolled devices._'}`),
     section(`*Last verification*\n${verificationText(m.lastVerification)}`),
   ];
+  const deviceBlocks = deviceCardBlocks(u.user_id, m.devices ?? []);
+  if (deviceBlocks.length) blocks.push(divider(), ...deviceBlocks);
   if (m.actions.length) {
     blocks.push(divider());
     blocks.push(
@@ -87,6 +90,6 @@ export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
         m.actions.map((f) => button(FLOW_TEXT[f].card.text, cardActionId(f), u.user_id, FLOW_TEXT[f].card.style)),
       ),
     );
-  } else blocks.push(context('Your role allows no actions on this user.'));
+  } else if (!deviceBlocks.length) blocks.push(context('Your role allows no actions on this user.'));
   return { text: `Duo user ${u.username}: ${STATUS_LABELS[u.status] ?? u.status}`, blocks };
 }

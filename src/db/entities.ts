@@ -314,6 +314,34 @@ export const SeenRequest = defineEntity({
   },
 });
 
+export const DEVICE_CONFIRMATION_STATES = ['sent', 'confirmed', 'rejected', 'expired'] as const;
+
+/** A "verify another way" confirmation sent to the employee's own Slack (src/usecases/device-confirmation.ts). */
+export const DeviceConfirmation = defineEntity({
+  name: 'DeviceConfirmation',
+  tableName: 'device_confirmation',
+  properties: {
+    id: p.uuid().primary(),
+    teamId: p.string(),
+    responderUserId: p.string(),
+    duoUserId: p.string(),
+    username: p.string(),
+    action: p.string(),
+    phoneId: p.string(),
+    employeeUserId: p.string(),
+    state: p.enum([...DEVICE_CONFIRMATION_STATES]),
+    sentAt: p.datetime(),
+    expiresAt: p.datetime(),
+    answeredAt: p.datetime().nullable(),
+    dmChannel: p.string().nullable(),
+    dmTs: p.string().nullable(),
+    formViewId: p.string().nullable(),
+    correlationId: p.string().nullable(),
+    version: p.integer().version(),
+  },
+});
+export type IDeviceConfirmation = InferEntity<typeof DeviceConfirmation>;
+
 export const entities = [
   Responder,
   Setting,
@@ -330,4 +358,5 @@ export const entities = [
   VerificationPushAttempt,
   TotpEnrollment,
   SeenRequest,
+  DeviceConfirmation,
 ];

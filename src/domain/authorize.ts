@@ -1,4 +1,5 @@
 import { type BypassParams, isDefaultBypassParams } from './bypass-policy.js';
+import { type DeviceFacts, type DeviceRefusal, deviceRefusal } from './devices.js';
 import { type Actor, ROLES_BELOW_ADMINISTRATOR, type Role } from './roles.js';
 import type { SettingName, Settings } from './settings.js';
 
@@ -24,7 +25,10 @@ export type Action =
   | 'audit.read'
   | 'audit.export'
   | 'responders.manage'
-  | 'settings.manage';
+  | 'settings.manage'
+  | 'device.reactivate'
+  | 'device.sms_passcodes'
+  | 'device.remove';
 
 export type Target =
   | { kind: 'none' }
@@ -38,7 +42,8 @@ export type Target =
       /** The approver flag before and after the change (unchanged when only listing or revoking). */
       approverBefore?: boolean;
       approverAfter?: boolean;
-    };
+    }
+  | { kind: 'device'; facts: DeviceFacts };
 
 /** Why an action was refused, and what would allow it. */
 export type DenialRule =
@@ -62,6 +67,8 @@ export type DenialRule =
   | 'approver_flag_owner_only'
   /** Read-only and Application Manager responders may never approve. */
   | 'approver_flag_not_for_role'
+  /** The device or its user does not allow this device action (`device` says why). */
+  | 'device'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -71,6 +78,8 @@ export interface Denial {
   roles: Role[];
   /** The setting that would allow it for this role, when there is one. */
   setting?: SettingName;
+  /** For rule 'device': what about the device or its user refuses it. */
+  device?: DeviceRefusal;
 }
 
 export type Decision = { allowed: true } | ({ allowed: false } & Denial);
@@ -130,6 +139,12 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, ['owner']);
     case 'responders.manage':
       return authorizeResponderChange(actor, target);
+    case 'device.reactivate':
+      return authorizeDevice(actor, 'reactivate', target);
+    case 'device.sms_passcodes':
+      return authorizeDevice(actor, 'sms_passcodes', target);
+    case 'device.remove':
+      return authorizeDevice(actor, 'remove', target);
     default:
       return deny('malformed');
   }
@@ -189,4 +204,18 @@ function authorizeResponderChange(actor: Actor, target: Target): Decision {
   const touches = [target.currentRole, target.newRole].filter((r): r is Role => r !== null);
   if (touches.every((r) => ROLES_BELOW_ADMINISTRATOR.includes(r))) return allow;
   return deny('admin_below_admin_only', ['owner']);
+}
+
+/**
+ * Device help: Duo's "Manage Users" gives activating Duo Mobile, SMS passcodes and the user's phones to
+ * Owner, Administrator, User Manager and Help Desk. Then the device and its user must allow the action
+ * (src/domain/devices.ts); a device that does not (a landline asked for SMS) is refused here too, so a
+ * forged button gets nothing the card did not offer.
+ */
+function authorizeDevice(actor: Actor, action: 'reactivate' | 'sms_passcodes' | 'remove', target: Target): Decision {
+  if (!STATUS_ROLES.includes(actor.role)) return deny('role', STATUS_ROLES);
+  if (target.kind === 'none') return allow; // the flow's entry: which devices allow it is decided per device
+  if (target.kind !== 'device') return deny('malformed');
+  const why = deviceRefusal(action, target.facts);
+  return why ? { allowed: false, rule: 'device', roles: [], device: why } : allow;
 }

@@ -20,17 +20,29 @@ export const GUARDED_ACTIONS = [
   'powerful_role',
   'approver_flag',
   'stepup_reset',
+  'device_reactivate',
+  'device_remove',
+  'device_sms_passcodes',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
-type MinutesSetting = Extract<SettingName, 'verification_valid_minutes_unlock' | 'verification_valid_minutes_bypass'>;
-type StepUpSetting = Extract<SettingName, 'step_up_for_unlock' | 'step_up_for_bypass_request'>;
+type MinutesSetting = Extract<
+  SettingName,
+  'verification_valid_minutes_unlock' | 'verification_valid_minutes_bypass' | 'verification_valid_minutes_device'
+>;
+type StepUpSetting = Extract<
+  SettingName,
+  'step_up_for_unlock' | 'step_up_for_bypass_request' | 'step_up_for_device_help'
+>;
 
 export interface GuardRule {
   verification: { setting: MinutesSetting } | 'none';
   stepUp: 'always' | { setting: StepUpSetting };
-  /** 'requester_exemptions': second person unless the requester's role is exempt by bypass_approval_required. */
-  approval: 'never' | 'requester_exemptions' | 'owners';
+  /**
+   * 'requester_exemptions': second person unless the requester's role is exempt by bypass_approval_required;
+   * 'reactivation_exemptions': the same by device_reactivation_approval_required; 'second_person': always.
+   */
+  approval: 'never' | 'requester_exemptions' | 'owners' | 'reactivation_exemptions' | 'second_person';
   timeBox: 'bypass_status' | null;
 }
 
@@ -57,6 +69,27 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   powerful_role: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   approver_flag: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   stepup_reset: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
+  // Device help: the caller is verified by a push or in their own Slack (the phone may be lost).
+  device_reactivate: {
+    verification: { setting: 'verification_valid_minutes_device' },
+    stepUp: { setting: 'step_up_for_device_help' },
+    approval: 'reactivation_exemptions',
+    timeBox: null,
+  },
+  device_remove: {
+    verification: { setting: 'verification_valid_minutes_device' },
+    stepUp: { setting: 'step_up_for_device_help' },
+    approval: 'second_person',
+    timeBox: null,
+  },
+  // Passcodes go only to the number already on file and replace the last batch: verified and audited,
+  // no second person (a thief holding the lost phone would get them, hence the verification).
+  device_sms_passcodes: {
+    verification: { setting: 'verification_valid_minutes_device' },
+    stepUp: { setting: 'step_up_for_device_help' },
+    approval: 'never',
+    timeBox: null,
+  },
 };
 
 /** The guards as they apply now, for this requester and these settings. */
@@ -107,12 +140,24 @@ function approvalPolicy(rule: GuardRule, ctx: GuardContext): ApprovalPolicy {
       return ctx.otherOwners > 0 ? 'second_owner' : 'delay';
     case 'requester_exemptions':
       return approvalRequired(ctx.role, ctx.settings) ? 'second_person' : 'none';
+    case 'reactivation_exemptions':
+      return exempted(ctx.role, ctx.settings.device_reactivation_approval_required) ? 'none' : 'second_person';
+    case 'second_person':
+      return 'second_person';
   }
 }
 
 /** Whether this requester's bypass change (codes or status) needs a second person's approval. */
 export function approvalRequired(role: Role, settings: Settings): boolean {
-  switch (settings.bypass_approval_required) {
+  return !exempted(role, settings.bypass_approval_required);
+}
+
+function exempted(role: Role, rule: Settings['bypass_approval_required']): boolean {
+  return !approvalRequiredBy(role, rule);
+}
+
+function approvalRequiredBy(role: Role, rule: Settings['bypass_approval_required']): boolean {
+  switch (rule) {
     case 'all_but_owner':
       return role !== 'owner';
     case 'all_but_owner_and_administrator':

@@ -125,6 +125,32 @@ export const settingDefinitions = {
     describe: `Verification pushes one responder may send in ${PUSH_LIMIT_WINDOW_MINUTES} minutes`,
     weakens: 'raise',
   },
+  device_activation_valid_hours: {
+    schema: z.number().int().min(1).max(24),
+    default: 24,
+    describe: 'Hours a Duo Mobile activation link sent by device help stays valid (24 at most)',
+    weakens: 'raise',
+  },
+  verification_valid_minutes_device: {
+    schema: z.number().int().min(0).max(1440),
+    default: 10,
+    describe:
+      'Minutes a verification (Duo Push, or the employee confirming in their own Slack) stays valid for device help (0: no verification required)',
+    weakens: 'raise_or_zero',
+  },
+  device_reactivation_approval_required: {
+    schema: z.enum(APPROVAL_REQUIRED_FOR),
+    default: 'all' as (typeof APPROVAL_REQUIRED_FOR)[number],
+    describe:
+      'Whose Duo Mobile reactivations need a second person: all, all_but_owner, all_but_owner_and_administrator',
+    weakens: 'more_exemptions',
+  },
+  step_up_for_device_help: {
+    schema: z.boolean(),
+    default: false,
+    describe: 'Device help (reactivation, SMS passcodes, removing a device) asks the responder for a TOTP code',
+    weakens: 'off',
+  },
 } as const satisfies Record<string, { schema: z.ZodType; default: unknown; describe: string; weakens: Weakening }>;
 
 export type SettingName = keyof typeof settingDefinitions;

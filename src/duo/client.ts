@@ -14,10 +14,16 @@ import {
 } from '../domain/duo-objects.js';
 import { AppError } from '../errors.js';
 import { DuoError } from './errors.js';
-import { type OkEnvelope, VerificationPushResultSchema, VerificationPushSchema } from './schemas.js';
+import {
+  ActivationSentSchema,
+  type OkEnvelope,
+  VerificationPushResultSchema,
+  VerificationPushSchema,
+} from './schemas.js';
 import type { DuoParams } from './sign.js';
 import { DuoTransport, type HttpMethod, type RequestOptions, type TransportOptions } from './transport.js';
 import type {
+  ActivationOptions,
   CreateBypassCodesOptions,
   DuoAdmin,
   EnrollUserOptions,
@@ -187,5 +193,41 @@ export class DuoAdminClient implements DuoAdmin {
 
   async getInfoSummary(): Promise<Record<string, unknown>> {
     return (await this.call(z.record(z.string(), z.unknown()), 'GET', '/admin/v1/info/summary')).data;
+  }
+
+  async sendSmsActivation(phoneId: string, opts: ActivationOptions): Promise<{ validSecs: number }> {
+    if (!Number.isInteger(opts.validSecs) || opts.validSecs < 1)
+      throw new AppError('INVALID_INPUT', 'validSecs must be a positive integer');
+    const { data } = await this.call(
+      ActivationSentSchema,
+      'POST',
+      `/admin/v1/phones/${seg(phoneId)}/send_sms_activation`,
+      {
+        valid_secs: opts.validSecs,
+        install: opts.install ? 1 : 0,
+      },
+    );
+    return { validSecs: data.valid_secs };
+  }
+
+  async createActivationCode(
+    phoneId: string,
+    opts: Pick<ActivationOptions, 'validSecs'>,
+  ): Promise<{ validSecs: number }> {
+    if (!Number.isInteger(opts.validSecs) || opts.validSecs < 1)
+      throw new AppError('INVALID_INPUT', 'validSecs must be a positive integer');
+    const { data } = await this.call(ActivationSentSchema, 'POST', `/admin/v1/phones/${seg(phoneId)}/activation_url`, {
+      valid_secs: opts.validSecs,
+      install: 0,
+    });
+    return { validSecs: data.valid_secs };
+  }
+
+  async sendSmsPasscodes(phoneId: string): Promise<void> {
+    await this.call(z.unknown(), 'POST', `/admin/v1/phones/${seg(phoneId)}/send_sms_passcodes`);
+  }
+
+  async removeUserPhone(userId: string, phoneId: string): Promise<void> {
+    await this.call(z.unknown(), 'DELETE', `/admin/v1/users/${seg(userId)}/phones/${seg(phoneId)}`);
   }
 }

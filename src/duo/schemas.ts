@@ -39,3 +39,12 @@ export const EnvelopeSchema = z.union([OkEnvelopeSchema, FailEnvelopeSchema]);
 
 export type VerificationPush = z.infer<typeof VerificationPushSchema>;
 export type OkEnvelope = z.infer<typeof OkEnvelopeSchema>;
+
+/**
+ * Duo Mobile activation (POST /admin/v1/phones/[phone_id]/send_sms_activation and activation_url): only
+ * the validity is kept. The activation link and barcode in Duo's answer are secrets (whoever holds them
+ * owns the user's second factor): this non-loose schema drops them, so they never leave the client.
+ */
+export const ActivationSentSchema = z.object({
+  valid_secs: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]),
+});

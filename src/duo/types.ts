@@ -57,6 +57,13 @@ export interface EnrollUserOptions {
   validSecs?: number;
 }
 
+export interface ActivationOptions {
+  /** Lifetime of the activation code in seconds (Duo: 1 to 7 days; duo-desk's setting keeps it at 24 h or less). */
+  validSecs: number;
+  /** Also send the link that installs Duo Mobile. */
+  install: boolean;
+}
+
 export interface DuoAdmin {
   getUsersByUsername(username: string): Promise<User[]>;
   getUsersByEmail(email: string): Promise<User[]>;
@@ -78,4 +85,18 @@ export interface DuoAdmin {
   enrollUser(opts: EnrollUserOptions): Promise<void>;
   getAdmins(): Promise<Admin[]>;
   getInfoSummary(): Promise<Record<string, unknown>>;
+  /**
+   * A new Duo Mobile activation code sent by SMS to the number on the phone (the old credentials stop
+   * working at once). Returns only the validity: the barcode Duo answers with is dropped here.
+   */
+  sendSmsActivation(phoneId: string, opts: ActivationOptions): Promise<{ validSecs: number }>;
+  /**
+   * A new Duo Mobile activation code for a device with no number (a tablet); the old credentials stop
+   * working at once. The link and barcode Duo answers with are dropped here, never returned.
+   */
+  createActivationCode(phoneId: string, opts: Pick<ActivationOptions, 'validSecs'>): Promise<{ validSecs: number }>;
+  /** A new batch of SMS passcodes to the phone's number; older passcodes stop working. */
+  sendSmsPasscodes(phoneId: string): Promise<void>;
+  /** Disassociates the phone from the user (DELETE /admin/v1/users/[user_id]/phones/[phone_id]). */
+  removeUserPhone(userId: string, phoneId: string): Promise<void>;
 }

@@ -31,7 +31,16 @@ export interface Deps {
 export interface PeopleDirectory {
   /** The member's email address, or null when Slack shows none (a bot, a guest with it hidden, no scope). */
   emailOf(userId: string): Promise<string | null>;
+  /**
+   * The workspace member with this email (users.lookupByEmail), or why there is none that counts: a guest
+   * (restricted or single-channel), a Slack Connect or other external user, a bot or a deactivated account.
+   */
+  memberByEmail(email: string, teamId: string): Promise<SlackMember>;
 }
+
+export type SlackMember =
+  | { found: true; userId: string }
+  | { found: false; why: 'no_account' | 'guest' | 'external' | 'deactivated' };
 
 /** Pacing that production leaves at its defaults and tests shorten. */
 export interface Tuning {

@@ -34,13 +34,23 @@ export interface GuardInput {
   totp: string | null | undefined;
   /** The form inputs a refusal is shown on. */
   fields: { verification: string; totp: string };
+  /**
+   * Another way to verify the caller when no push verification counts (device help: the employee's
+   * confirmation in their own Slack). 'unverifiable': no such way exists (no Slack account matches), so
+   * the change goes ahead only with a second person's approval.
+   */
+  alternative?: (minutes: number) => Promise<AlternativeVerification | null>;
 }
+
+export type AlternativeVerification = { via: 'slack_dm'; id: string } | { via: 'unverifiable' };
 
 export interface Passed {
   actor: Actor;
   settings: Settings;
   guards: Guards;
   verification: VerificationView | null;
+  /** Set when the caller was verified (or found unverifiable) another way than a push. */
+  alternative: AlternativeVerification | null;
 }
 
 export type GuardName = 'verification' | 'step_up';
@@ -63,6 +73,9 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   powerful_role: 'weaken',
   approver_flag: 'weaken',
   stepup_reset: 'weaken',
+  device_reactivate: 'unlock',
+  device_remove: 'unlock',
+  device_sms_passcodes: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {
@@ -88,6 +101,7 @@ export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, 
     });
 
   let verification: VerificationView | null = null;
+  let alternative: AlternativeVerification | null = null;
   if (guards.verificationMinutes !== null) {
     if (!input.duoUser) throw new Error(`guard ${input.action}: a verification needs the Duo user it is about`);
     const v = await validVerification(em, deps.clock, {
@@ -96,7 +110,10 @@ export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, 
       responderUserId: actor.userId,
       minutes: guards.verificationMinutes,
     });
-    if (!v) {
+    if (!v && input.alternative) alternative = await input.alternative(guards.verificationMinutes);
+    // Nobody verified the caller: a second person must approve, whatever the requester's role.
+    if (!v && alternative?.via === 'unverifiable') guards.approval = 'second_person';
+    if (!v && !alternative) {
       await refuse('verification', 'no recent verification by this responder');
       throw fail(
         'VERIFICATION_REQUIRED',
@@ -105,7 +122,7 @@ export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, 
         { field: input.fields.verification },
       );
     }
-    verification = toVerificationView(v);
+    if (v) verification = toVerificationView(v);
   }
 
   if (guards.stepUp) {
@@ -121,7 +138,7 @@ export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, 
       throw e;
     }
   }
-  return { actor, settings, guards, verification };
+  return { actor, settings, guards, verification, alternative };
 }
 
 /**

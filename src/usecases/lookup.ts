@@ -1,3 +1,4 @@
+import type { DeviceAction } from '../domain/devices.js';
 import { DuoUserIdSchema } from '../domain/duo-objects.js';
 import { isDirectorySynced } from '../domain/duo-user.js';
 import { type CardFlow, cardFlows } from '../domain/flows.js';
@@ -5,6 +6,7 @@ import type { BypassCodeMeta, User } from '../duo/types.js';
 import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
+import { deviceButtons } from './device-buttons.js';
 import { refreshDirectoryUser, searchDirectory } from './directory-index.js';
 import { latestVerification, type VerificationView } from './verification-policy.js';
 
@@ -15,6 +17,8 @@ export interface UserCardModel {
   directorySynced: boolean;
   /** The card's buttons: flows this responder may start for this user (each is checked again on click). */
   actions: CardFlow[];
+  /** Device help: per phone, the device actions this responder may take (checked again on click). */
+  devices?: Array<{ phoneId: string; label: string; actions: DeviceAction[] }>;
 }
 
 declare module '../errors.js' {
@@ -93,6 +97,7 @@ export async function lookupUser(deps: Deps, em: EntityManager, caller: Caller, 
     lastVerification,
     directorySynced: isDirectorySynced(user),
     actions: cardFlows(actor, user, settings),
+    devices: deviceButtons(actor, user, settings),
   };
 }
 

@@ -35,6 +35,10 @@ const noDuo = new Proxy({} as DuoAdmin, {
 /** Slack's side of people, for use-case tests: the emails Slack would show (users.info), by Slack user id. */
 export const peopleDirectory = (emails: Record<string, string> = {}): PeopleDirectory => ({
   emailOf: async (userId) => emails[userId] ?? null,
+  memberByEmail: async (email) => {
+    const hit = Object.entries(emails).find(([, e]) => e.toLowerCase() === email.toLowerCase());
+    return hit ? { found: true, userId: hit[0] } : { found: false, why: 'no_account' };
+  },
 });
 
 export function useCaseKit(

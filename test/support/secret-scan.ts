@@ -150,6 +150,8 @@ export async function assertNoSecretLeaks(h: Traces): Promise<void> {
   }
   const totp = [...new Set([...held, ...shown])];
   const codes = [...new Set(h.duo.issuedBypassCodes().map((c) => c.code))];
+  // Duo Mobile activation links and barcodes (device help) may appear nowhere at all.
+  const activations = h.duo.issuedActivations().flatMap((a) => [a.activationUrl, a.activationBarcode]);
 
   const deliveries = new Set<string>();
   for (const [n, r] of received.requests.entries()) {
@@ -161,20 +163,29 @@ export async function assertNoSecretLeaks(h: Traces): Promise<void> {
     if (privateTarget && JSON.stringify(args.blocks ?? args.view ?? '').includes('Bypass codes for'))
       deliveries.add(`slack ${r.method} #${n + 1}`);
   }
-  const secrets = [...fixed, ...totp, ...codes];
+  const secrets = [...fixed, ...totp, ...codes, ...activations];
   const firstKey = fixed.length;
   const firstCode = fixed.length + totp.length;
+  const firstActivation = firstCode + codes.length;
   const isKey = (i: number) => i >= firstKey && i < firstCode;
   const findings = await scanForSecrets(h, secrets);
   const expected = (f: SecretFinding) =>
-    (f.secret >= firstCode && deliveries.has(f.where)) || (isKey(f.secret) && keyShows.has(f.where));
+    (f.secret >= firstCode && f.secret < firstActivation && deliveries.has(f.where)) ||
+    (isKey(f.secret) && keyShows.has(f.where));
   const leaks = findings.filter((f) => !expected(f));
   const perSecret = new Map<number, number>();
   for (const f of findings.filter(expected)) perSecret.set(f.secret, (perSecret.get(f.secret) ?? 0) + 1);
   const repeated = [...perSecret]
     .filter(([, n]) => n > 1)
     .map(([secret]) => ({ secret, where: 'delivered more than once' }));
-  const kind = (i: number) => (i < firstKey ? 'configuration secret' : isKey(i) ? 'TOTP secret' : 'bypass code');
+  const kind = (i: number) =>
+    i < firstKey
+      ? 'configuration secret'
+      : isKey(i)
+        ? 'TOTP secret'
+        : i < firstActivation
+          ? 'bypass code'
+          : 'Duo Mobile activation link or barcode';
   const problems = [...leaks, ...repeated].map((f) => `${kind(f.secret)} #${f.secret} found in ${f.where}`);
   if (problems.length) throw new Error(`secrets leaked:\n${problems.join('\n')}`);
 }

@@ -1,4 +1,5 @@
 /** The simulated /admin/* endpoints (already authenticated). Returns a status and a Duo envelope. */
+import { activationUrl, disassociatePhone, sendSmsActivation, sendSmsPasscodes } from './devices.js';
 import { invalidParam, missingParam, notFound, SimFail, type SimState } from './state.js';
 import type { SimBypassCode, SimUser } from './types.js';
 
@@ -172,6 +173,11 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     });
     return ok(created);
   }
+  const phoneMatch = sub.match(/^phones\/([^/]+)$/);
+  if (phoneMatch && method === 'DELETE') {
+    disassociatePhone(state, user.user_id, phoneMatch[1]!);
+    return ok('');
+  }
   if (sub === 'bypass_codes' && method === 'GET') {
     return paged(
       state.bypassCodesOf(user.user_id).map((c) => bypassWire(c, user)),
@@ -181,6 +187,33 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     );
   }
   return undefined;
+}
+
+/** POST /admin/v1/phones/[phone_id]/… : Duo Mobile activation and SMS passcodes (devices.ts). */
+function phoneRoutes(state: SimState, phoneId: string, what: string, params: Params): RouteResult | undefined {
+  const validSecs = one(params, 'valid_secs') === undefined ? undefined : intParam(params, 'valid_secs', 86_400, 1);
+  const install = boolParam(params, 'install', false);
+  switch (what) {
+    case 'activation_url':
+      return ok(activationUrl(state, phoneId, { ...(validSecs === undefined ? {} : { validSecs }), install }));
+    case 'send_sms_activation': {
+      const activationMsg = one(params, 'activation_msg');
+      const installationMsg = one(params, 'installation_msg');
+      return ok(
+        sendSmsActivation(state, phoneId, {
+          ...(validSecs === undefined ? {} : { validSecs }),
+          install,
+          ...(activationMsg === undefined ? {} : { activationMsg }),
+          ...(installationMsg === undefined ? {} : { installationMsg }),
+        }),
+      );
+    }
+    case 'send_sms_passcodes':
+      sendSmsPasscodes(state, phoneId);
+      return ok('');
+    default:
+      return undefined;
+  }
 }
 
 /** Dispatches an authenticated /admin request. `seg` are the decoded path segments after /admin/v1/. */
@@ -207,6 +240,8 @@ export function handleAdmin(state: SimState, method: string, path: string, param
         100,
         500,
       );
+    } else if (seg[0] === 'phones' && seg.length === 3 && method === 'POST') {
+      res = phoneRoutes(state, seg[1]!, seg[2]!, params);
     } else if (seg[0] === 'admins' && seg.length === 1 && method === 'GET') res = paged(ADMINS, params, 100, 300);
     else if (seg.join('/') === 'info/summary' && method === 'GET') {
       res = ok({

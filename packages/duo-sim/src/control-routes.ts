@@ -78,6 +78,10 @@ export function handleControl(sim: DuoSimulator, method: string, path: string, r
         return { status: 200, body: { ok: true } };
       case 'GET outbox':
         return { status: 200, body: sim.enrollmentOutbox() };
+      case 'GET sms':
+        return { status: 200, body: sim.smsOutbox() };
+      case 'POST phones/:id/activate':
+        return { status: 200, body: { activated: sim.completeActivation(seg[1]!) } };
       case 'GET requests':
         return { status: 200, body: sim.requests() };
       case 'POST reset':

@@ -11,11 +11,13 @@ export type {
   FaultKind,
   FaultSpec,
   PushAnswer,
+  SimActivation,
   SimBypassCode,
   SimLogger,
   SimPhone,
   SimPush,
   SimRequestRecord,
+  SimSms,
   SimUser,
   SimUserStatus,
 } from './types.js';

@@ -17,6 +17,8 @@
  *   POST   /__sim/faults                        {kind, method?, path? (prefix), pathRegex?, times?, latencyMs?} → {id}
  *   DELETE /__sim/faults                        clear all faults
  *   GET    /__sim/outbox                        enrollment emails sent
+ *   GET    /__sim/sms                           SMS sent (activation instructions, passcode batches)
+ *   POST   /__sim/phones/:phoneId/activate      the user opens the newest activation link in Duo Mobile
  *   GET    /__sim/requests                      log of /admin requests {method, path, params, status, at}
  *   POST   /__sim/reset                         back to the initial directory; clears pushes, faults, outbox, log
  */
@@ -25,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin, type Params } from './admin-routes.js';
 import { handleControl } from './control-routes.js';
 import { demoDirectory } from './demo-directory.js';
+import { completeActivation } from './devices.js';
 import { randomSecret } from './ids.js';
 import { SimState } from './state.js';
 import type {
@@ -247,6 +250,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       faults = [];
       log = [];
     },
+    smsOutbox: () => state.sms.map((m) => ({ ...m })),
+    issuedActivations: () => state.activations.map((a) => ({ ...a })),
+    smsPasscodesOf: (phoneId) => [...(state.smsPasscodes.get(phoneId) ?? [])],
+    completeActivation: (phoneId) => completeActivation(state, phoneId),
   };
   return sim;
 }

@@ -11,8 +11,10 @@ import type {
   Clock,
   EnrollmentEmail,
   PushAnswer,
+  SimActivation,
   SimBypassCode,
   SimPush,
+  SimSms,
   SimUser,
   SimUserStatus,
 } from './types.js';
@@ -52,6 +54,10 @@ export class SimState {
   private autoAnswers = new Map<string, AutoAnswer>();
   private failures = new Map<string, number>();
   outbox: EnrollmentEmail[] = [];
+  /** Device help (devices.ts): every SMS sent, every activation issued, the current SMS passcode batches. */
+  sms: SimSms[] = [];
+  readonly activations: SimActivation[] = [];
+  smsPasscodes = new Map<string, string[]>();
 
   constructor(
     private readonly opts: SimStateOptions,
@@ -77,6 +83,8 @@ export class SimState {
     this.autoAnswers.clear();
     this.failures.clear();
     this.outbox = [];
+    this.sms = [];
+    this.smsPasscodes.clear();
     for (const u of this.seed()) this.insert(structuredClone(u));
   }
 

@@ -124,6 +124,24 @@ export interface EnrollmentEmail {
   validSecs: number;
 }
 
+/** One text message Duo sent (activation instructions, an installation link, a passcode batch). */
+export interface SimSms {
+  to: string;
+  phoneId: string;
+  kind: 'activation' | 'installation' | 'passcodes';
+  body: string;
+  sentAtMs: number;
+}
+
+/** One Duo Mobile activation code handed out (kept so tests can scan for the link and barcode). */
+export interface SimActivation {
+  phoneId: string;
+  activationUrl: string;
+  activationBarcode: string;
+  validUntilMs: number;
+  used: boolean;
+}
+
 export interface SimRequestRecord {
   method: string;
   path: string;
@@ -165,4 +183,12 @@ export interface DuoSimulator {
   getUser(username: string): SimUser | undefined;
   addUser(user: Partial<SimUser> & { username: string }): SimUser;
   reset(): void;
+  /** Every SMS Duo sent (activation instructions, passcode batches), oldest first. */
+  smsOutbox(): SimSms[];
+  /** Every activation link and barcode handed out since start (tests scan for leaks). */
+  issuedActivations(): SimActivation[];
+  /** The current SMS passcode batch of a phone (a new batch replaces the old one). */
+  smsPasscodesOf(phoneId: string): string[];
+  /** The user opens the newest activation link in Duo Mobile; false when there is none valid. */
+  completeActivation(phoneId: string): boolean;
 }

@@ -338,6 +338,8 @@ export class SlackStore {
       tz: u.tz ?? 'Etc/UTC',
       is_admin: u.isAdmin === true,
       is_owner: false,
+      is_restricted: u.isRestricted === true || u.isUltraRestricted === true,
+      is_ultra_restricted: u.isUltraRestricted === true,
       is_bot: u.isBot === true,
       is_app_user: false,
       updated: Math.floor(this.now() / 1000),

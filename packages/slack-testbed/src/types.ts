@@ -28,6 +28,9 @@ export interface FakeUser {
   deleted?: boolean;
   isAdmin?: boolean;
   tz?: string;
+  /** A guest: multi-channel (restricted) or single-channel (ultra restricted). */
+  isRestricted?: boolean;
+  isUltraRestricted?: boolean;
 }
 
 export interface FakeChannel {
