@@ -29,6 +29,10 @@ export const ACTIONS = {
   rolesAdd: 'roles_add',
   settingsEdit: 'settings_edit',
   auditExport: 'audit_export',
+  usersFilter: 'users_filter',
+  usersPage: 'users_page',
+  usersExport: 'users_export',
+  usersOverview: 'users_overview',
 } as const;
 
 export const VIEWS = {

@@ -34,6 +34,8 @@ const ACTION_PHRASE: Record<Action, string> = {
   'audit.export': 'export the audit history',
   'responders.manage': 'manage responders',
   'settings.manage': 'change settings',
+  'users.read': 'see the users overview',
+  'users.export': 'export users',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -295,6 +297,12 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }[d.issue];
     return `${why}${AUDIT_USAGE(f)}`;
   },
+  'users.export_too_large': (d) =>
+    `That filter has more than ${d.max.toLocaleString('en-US')} users, more than one export holds. Pick a narrower filter.`,
+  'users.bad_args': (d, f) =>
+    d.issue === 'filter'
+      ? `Unknown filter. Usage: ${f.command('users [all|not_enrolled|inactive|trash|bypass|locked_out]')} or ${f.command('users export csv|json [filter]')}.`
+      : `Say which format: ${f.code('csv')} or ${f.code('json')}. Usage: ${f.command('users export csv|json [filter]')}.`,
 };
 
 /** What a person reads for an error code when the error names no problem. */

@@ -62,6 +62,9 @@ export const AUDIT_ACTIONS = {
   'audit.db_change_acknowledged': 'acknowledged a database change made outside duo-desk',
   'duo.error': 'hit a Duo error',
   'request.replayed': 'sent a request that was already seen (answered without acting)',
+  'users.overview_viewed': 'viewed the users overview',
+  'users.listed': 'listed users of the overview',
+  'users.exported': 'exported users of the overview',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -24,7 +24,9 @@ export type Action =
   | 'audit.read'
   | 'audit.export'
   | 'responders.manage'
-  | 'settings.manage';
+  | 'settings.manage'
+  | 'users.read'
+  | 'users.export';
 
 export type Target =
   | { kind: 'none' }
@@ -130,6 +132,11 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, ['owner']);
     case 'responders.manage':
       return authorizeResponderChange(actor, target);
+    // The Users page and its export: every role that may look users up (Duo's Listing Users names none).
+    case 'users.read':
+      return byRoles(actor, ALL);
+    case 'users.export':
+      return byRoles(actor, ALL);
     default:
       return deny('malformed');
   }
