@@ -1,20 +1,24 @@
 import { z } from 'zod';
 import { USER_FILTERS, type UserFilter } from '../src/domain/users-overview.js';
 import { fail } from '../src/errors.js';
-import { actionListener } from '../src/slack/listener.js';
+import { actionListener, viewListener } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import { ensureAllowed } from '../src/usecases/access.js';
+import { BULK_STATUS_MAX } from '../src/usecases/approval-bulk-status.js';
 import type { Caller, Deps, EntityManager } from '../src/usecases/deps.js';
+import { requestBulkStatus } from '../src/usecases/users-bulk-status.js';
 import { exportUsers, usersOverview, usersPage } from '../src/usecases/users-overview.js';
-import { ACTIONS } from '../views/ids.js';
+import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import {
+  bulkStatusModal,
+  bulkSubmittedModal,
   usersExportFileInfo,
   usersExportPreparing,
   usersExportSent,
   usersOverviewMessage,
   usersPageMessage,
 } from '../views/users.js';
-import { buttonValue, type FlowCommands } from './kit.js';
+import { buttonValue, channelOf, type FlowCommands, formState, parsePrivateMetadata } from './kit.js';
 
 /**
  * `/duo users` shows the counts; `/duo users <filter>` a filter's first page; `/duo users export csv|json [filter]`
@@ -46,6 +50,20 @@ const exportRef = z
     }
   })
   .pipe(z.strictObject({ f: filterSchema, fmt: z.enum(['csv', 'json']) }));
+
+const bulkRef = z
+  .string()
+  .max(2000)
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.strictObject({ f: filterSchema, s: cursor }));
+const bulkMeta = z.strictObject({ f: filterSchema, channelId: z.string().max(40) });
 
 const parseFilter = (word: string | undefined): UserFilter => {
   const parsed = filterSchema.safeParse((word ?? 'all').toLowerCase().replace(/-/g, '_'));
@@ -95,7 +113,51 @@ export const usersFlow: FlowCommands['users'] = {
     await ack();
     await respond({ response_type: 'ephemeral', ...usersPageMessage(page) });
   },
-  register(app, { deps, notifier }) {
+  register(app, { deps, notifier, approvals }) {
+    app.action(
+      ACTIONS.usersBulk,
+      actionListener(deps, async (c, { action, body }) => {
+        const ref = buttonValue(bulkRef, action);
+        // The entry check: the least a bulk change needs (Active); the submit authorizes the status asked for.
+        await ensureAllowed(deps, c.em, c.caller, 'user.set_status', {
+          kind: 'status',
+          toStatus: 'active',
+          directorySynced: false,
+        });
+        const page = await usersPage(
+          deps,
+          c.em,
+          c.caller,
+          { filter: ref.f, from: { key: ref.s[0], id: ref.s[1] } },
+          BULK_STATUS_MAX,
+        );
+        if (!page.users.length)
+          throw fail('INVALID_INPUT', 'users.bulk_bad_input', { issue: 'none', max: BULK_STATUS_MAX });
+        await notifier.openView(body.trigger_id, bulkStatusModal(page, { f: ref.f, channelId: channelOf(body) }));
+      }),
+    );
+    app.view(
+      VIEWS.usersBulk,
+      viewListener(deps, async (c, { ack, view }) => {
+        const meta = parsePrivateMetadata(bulkMeta, view.private_metadata, 'users');
+        const form = formState(view.state.values);
+        const submitted = await requestBulkStatus(deps, c.em, c.caller, approvals, {
+          duoUserIds: form.choices(BLOCKS.bulkUsers),
+          toStatus: form.choice(BLOCKS.status) ?? '',
+          reason: form.text(BLOCKS.reason),
+          totp: form.text(BLOCKS.totp),
+          requestChannel: meta.channelId || null,
+        });
+        await ack({
+          response_action: 'update',
+          view: bulkSubmittedModal(
+            submitted.outcome,
+            (submitted.request.params as { users: unknown[] }).users.length,
+            deps.config.approvalChannel,
+          ),
+        });
+      }),
+    );
     app.action(
       ACTIONS.usersFilter,
       actionListener(deps, async (c, { action, respond }) => {

@@ -33,6 +33,7 @@ export const ACTIONS = {
   usersPage: 'users_page',
   usersExport: 'users_export',
   usersOverview: 'users_overview',
+  usersBulk: 'users_bulk',
 } as const;
 
 export const VIEWS = {
@@ -51,6 +52,7 @@ export const VIEWS = {
   mfaReset: 'mfa_reset_modal',
   mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
+  usersBulk: 'users_bulk_modal',
 } as const;
 
 export const BLOCKS = {
@@ -69,6 +71,7 @@ export const BLOCKS = {
   roleRole: 'role_role',
   roleApprover: 'role_approver',
   settingValue: 'setting_value',
+  bulkUsers: 'bulk_users',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

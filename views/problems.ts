@@ -119,6 +119,7 @@ const GUARDED_NOUN = {
   powerful_role: 'Granting the Owner or Administrator role',
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
+  bulk_status: 'Changing the status of several users',
 } as const;
 
 const REOPEN = {
@@ -126,6 +127,7 @@ const REOPEN = {
   bypass: (f: Fmt) => `Open it again from the user card or ${f.command('bypass <user>')}.`,
   approval_card: 'Open it again from the approval card.',
   roles: (f: Fmt) => `Open ${f.command('roles')} and use the buttons there.`,
+  users: (f: Fmt) => `Open ${f.command('users')} again and pick the users from a page.`,
 };
 
 const AUDIT_USAGE = (f: Fmt) =>
@@ -299,6 +301,14 @@ export const PROBLEM_TEXT: ProblemTexts = {
   },
   'users.export_too_large': (d) =>
     `That filter has more than ${d.max.toLocaleString('en-US')} users, more than one export holds. Pick a narrower filter.`,
+  'users.bulk_bad_input': (d) =>
+    ({
+      none: 'Pick at least one user.',
+      too_many: `Pick at most ${d.max} users at once.`,
+      status: 'Pick Active or Disabled (bypass status is set one user at a time, with its own time limit).',
+    })[d.issue],
+  'users.bulk_nothing_left': (d) =>
+    `None of the ${d.excluded} picked users can be changed: users managed by directory sync cannot be disabled here (their directory owns that status).`,
   'users.bad_args': (d, f) =>
     d.issue === 'filter'
       ? `Unknown filter. Usage: ${f.command('users [all|not_enrolled|inactive|trash|bypass|locked_out]')} or ${f.command('users export csv|json [filter]')}.`

@@ -20,6 +20,7 @@ export const GUARDED_ACTIONS = [
   'powerful_role',
   'approver_flag',
   'stepup_reset',
+  'bulk_status',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -30,7 +31,7 @@ export interface GuardRule {
   verification: { setting: MinutesSetting } | 'none';
   stepUp: 'always' | { setting: StepUpSetting };
   /** 'requester_exemptions': second person unless the requester's role is exempt by bypass_approval_required. */
-  approval: 'never' | 'requester_exemptions' | 'owners';
+  approval: 'never' | 'requester_exemptions' | 'owners' | 'second_person';
   timeBox: 'bypass_status' | null;
 }
 
@@ -57,6 +58,8 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   powerful_role: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   approver_flag: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   stepup_reset: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
+  // Up to 100 users at once: no caller to verify, so the actor's step-up and always a second person.
+  bulk_status: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
 };
 
 /** The guards as they apply now, for this requester and these settings. */
@@ -107,6 +110,8 @@ function approvalPolicy(rule: GuardRule, ctx: GuardContext): ApprovalPolicy {
       return ctx.otherOwners > 0 ? 'second_owner' : 'delay';
     case 'requester_exemptions':
       return approvalRequired(ctx.role, ctx.settings) ? 'second_person' : 'none';
+    case 'second_person':
+      return 'second_person';
   }
 }
 

@@ -101,6 +101,8 @@ export interface UsersPageRequest {
   /** Rows after this one (next page), or before it (previous page); neither: the first page. */
   after?: UsersCursor | undefined;
   before?: UsersCursor | undefined;
+  /** Rows from this one on (this row included): the bulk status form's list starts at its page's first row. */
+  from?: UsersCursor | undefined;
 }
 
 export interface UsersPage {
@@ -108,6 +110,8 @@ export interface UsersPage {
   users: ListedUser[];
   /** Users in the filter now. */
   total: number;
+  /** The first row shown (the bulk status form starts its list there). */
+  start: UsersCursor | null;
   /** Set when there is a page after / before this one. */
   next: UsersCursor | null;
   prev: UsersCursor | null;
@@ -153,9 +157,10 @@ export async function pageUsers(
   const conn = em.getConnection();
   const ctx = em.getTransactionContext();
   const w = whereOf(req.filter, now);
-  const backwards = !req.after && Boolean(req.before);
-  const at = req.after ?? req.before;
-  const keyset = at ? ` and ${ORDER_KEY} ${backwards ? '<' : '>'} (? collate "C", ?)` : '';
+  const backwards = !req.after && !req.from && Boolean(req.before);
+  const at = req.after ?? req.from ?? req.before;
+  const op = req.after ? '>' : req.from ? '>=' : '<';
+  const keyset = at ? ` and ${ORDER_KEY} ${op} (? collate "C", ?)` : '';
   const dir = backwards ? 'desc' : 'asc';
   const rows = (await conn.execute(
     `select ${COLUMNS} from directory_entry where ${w.sql}${keyset}
@@ -184,6 +189,7 @@ export async function pageUsers(
     filter: req.filter,
     users: shown.map(toListed),
     total: n,
+    start: first ? cursorOf(first) : null,
     next: hasNext && last ? cursorOf(last) : null,
     prev: hasPrev && first ? cursorOf(first) : null,
   };
@@ -232,9 +238,10 @@ export async function usersPage(
   em: EntityManager,
   caller: Caller,
   req: UsersPageRequest,
+  size = USERS_PAGE_SIZE,
 ): Promise<UsersPage> {
   const actor = await reader(deps, em, caller, 'users.read');
-  const page = await pageUsers(em, req, deps.clock.now());
+  const page = await pageUsers(em, req, deps.clock.now(), size);
   await deps.audit.record(em, {
     teamId: actor.teamId,
     actor: { userId: actor.userId, role: actor.role },
