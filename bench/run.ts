@@ -8,6 +8,7 @@
  *   npx tsx bench/run.ts typeahead     directory search over 100,000 users vs a naive query
  *   npx tsx bench/run.ts append        the one-statement keyed audit append vs the append it replaced
  *   npx tsx bench/run.ts scale         1, 2, 3 instances (processes) on one PostgreSQL, then one SIGKILLed; reconciled
+ *   npx tsx bench/run.ts users         /duo users over 100,000 indexed users vs a full listing from Duo
  *
  * The database is the embedded PGlite in memory, or a scratch database on TEST_DATABASE_URL / DATABASE_URL's
  * server. Everything listens on 127.0.0.1 only. Each bench prints its own table next to its baseline.
@@ -19,6 +20,7 @@ import { runHelpPathBench } from './help-path.js';
 import { runLookupBench } from './lookup.js';
 import { runScaleBench } from './scale.js';
 import { environmentLines } from './support.js';
+import { runUsersBench } from './users.js';
 import { runVerifyBench } from './verify.js';
 
 /** bench/typeahead.ts has no export (it runs on import), so it runs in its own process. */
@@ -51,6 +53,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   typeahead: runTypeahead,
   append: runAuditAppendBench,
   scale: runScaleBench,
+  users: runUsersBench,
 };
 
 async function main(): Promise<number> {

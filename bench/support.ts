@@ -9,7 +9,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import type { DuoSimulator } from '@duo-desk/duo-sim';
+import type { DuoSimulator, SimUser } from '@duo-desk/duo-sim';
 import { type FakeSlack, signSlackRequest } from '@duo-desk/slack-testbed';
 import { App, LogLevel } from '@slack/bolt';
 import { LOCAL_CHANNELS } from '../src/app/local-directory.js';
@@ -110,19 +110,24 @@ function countingLogger(stats: BenchApp['logStats']): Logger {
  * and audit relay run with their production settings (the relay posts to the fake's audit channel in the
  * background, paced as in production).
  */
-export async function startBenchApp(): Promise<BenchApp> {
+export async function startBenchApp(opts: { directory?: SimUser[]; startJobs?: boolean } = {}): Promise<BenchApp> {
   const { db, where, dispose } = await openBenchDatabase();
   const closers: Array<() => Promise<void>> = [dispose];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((e) => console.error('bench cleanup failed:', e));
   };
   try {
-    const sandbox = await startSandbox();
+    const sandbox = await startSandbox(opts.directory ? { directory: opts.directory } : {});
     closers.push(() => sandbox.close());
     const { slack, duo, signingSecret } = sandbox;
     const config = sandbox.connectedConfig('info');
     const logStats = { lines: 0, warnings: 0, errors: 0 };
-    const runtime = await startRuntime({ config, logger: countingLogger(logStats), database: db });
+    const runtime = await startRuntime({
+      config,
+      logger: countingLogger(logStats),
+      database: db,
+      ...(opts.startJobs === false ? { startJobs: false } : {}),
+    });
     closers.push(() => runtime.stop());
     const grant = (userId: string, role: Role, approver = false) =>
       grantResponder(db, runtime.deps.audit, { userId, role, approver, grantedBy: 'bench' });

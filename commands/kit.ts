@@ -14,7 +14,7 @@ declare module '../src/errors.js' {
     'command.unknown': { sub: string };
     'command.no_user': { example: string };
     /** A form's private_metadata that does not parse: stale or tampered with. */
-    'form.stale': { reopen: 'user_card' | 'bypass' | 'approval_card' | 'roles' };
+    'form.stale': { reopen: 'user_card' | 'bypass' | 'approval_card' | 'roles' | 'users' };
     /** A button value that does not parse: stale or tampered with. */
     'button.stale': NoFacts;
     'mfa.reset_needs_user': NoFacts;
@@ -66,7 +66,7 @@ export async function quietly(c: ListenerCtx, what: string, fn: () => Promise<un
 export function parsePrivateMetadata<T>(
   schema: z.ZodType<T>,
   raw: string,
-  reopen: 'user_card' | 'bypass' | 'approval_card' | 'roles',
+  reopen: 'user_card' | 'bypass' | 'approval_card' | 'roles' | 'users',
 ): T {
   let json: unknown;
   try {

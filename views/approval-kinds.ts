@@ -1,6 +1,7 @@
 import type { User } from '../src/domain/duo-objects.js';
 import { ROLE_LABELS } from '../src/domain/roles.js';
 import { formatSettingValue, settingDefinitions } from '../src/domain/settings.js';
+import { bulkStatusKind } from '../src/usecases/approval-bulk-status.js';
 import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
 import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
@@ -8,6 +9,7 @@ import { defineKindText, verificationField } from './approvals.js';
 import { codesDeliveryMessage, paramsText } from './bypass.js';
 import { esc, slackDate } from './common.js';
 import { statusText } from './user-card.js';
+import './device-kinds.js';
 
 /** The words of the built-in approval kinds (src/usecases/approvals/kinds). */
 
@@ -123,4 +125,36 @@ defineKindText(stepUpResetKind, {
   done: (r) => `<@${r.params.userId}>'s step-up enrollment was reset; they enroll again with \`/duo mfa\`.`,
 });
 
-import './device-kinds.js';
+const BULK_WHY = { unknown: 'not in the directory index', directory_synced: 'managed by directory sync' } as const;
+
+defineKindText(bulkStatusKind, {
+  title: 'Bulk status change requested',
+  noun: 'bulk status change',
+  summary: (r) =>
+    `${r.params.users.length} ${r.params.users.length === 1 ? 'user' : 'users'} → ${statusText(r.params.toStatus, null)}`,
+  fields: (r) => [
+    `*Users (${r.params.users.length})*\n${esc(
+      r.params.users
+        .slice(0, 30)
+        .map((u) => u.username)
+        .join(', '),
+    )}${r.params.users.length > 30 ? `, … ${r.params.users.length - 30} more` : ''}`,
+    `*New status*\n${statusText(r.params.toStatus, null)}`,
+    ...(r.params.excluded.length
+      ? [
+          `*Left out*\n${esc(
+            r.params.excluded
+              .slice(0, 20)
+              .map((x) => `${x.username} (${BULK_WHY[x.why]})`)
+              .join(', '),
+          )}`,
+        ]
+      : []),
+  ],
+  approveNote:
+    'Each user is read from Duo again first: sync-managed users are never disabled, users in the Trash are left alone.',
+  nothingDone: 'No status was changed.',
+  failure: (reason) => `the change failed (${reason})`,
+  done: (r) =>
+    `${r.result.changed ?? 0} changed, ${r.result.unchanged ?? 0} already so, ${r.result.excludedSynced ?? 0} left out (directory sync), ${r.result.inTrash ?? 0} in the Trash, ${r.result.gone ?? 0} gone, ${r.result.failed ?? 0} failed.\n\`\`\`${esc(String(r.result.outcomes ?? ''))}\`\`\``,
+});

@@ -88,4 +88,11 @@ export const FLOW_TEXT: FlowTexts = {
   mfa: {
     help: { usage: 'mfa', summary: 'Enroll an authenticator app for step-up (required to approve).', example: 'mfa' },
   },
+  users: {
+    help: {
+      usage: 'users [filter] | users export csv|json [filter]',
+      summary: 'Counts of Duo users (not enrolled, inactive, Trash, bypass, locked out), each a list; export a filter.',
+      example: 'users locked_out',
+    },
+  },
 };

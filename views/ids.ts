@@ -35,6 +35,11 @@ export const ACTIONS = {
   deviceVerifyOther: 'device_verify_other',
   deviceConfirm: 'device_confirm',
   deviceNotMe: 'device_not_me',
+  usersFilter: 'users_filter',
+  usersPage: 'users_page',
+  usersExport: 'users_export',
+  usersOverview: 'users_overview',
+  usersBulk: 'users_bulk',
 } as const;
 
 export const VIEWS = {
@@ -56,6 +61,7 @@ export const VIEWS = {
   deviceReactivate: 'device_reactivate_modal',
   deviceSmsPasscodes: 'device_sms_modal',
   deviceRemove: 'device_remove_modal',
+  usersBulk: 'users_bulk_modal',
 } as const;
 
 export const BLOCKS = {
@@ -75,6 +81,7 @@ export const BLOCKS = {
   roleApprover: 'role_approver',
   settingValue: 'setting_value',
   enrollAfter: 'enroll_after',
+  bulkUsers: 'bulk_users',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

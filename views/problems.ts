@@ -37,6 +37,8 @@ const ACTION_PHRASE: Record<Action, string> = {
   'device.reactivate': 'reactivate Duo Mobile',
   'device.sms_passcodes': 'send SMS passcodes',
   'device.remove': "remove users' devices",
+  'users.read': 'see the users overview',
+  'users.export': 'export users',
 };
 
 /** Why a device action is not offered for this device or user (rule 'device'). */
@@ -139,6 +141,7 @@ const GUARDED_NOUN = {
   device_reactivate: 'Reactivating Duo Mobile',
   device_remove: 'Removing a device',
   device_sms_passcodes: 'Sending SMS passcodes',
+  bulk_status: 'Changing the status of several users',
 } as const;
 
 const REOPEN = {
@@ -146,6 +149,7 @@ const REOPEN = {
   bypass: (f: Fmt) => `Open it again from the user card or ${f.command('bypass <user>')}.`,
   approval_card: 'Open it again from the approval card.',
   roles: (f: Fmt) => `Open ${f.command('roles')} and use the buttons there.`,
+  users: (f: Fmt) => `Open ${f.command('users')} again and pick the users from a page.`,
 };
 
 const AUDIT_USAGE = (f: Fmt) =>
@@ -336,6 +340,20 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }[d.issue];
     return `${why}${AUDIT_USAGE(f)}`;
   },
+  'users.export_too_large': (d) =>
+    `That filter has more than ${d.max.toLocaleString('en-US')} users, more than one export holds. Pick a narrower filter.`,
+  'users.bulk_bad_input': (d) =>
+    ({
+      none: 'Pick at least one user.',
+      too_many: `Pick at most ${d.max} users at once.`,
+      status: 'Pick Active or Disabled (bypass status is set one user at a time, with its own time limit).',
+    })[d.issue],
+  'users.bulk_nothing_left': (d) =>
+    `None of the ${d.excluded} picked users can be changed: users managed by directory sync cannot be disabled here (their directory owns that status).`,
+  'users.bad_args': (d, f) =>
+    d.issue === 'filter'
+      ? `Unknown filter. Usage: ${f.command('users [all|not_enrolled|inactive|trash|bypass|locked_out]')} or ${f.command('users export csv|json [filter]')}.`
+      : `Say which format: ${f.code('csv')} or ${f.code('json')}. Usage: ${f.command('users export csv|json [filter]')}.`,
 };
 
 /** What a person reads for an error code when the error names no problem. */

@@ -81,6 +81,15 @@ export const AUDIT_ACTIONS = {
   'device_removal.cancelled': 'cancelled removing a device of',
   'device_removal.expired': 'device removal request expired for',
   'device_removal.failed': 'device removal failed for',
+  'users.overview_viewed': 'viewed the users overview',
+  'users.listed': 'listed users of the overview',
+  'users.exported': 'exported users of the overview',
+  'bulk_status.requested': 'asked to change the status of several users',
+  'bulk_status.approved': 'approved a bulk status change',
+  'bulk_status.denied': 'denied a bulk status change',
+  'bulk_status.cancelled': 'cancelled a bulk status change',
+  'bulk_status.expired': 'bulk status change expired',
+  'bulk_status.failed': 'bulk status change failed',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -28,7 +28,9 @@ export type Action =
   | 'settings.manage'
   | 'device.reactivate'
   | 'device.sms_passcodes'
-  | 'device.remove';
+  | 'device.remove'
+  | 'users.read'
+  | 'users.export';
 
 export type Target =
   | { kind: 'none' }
@@ -145,6 +147,11 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return authorizeDevice(actor, 'sms_passcodes', target);
     case 'device.remove':
       return authorizeDevice(actor, 'remove', target);
+    // The Users page and its export: every role that may look users up (Duo's Listing Users names none).
+    case 'users.read':
+      return byRoles(actor, ALL);
+    case 'users.export':
+      return byRoles(actor, ALL);
     default:
       return deny('malformed');
   }

@@ -24,6 +24,7 @@ export const FLOW_NAMES = [
   'audit',
   'roles',
   'mfa',
+  'users',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -82,6 +83,7 @@ export const FLOWS = {
     guarded: ['powerful_role', 'approver_flag', 'weakening_setting'],
   },
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
+  users: { entry: { action: 'users.read', target: none }, guarded: ['bulk_status'] },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

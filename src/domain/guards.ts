@@ -23,6 +23,7 @@ export const GUARDED_ACTIONS = [
   'device_reactivate',
   'device_remove',
   'device_sms_passcodes',
+  'bulk_status',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -90,6 +91,8 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
     approval: 'never',
     timeBox: null,
   },
+  // Up to 100 users at once: no caller to verify, so the actor's step-up and always a second person.
+  bulk_status: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
 };
 
 /** The guards as they apply now, for this requester and these settings. */

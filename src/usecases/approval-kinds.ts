@@ -1,3 +1,4 @@
+import { bulkStatusKind } from './approval-bulk-status.js';
 import { bypassCodesKind } from './approval-bypass-codes.js';
 import { bypassStatusKind } from './approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
@@ -13,4 +14,5 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   stepUpResetKind,
   deviceReactivationKind,
   deviceRemovalKind,
+  bulkStatusKind,
 ];

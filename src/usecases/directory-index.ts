@@ -48,12 +48,14 @@ const USERNAME_KEY = '\u0001';
  * users, and the responder narrows the list by typing on.
  */
 export const SEARCH_WINDOW = 300;
-/** Rows per multi-row statement: 7 values per entry row, 2 per term row, far below Postgres' 65,535 parameters. */
+/** Rows per multi-row statement: 11 values per entry row, 2 per term row, far below Postgres' 65,535 parameters. */
 const ENTRY_CHUNK = 1000;
 const TERM_CHUNK = 4000;
 
 /** The fields of a Duo user the index reads (any `User`, or the simulator's SimUser, fits). */
-export type DirectoryUser = Pick<User, 'user_id' | 'username' | 'aliases' | 'email' | 'realname' | 'status'>;
+export type DirectoryUser = Pick<User, 'user_id' | 'username' | 'aliases' | 'email' | 'realname' | 'status'> &
+  /** The users overview's facts (src/usecases/users-overview.ts); absent ones are stored as unknown (null). */
+  Partial<Pick<User, 'is_enrolled' | 'last_login' | 'created' | 'last_directory_sync' | 'external_id'>>;
 
 export interface DirectoryHit {
   duoUserId: string;
@@ -170,7 +172,20 @@ interface Normalized {
   email: string | null;
   realname: string | null;
   status: string | null;
+  isEnrolled: boolean | null;
+  lastLogin: Date | null;
+  created: Date | null;
+  directorySynced: boolean | null;
   terms: string[];
+}
+
+const fromUnix = (s: number | null | undefined): Date | null =>
+  typeof s === 'number' && Number.isFinite(s) ? new Date(s * 1000) : null;
+
+/** Managed by a directory sync, as src/domain/duo-user.ts isDirectorySynced decides (unknown when Duo said neither). */
+function syncedOf(u: DirectoryUser): boolean | null {
+  if (u.external_id === undefined && u.last_directory_sync === undefined) return null;
+  return Boolean(u.external_id) || u.last_directory_sync != null;
 }
 
 function normalize(u: DirectoryUser): Normalized {
@@ -185,6 +200,10 @@ function normalize(u: DirectoryUser): Normalized {
     email,
     realname,
     status: u.status ? clip(u.status) : null,
+    isEnrolled: typeof u.is_enrolled === 'boolean' ? u.is_enrolled : null,
+    lastLogin: fromUnix(u.last_login),
+    created: fromUnix(u.created),
+    directorySynced: syncedOf(u),
     terms: withUsernameKey(username, directoryTerms({ username, aliases, email, realname })),
   };
 }
@@ -244,12 +263,27 @@ export async function indexUsers(em: EntityManager, users: readonly DirectoryUse
       const stored = new Map(existing.map((r) => [r.duo_user_id, r]));
 
       await conn.execute(
-        `insert into directory_entry (duo_user_id, username, aliases, email, realname, status, refreshed_at)
-         values ${placeholders(chunk.length, '(?, ?, ?::jsonb, ?, ?, ?, ?)')}
+        `insert into directory_entry (duo_user_id, username, aliases, email, realname, status, refreshed_at,
+           is_enrolled, last_login, created, directory_synced)
+         values ${placeholders(chunk.length, '(?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)')}
          on conflict (duo_user_id) do update set
            username = excluded.username, aliases = excluded.aliases, email = excluded.email,
-           realname = excluded.realname, status = excluded.status, refreshed_at = excluded.refreshed_at`,
-        chunk.flatMap((r) => [r.id, r.username, JSON.stringify(r.aliases), r.email, r.realname, r.status, now]),
+           realname = excluded.realname, status = excluded.status, refreshed_at = excluded.refreshed_at,
+           is_enrolled = excluded.is_enrolled, last_login = excluded.last_login, created = excluded.created,
+           directory_synced = excluded.directory_synced`,
+        chunk.flatMap((r) => [
+          r.id,
+          r.username,
+          JSON.stringify(r.aliases),
+          r.email,
+          r.realname,
+          r.status,
+          now,
+          r.isEnrolled,
+          r.lastLogin,
+          r.created,
+          r.directorySynced,
+        ]),
         'run',
         ctx,
       );

@@ -76,6 +76,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   device_reactivate: 'unlock',
   device_remove: 'unlock',
   device_sms_passcodes: 'unlock',
+  bulk_status: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

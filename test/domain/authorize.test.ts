@@ -116,6 +116,8 @@ const cases: Case[] = [
   { name: 'read audit history', action: 'audit.read', target: none, allowed: 'OAR' },
   { name: 'export audit history', action: 'audit.export', target: none, allowed: 'OA' },
   { name: 'change settings', action: 'settings.manage', target: none, allowed: 'O' },
+  { name: 'see the users overview and its lists', action: 'users.read', target: none, allowed: 'OAMUHR' },
+  { name: 'export users of the overview', action: 'users.export', target: none, allowed: 'OAMUHR' },
   { name: 'list responders', action: 'responders.manage', target: none, allowed: 'OA' },
   {
     name: 'grant help desk',

@@ -18,9 +18,9 @@ const user = (over: Partial<User>): User => ({
 const pushPhone = { phone_id: 'DP1', activated: true, capabilities: ['push', 'sms'], type: 'Mobile' };
 
 describe('flow descriptors (core half)', () => {
-  it('when a read-only responder asks which flows they may start, then only lookup, verify, audit, mfa and help', () => {
+  it('when a read-only responder asks which flows they may start, then only lookup, verify, audit, mfa, users and help', () => {
     const allowed = FLOW_NAMES.filter((f) => mayStart(actor('read_only'), f, defaultSettings()).allowed);
-    expect(allowed).toEqual(['help', 'lookup', 'verify', 'audit', 'mfa']);
+    expect(allowed).toEqual(['help', 'lookup', 'verify', 'audit', 'mfa', 'users']);
   });
 
   it('when an owner asks, then every flow may be started', () => {

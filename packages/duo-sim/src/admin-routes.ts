@@ -43,11 +43,20 @@ function boolParam(params: Params, name: string, dflt: boolean): boolean {
   throw invalidParam(name);
 }
 
-/** limit/offset paging; a limit above the endpoint's maximum is clamped, as Duo does. */
-function paged<T>(items: T[], params: Params, defaultLimit: number, maxLimit: number): RouteResult {
+/**
+ * limit/offset paging; a limit above the endpoint's maximum is clamped, as Duo does. `wire` turns the page's
+ * items into their wire shape (only the page's: a listing of 100,000 users does not copy all of them per page).
+ */
+function paged<T>(
+  items: T[],
+  params: Params,
+  defaultLimit: number,
+  maxLimit: number,
+  wire: (item: T) => unknown = (x) => x,
+): RouteResult {
   const limit = Math.min(intParam(params, 'limit', defaultLimit, 1), maxLimit);
   const offset = intParam(params, 'offset', 0, 0);
-  const page = items.slice(offset, offset + limit);
+  const page = items.slice(offset, offset + limit).map(wire);
   const metadata: Record<string, unknown> = { total_objects: items.length };
   if (offset + limit < items.length) metadata.next_offset = offset + limit;
   if (offset > 0) metadata.prev_offset = Math.max(0, offset - limit);
@@ -120,7 +129,7 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
       const found = state.findByEmail(email);
       return ok(found.map(userWire), { total_objects: found.length });
     }
-    return paged(state.users.map(userWire), params, 100, 300);
+    return paged(state.users, params, 100, 300, userWire);
   }
   if (seg.length === 2 && seg[1] === 'enroll' && method === 'POST') {
     const username = required(params, 'username');
