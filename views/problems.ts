@@ -67,6 +67,10 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return 'Administrators may only grant, change and revoke roles below Administrator. This needs the Owner role.';
     case 'approver_flag_owner_only':
       return 'Only owners grant the approver flag.';
+    case 'trust_monitor_lockout':
+      return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
+    case 'help_desk_unlock_only':
+      return `${who} may only set Locked Out or Disabled users to Active (Duo's rule for Help Desk). This needs ${needs()}.`;
     case 'approver_flag_not_for_role':
       return 'Read-only and Application Manager responders can never be approvers: give them another role first.';
     default:

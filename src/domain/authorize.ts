@@ -28,7 +28,14 @@ export type Action =
 
 export type Target =
   | { kind: 'none' }
-  | { kind: 'status'; toStatus: 'active' | 'bypass' | 'disabled'; directorySynced: boolean }
+  | {
+      kind: 'status';
+      toStatus: 'active' | 'bypass' | 'disabled';
+      directorySynced: boolean;
+      /** The user's status and lockout reason now, when known (the exact check on Duo's state has them). */
+      from?: string;
+      lockoutReason?: string | null;
+    }
   | { kind: 'bypass'; params: BypassParams }
   | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
   | {
@@ -62,6 +69,10 @@ export type DenialRule =
   | 'approver_flag_owner_only'
   /** Read-only and Application Manager responders may never approve. */
   | 'approver_flag_not_for_role'
+  /** A Trust Monitor lockout ("Admin disabled") is lifted by an Owner or Administrator only. */
+  | 'trust_monitor_lockout'
+  /** Help Desk may set only Locked Out or Disabled users to Active (not Bypass to Active). */
+  | 'help_desk_unlock_only'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -87,6 +98,11 @@ const deny = (rule: DenialRule, roles: Role[] = [], setting?: SettingName): Deci
   ...(setting ? { setting } : {}),
 });
 const byRoles = (actor: Actor, roles: Role[]): Decision => (roles.includes(actor.role) ? allow : deny('role', roles));
+const roleOr = (actor: Actor, roles: Role[], rule: DenialRule): Decision =>
+  roles.includes(actor.role) ? allow : deny(rule, roles);
+
+/** Duo's lockout_reason for a user locked out from Trust Monitor. */
+export const TRUST_MONITOR_LOCKOUT = 'Admin disabled';
 
 export function authorize(actor: Actor, action: Action, target: Target, settings: Settings): Decision {
   switch (action) {
@@ -95,8 +111,13 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'user.verify':
       return byRoles(actor, ALL);
     case 'user.unlock':
+      // Duo's Lockout reason "Admin disabled": locked from Trust Monitor, an administrator's decision.
+      if (target.kind === 'status' && target.lockoutReason === TRUST_MONITOR_LOCKOUT)
+        return roleOr(actor, ['owner', 'administrator'], 'trust_monitor_lockout');
       return byRoles(actor, STATUS_ROLES);
     case 'user.reenable':
+      // A synced user's Disabled status comes from the source directory (Duo: not changeable here).
+      if (target.kind === 'status' && target.directorySynced) return deny('directory_synced');
       return byRoles(actor, STATUS_ROLES);
     case 'user.set_status':
       return authorizeStatus(actor, target, settings);
@@ -137,7 +158,10 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
 
 function authorizeStatus(actor: Actor, target: Target, settings: Settings): Decision {
   if (target.kind !== 'status') return deny('malformed');
-  if (target.toStatus === 'active') return byRoles(actor, STATUS_ROLES);
+  // Locked Out / Disabled to Active are user.unlock / user.reenable; any other change to Active (Bypass to
+  // Active) is for the roles that may change status to anything (Duo: Help Desk sets only those two to Active).
+  if (target.toStatus === 'active')
+    return actor.role === 'help_desk' ? deny('help_desk_unlock_only', MANAGER_ROLES) : byRoles(actor, MANAGER_ROLES);
   if (target.toStatus === 'disabled') {
     if (target.directorySynced) return deny('directory_synced');
     return byRoles(actor, MANAGER_ROLES);

@@ -21,7 +21,10 @@ const R: Record<string, Role> = {
 const roles = (s: string): Role[] => s.split('').map((c) => R[c]!);
 
 const none: Target = { kind: 'none' };
-const status = (toStatus: 'active' | 'bypass' | 'disabled', directorySynced = false): Target => ({
+const status = (
+  toStatus: 'active' | 'bypass' | 'disabled',
+  directorySynced = false,
+): Extract<Target, { kind: 'status' }> => ({
   kind: 'status',
   toStatus,
   directorySynced,
@@ -44,7 +47,12 @@ const cases: Case[] = [
   { name: 'send a verification push', action: 'user.verify', target: none, allowed: 'OAMUHR' },
   { name: 'unlock', action: 'user.unlock', target: none, allowed: 'OAUH' },
   { name: 're-enable', action: 'user.reenable', target: none, allowed: 'OAUH' },
-  { name: 'set status active', action: 'user.set_status', target: status('active'), allowed: 'OAUH' },
+  {
+    name: 'set status active (not from Locked Out or Disabled)',
+    action: 'user.set_status',
+    target: status('active'),
+    allowed: 'OAU',
+  },
   { name: 'set status disabled', action: 'user.set_status', target: status('disabled'), allowed: 'OAU' },
   {
     name: 'set status disabled on a directory-synced user',
@@ -65,6 +73,42 @@ const cases: Case[] = [
     action: 'user.set_status',
     target: status('bypass', true),
     allowed: 'OA',
+  },
+  {
+    name: 'unlock a user locked out for failed attempts',
+    action: 'user.unlock',
+    target: { ...status('active'), from: 'locked out', lockoutReason: 'Failed Attempts' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'unlock a user locked out from Trust Monitor (Admin disabled)',
+    action: 'user.unlock',
+    target: { ...status('active'), from: 'locked out', lockoutReason: 'Admin disabled' },
+    allowed: 'OA',
+  },
+  {
+    name: 'unlock a directory-synced user locked out for failed attempts (sync never sets a lockout)',
+    action: 'user.unlock',
+    target: { ...status('active', true), from: 'locked out', lockoutReason: 'Failed Attempts' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 're-enable a disabled user',
+    action: 'user.reenable',
+    target: { ...status('active'), from: 'disabled' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 're-enable a directory-synced disabled user (the directory owns that status)',
+    action: 'user.reenable',
+    target: { ...status('active', true), from: 'disabled' },
+    allowed: '',
+  },
+  {
+    name: 'set a Bypass user to Active',
+    action: 'user.set_status',
+    target: { ...status('active'), from: 'bypass' },
+    allowed: 'OAU',
   },
   { name: 'request default bypass codes', action: 'bypass.request', target: bypass(), allowed: 'OAUH' },
   {
