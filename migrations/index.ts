@@ -5,6 +5,7 @@ import { Migration20261201000300_keyed_audit } from './Migration20261201000300_k
 import { Migration20261201000400_hardening } from './Migration20261201000400_hardening.js';
 import { Migration20261201000500_approvals } from './Migration20261201000500_approvals.js';
 import { Migration20261201000600_refusals } from './Migration20261201000600_refusals.js';
+import { Migration20261203000100_duo_settings } from './Migration20261203000100_duo_settings.js';
 
 /**
  * Static list, so the same code applies migrations under tsx, vitest and compiled JS
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: 'Migration20261201000400_hardening', class: Migration20261201000400_hardening },
   { name: 'Migration20261201000500_approvals', class: Migration20261201000500_approvals },
   { name: 'Migration20261201000600_refusals', class: Migration20261201000600_refusals },
+  { name: 'Migration20261203000100_duo_settings', class: Migration20261203000100_duo_settings },
 ];

@@ -67,6 +67,10 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return 'Administrators may only grant, change and revoke roles below Administrator. This needs the Owner role.';
     case 'approver_flag_owner_only':
       return 'Only owners grant the approver flag.';
+    case 'duo_setting':
+      if (d.duoValue === 'unknown')
+        return `${who} may not ${what} until duo-desk has read Duo's own settings (${f.code('GET /admin/v1/settings')} needs the Admin API settings grant). This needs ${needs()}.`;
+      return `Duo's own settings forbid this: ${who} may not ${what} (${f.code(d.duoSetting ?? '')} is ${f.code(d.duoValue ?? '')} in the Duo Admin Panel), whatever duo-desk's settings say. This needs ${needs('a change of that setting in Duo')}.`;
     case 'trust_monitor_lockout':
       return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
     case 'help_desk_unlock_only':

@@ -62,6 +62,7 @@ export const AUDIT_ACTIONS = {
   'audit.db_change_acknowledged': 'acknowledged a database change made outside duo-desk',
   'duo.error': 'hit a Duo error',
   'request.replayed': 'sent a request that was already seen (answered without acting)',
+  'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

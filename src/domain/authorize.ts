@@ -1,6 +1,7 @@
 import { type BypassParams, isDefaultBypassParams } from './bypass-policy.js';
+import { type DuoCeilingName, duoValue, helpDeskMaxValiditySecs, type Policy } from './duo-settings.js';
 import { type Actor, ROLES_BELOW_ADMINISTRATOR, type Role } from './roles.js';
-import type { SettingName, Settings } from './settings.js';
+import type { SettingName } from './settings.js';
 
 /**
  * The one place that decides what a responder may do. Mirrors the role requirements in Duo's
@@ -73,6 +74,8 @@ export type DenialRule =
   | 'trust_monitor_lockout'
   /** Help Desk may set only Locked Out or Disabled users to Active (not Bypass to Active). */
   | 'help_desk_unlock_only'
+  /** Duo's own settings forbid it (`duoSetting`), whatever duo-desk's allow; or they were never read. */
+  | 'duo_setting'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -82,6 +85,9 @@ export interface Denial {
   roles: Role[];
   /** The setting that would allow it for this role, when there is one. */
   setting?: SettingName;
+  /** Duo's setting that forbids it, and its value as read ('unknown' when never read). */
+  duoSetting?: DuoCeilingName;
+  duoValue?: string;
 }
 
 export type Decision = { allowed: true } | ({ allowed: false } & Denial);
@@ -104,7 +110,23 @@ const roleOr = (actor: Actor, roles: Role[], rule: DenialRule): Decision =>
 /** Duo's lockout_reason for a user locked out from Trust Monitor. */
 export const TRUST_MONITOR_LOCKOUT = 'Admin disabled';
 
-export function authorize(actor: Actor, action: Action, target: Target, settings: Settings): Decision {
+/**
+ * Duo's ceiling: refuses what Duo's own settings forbid (or could forbid, while they were never read).
+ * Returns null when Duo allows it (or no ceiling is in play).
+ */
+function duoForbids(settings: Policy, name: DuoCeilingName, allowed: (c: NonNullable<Policy['duo']>) => boolean) {
+  if (settings.duo === undefined) return null;
+  if (settings.duo === null) return { duoSetting: name, duoValue: 'unknown' };
+  return allowed(settings.duo) ? null : { duoSetting: name, duoValue: duoValue(settings.duo, name) };
+}
+const denyDuo = (forbidden: { duoSetting: DuoCeilingName; duoValue: string }, roles: Role[]): Decision => ({
+  allowed: false,
+  rule: 'duo_setting',
+  roles,
+  ...forbidden,
+});
+
+export function authorize(actor: Actor, action: Action, target: Target, settings: Policy): Decision {
   switch (action) {
     case 'user.lookup':
       return byRoles(actor, ALL);
@@ -138,10 +160,13 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'bypass_codes.delete':
       return byRoles(actor, STATUS_ROLES);
     case 'user.enroll':
-      if (actor.role === 'help_desk')
+      if (actor.role === 'help_desk') {
+        const duo = duoForbids(settings, 'helpdesk_can_send_enroll_email', (c) => c.helpdeskCanSendEnrollEmail);
+        if (duo) return denyDuo(duo, MANAGER_ROLES);
         return settings.help_desk_can_send_enrollment_email
           ? allow
           : deny('setting', MANAGER_ROLES, 'help_desk_can_send_enrollment_email');
+      }
       return byRoles(actor, MANAGER_ROLES);
     case 'audit.read':
       return byRoles(actor, ['owner', 'administrator', 'read_only']);
@@ -156,7 +181,7 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
   }
 }
 
-function authorizeStatus(actor: Actor, target: Target, settings: Settings): Decision {
+function authorizeStatus(actor: Actor, target: Target, settings: Policy): Decision {
   if (target.kind !== 'status') return deny('malformed');
   // Locked Out / Disabled to Active are user.unlock / user.reenable; any other change to Active (Bypass to
   // Active) is for the roles that may change status to anything (Duo: Help Desk sets only those two to Active).
@@ -167,16 +192,27 @@ function authorizeStatus(actor: Actor, target: Target, settings: Settings): Deci
     return byRoles(actor, MANAGER_ROLES);
   }
   // bypass: turns off two-factor for the user everywhere
-  if (actor.role === 'user_manager' && !settings.user_managers_can_apply_bypass_status)
-    return deny('setting', ['owner', 'administrator'], 'user_managers_can_apply_bypass_status');
+  if (actor.role === 'user_manager') {
+    const duo = duoForbids(settings, 'user_managers_can_put_users_in_bypass', (c) => c.userManagersCanPutUsersInBypass);
+    if (duo) return denyDuo(duo, ['owner', 'administrator']);
+    if (!settings.user_managers_can_apply_bypass_status)
+      return deny('setting', ['owner', 'administrator'], 'user_managers_can_apply_bypass_status');
+  }
   return byRoles(actor, MANAGER_ROLES);
 }
 
-function authorizeBypassRequest(actor: Actor, target: Target, settings: Settings): Decision {
+function authorizeBypassRequest(actor: Actor, target: Target, settings: Policy): Decision {
   if (target.kind !== 'bypass') return deny('malformed');
   const p = target.params;
   if (p.validSecs === 0 && actor.role !== 'owner') return deny('no_expiry_owner_only', ['owner']);
   if (actor.role === 'help_desk') {
+    const duo = duoForbids(settings, 'helpdesk_bypass', (c) => c.helpdeskBypass !== 'deny');
+    if (duo) return denyDuo(duo, MANAGER_ROLES);
+    const expiry = duoForbids(settings, 'helpdesk_bypass_expiration', (c) => {
+      const max = helpDeskMaxValiditySecs(c);
+      return max === null || (p.validSecs > 0 && p.validSecs <= max);
+    });
+    if (expiry) return denyDuo(expiry, MANAGER_ROLES);
     if (!settings.help_desk_can_create_bypass_codes)
       return deny('setting', MANAGER_ROLES, 'help_desk_can_create_bypass_codes');
     if (!isDefaultBypassParams(p) && !settings.help_desk_can_customize_bypass_codes)

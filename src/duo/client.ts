@@ -12,6 +12,7 @@ import {
   type User,
   UserSchema,
 } from '../domain/duo-objects.js';
+import { type DuoSettings, DuoSettingsSchema } from '../domain/duo-settings.js';
 import { AppError } from '../errors.js';
 import { DuoError } from './errors.js';
 import { type OkEnvelope, VerificationPushResultSchema, VerificationPushSchema } from './schemas.js';
@@ -187,5 +188,9 @@ export class DuoAdminClient implements DuoAdmin {
 
   async getInfoSummary(): Promise<Record<string, unknown>> {
     return (await this.call(z.record(z.string(), z.unknown()), 'GET', '/admin/v1/info/summary')).data;
+  }
+
+  async getSettings(): Promise<DuoSettings> {
+    return (await this.call(DuoSettingsSchema, 'GET', '/admin/v1/settings')).data;
   }
 }

@@ -3,6 +3,7 @@
  * HTTPS; tests may substitute anything with the same shape.
  */
 import type { Admin, BypassCodeMeta, Phone, SettableUserStatus, User } from '../domain/duo-objects.js';
+import type { DuoSettings } from '../domain/duo-settings.js';
 
 export {
   type Admin,
@@ -78,4 +79,6 @@ export interface DuoAdmin {
   enrollUser(opts: EnrollUserOptions): Promise<void>;
   getAdmins(): Promise<Admin[]>;
   getInfoSummary(): Promise<Record<string, unknown>>;
+  /** GET /admin/v1/settings (the "settings" grant): Duo's own account settings. */
+  getSettings(): Promise<DuoSettings>;
 }

@@ -1,18 +1,14 @@
 import type { AuditActor } from '../audit/trail.js';
 import { Setting } from '../db/entities.js';
-import {
-  formatSettingValue,
-  mergeSettings,
-  parseSettingValue,
-  type SettingName,
-  type Settings,
-  weakens,
-} from '../domain/settings.js';
+import type { Policy } from '../domain/duo-settings.js';
+import { formatSettingValue, mergeSettings, parseSettingValue, type SettingName, weakens } from '../domain/settings.js';
 import type { Deps, EntityManager } from './deps.js';
+import { readDuoCeiling } from './duo-settings.js';
 
-export async function loadSettings(em: EntityManager, teamId: string): Promise<Settings> {
+/** duo-desk's settings for the installation, with Duo's own settings as their ceiling (`duo`). */
+export async function loadSettings(em: EntityManager, teamId: string): Promise<Policy> {
   const rows = await em.find(Setting, { teamId }, { refresh: true });
-  return mergeSettings(rows.map((r) => ({ name: r.name, value: r.value })));
+  return { ...mergeSettings(rows.map((r) => ({ name: r.name, value: r.value }))), duo: await readDuoCeiling(em) };
 }
 
 /**

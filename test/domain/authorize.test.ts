@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, authorize, type Target } from '../../src/domain/authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from '../../src/domain/bypass-policy.js';
+import type { DuoCeiling } from '../../src/domain/duo-settings.js';
 import { approvalRequired } from '../../src/domain/guards.js';
 import { ROLES, type Role } from '../../src/domain/roles.js';
 import { defaultSettings, type Settings } from '../../src/domain/settings.js';
@@ -39,8 +40,20 @@ interface Case {
   action: Action;
   target: Target;
   settings?: Partial<Settings>;
+  /** Duo's own settings as read (null: never read); absent: no ceiling in play. */
+  duo?: DuoCeiling | null;
   allowed: string;
 }
+
+/** Duo's documented defaults, with the demo tenant's Help Desk enrollment email on. */
+const duo = (c: Partial<DuoCeiling> = {}): DuoCeiling => ({
+  helpdeskBypass: 'allow',
+  helpdeskBypassExpirationMinutes: null,
+  helpdeskCanSendEnrollEmail: true,
+  userManagersCanPutUsersInBypass: true,
+  readAt: new Date(0),
+  ...c,
+});
 
 const cases: Case[] = [
   { name: 'look up users', action: 'user.lookup', target: none, allowed: 'OAMUHR' },
@@ -147,6 +160,95 @@ const cases: Case[] = [
     settings: { help_desk_can_customize_bypass_codes: true },
     allowed: 'O',
   },
+  // Duo's own settings as the ceiling (GET /admin/v1/settings): where Duo is stricter, Duo wins.
+  {
+    name: 'request default bypass codes, Duo allows (helpdesk_bypass allow)',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo(),
+    allowed: 'OAUH',
+  },
+  {
+    name: 'request default bypass codes, Duo forbids help desk (helpdesk_bypass deny)',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'deny' }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default bypass codes, Duo settings never read',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: null,
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default (1-hour) bypass codes, Duo limits help desk to 30 minutes',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 30 }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default (1-hour) bypass codes, Duo limits help desk to 2 hours',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 120 }),
+    allowed: 'OAUH',
+  },
+  {
+    name: 'request 8-hour codes, help desk may customize, Duo limits help desk to 2 hours',
+    action: 'bypass.request',
+    target: bypass({ validSecs: 8 * 3600 }),
+    settings: { help_desk_can_customize_bypass_codes: true },
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 120 }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default bypass codes, Duo allows but duo-desk forbids help desk',
+    action: 'bypass.request',
+    target: bypass(),
+    settings: { help_desk_can_create_bypass_codes: false },
+    duo: duo(),
+    allowed: 'OAU',
+  },
+  {
+    name: 'send enrollment email, Duo forbids help desk (helpdesk_can_send_enroll_email false)',
+    action: 'user.enroll',
+    target: none,
+    duo: duo({ helpdeskCanSendEnrollEmail: false }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'send enrollment email, Duo settings never read',
+    action: 'user.enroll',
+    target: none,
+    duo: null,
+    allowed: 'OAU',
+  },
+  {
+    name: 'set status bypass, duo-desk lets user managers, Duo does too',
+    action: 'user.set_status',
+    target: status('bypass'),
+    settings: { user_managers_can_apply_bypass_status: true },
+    duo: duo(),
+    allowed: 'OAU',
+  },
+  {
+    name: 'set status bypass, duo-desk lets user managers, Duo does not',
+    action: 'user.set_status',
+    target: status('bypass'),
+    settings: { user_managers_can_apply_bypass_status: true },
+    duo: duo({ userManagersCanPutUsersInBypass: false }),
+    allowed: 'OA',
+  },
+  {
+    name: 'unlock, Duo settings never read (not one of Duo’s ceilings)',
+    action: 'user.unlock',
+    target: none,
+    duo: null,
+    allowed: 'OAUH',
+  },
   { name: 'list bypass codes', action: 'bypass_codes.list', target: none, allowed: 'OAUH' },
   { name: 'delete bypass codes', action: 'bypass_codes.delete', target: none, allowed: 'OAUH' },
   { name: 'send enrollment email', action: 'user.enroll', target: none, allowed: 'OAUH' },
@@ -199,7 +301,7 @@ describe('authorize: the role x action x setting matrix', () => {
     for (const role of ROLES) {
       const expected = allowedRoles.includes(role);
       it(`when a ${role} tries to ${c.name}, then it is ${expected ? 'allowed' : 'denied'}`, () => {
-        const settings = { ...defaultSettings(), ...c.settings };
+        const settings = { ...defaultSettings(), ...c.settings, ...(c.duo !== undefined ? { duo: c.duo } : {}) };
         const decision = authorize({ teamId: 'T1', userId: 'U1', role, approver: false }, c.action, c.target, settings);
         expect(decision.allowed).toBe(expected);
         // A denial names what would allow it: roles that may, or a setting (never an empty refusal).

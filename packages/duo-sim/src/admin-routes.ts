@@ -216,6 +216,13 @@ export function handleAdmin(state: SimState, method: string, path: string, param
         user_count: state.users.length,
         user_pending_deletion_count: state.users.filter((u) => u.status === 'pending deletion').length,
       });
+    } else if (seg.length === 1 && seg[0] === 'settings') {
+      if (method === 'GET') res = ok({ ...state.settings });
+      else if (method === 'POST') {
+        const changes: Record<string, string> = {};
+        for (const k of Object.keys(params)) changes[k] = one(params, k)!;
+        res = ok(state.updateSettings(changes));
+      }
     }
     if (!res) throw notFound();
     return res;

@@ -16,6 +16,7 @@ export type {
   SimPhone,
   SimPush,
   SimRequestRecord,
+  SimSettings,
   SimUser,
   SimUserStatus,
 } from './types.js';

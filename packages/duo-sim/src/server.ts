@@ -242,6 +242,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       return u ? structuredClone(u) : undefined;
     },
     addUser: (user) => structuredClone(state.addUser(user)),
+    settings: () => ({ ...state.settings }),
+    setSettings: (changes) => state.updateSettings(changes),
     reset: () => {
       state.reset();
       faults = [];

@@ -13,6 +13,7 @@ import type {
   PushAnswer,
   SimBypassCode,
   SimPush,
+  SimSettings,
   SimUser,
   SimUserStatus,
 } from './types.js';
@@ -52,6 +53,7 @@ export class SimState {
   private autoAnswers = new Map<string, AutoAnswer>();
   private failures = new Map<string, number>();
   outbox: EnrollmentEmail[] = [];
+  settings!: SimSettings;
 
   constructor(
     private readonly opts: SimStateOptions,
@@ -77,7 +79,68 @@ export class SimState {
     this.autoAnswers.clear();
     this.failures.clear();
     this.outbox = [];
+    this.settings = this.defaultSettings();
     for (const u of this.seed()) this.insert(structuredClone(u));
+  }
+
+  /**
+   * The demo tenant's settings: Duo's defaults, except that its owner lets Help Desk send enrollment
+   * emails (Duo's default for helpdesk_can_send_enroll_email is false).
+   */
+  private defaultSettings(): SimSettings {
+    return {
+      name: 'Example Corp (simulated)',
+      helpdesk_bypass: 'allow',
+      helpdesk_bypass_expiration: null,
+      helpdesk_can_send_enroll_email: true,
+      user_managers_can_put_users_in_bypass: true,
+      lockout_threshold: this.opts.lockoutThreshold,
+      lockout_expire_duration: null,
+      inactive_user_expiration: 0,
+      enrollment_universal_prompt_enabled: true,
+      fraud_email: '',
+      fraud_email_enabled: false,
+      sms_batch: 1,
+      sms_expiration: 0,
+      timezone: 'UTC',
+    };
+  }
+
+  /** Changes settings as POST /admin/v1/settings does: only the fields given, each checked. */
+  updateSettings(changes: Partial<Record<keyof SimSettings, unknown>>): SimSettings {
+    const next = { ...this.settings };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined) continue;
+      switch (k) {
+        case 'helpdesk_bypass':
+          if (v !== 'allow' && v !== 'limit' && v !== 'deny') throw invalidParam(k);
+          next.helpdesk_bypass = v;
+          break;
+        case 'helpdesk_bypass_expiration': {
+          const n = v === null ? null : Number(v);
+          if (n !== null && (!Number.isInteger(n) || n < 1)) throw invalidParam(k);
+          next.helpdesk_bypass_expiration = n;
+          break;
+        }
+        case 'helpdesk_can_send_enroll_email':
+        case 'user_managers_can_put_users_in_bypass': {
+          const b = v === true || v === 'true' ? true : v === false || v === 'false' ? false : null;
+          if (b === null) throw invalidParam(k);
+          next[k] = b;
+          break;
+        }
+        case 'lockout_threshold': {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1 || n > 9999) throw invalidParam(k);
+          next.lockout_threshold = n;
+          break;
+        }
+        default:
+          if (!(k in next)) throw invalidParam(k);
+      }
+    }
+    this.settings = next;
+    return { ...next };
   }
 
   private insert(u: SimUser): SimUser {

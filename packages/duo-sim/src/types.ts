@@ -165,4 +165,26 @@ export interface DuoSimulator {
   getUser(username: string): SimUser | undefined;
   addUser(user: Partial<SimUser> & { username: string }): SimUser;
   reset(): void;
+  /** Duo's account settings (GET /admin/v1/settings), as the tenant's owner would set them in the Admin Panel. */
+  settings(): SimSettings;
+  setSettings(changes: Partial<SimSettings>): SimSettings;
+}
+
+/** The account settings Duo's GET /admin/v1/settings returns (Duo's field names; a subset of the real object). */
+export interface SimSettings {
+  name: string;
+  helpdesk_bypass: 'allow' | 'limit' | 'deny';
+  /** Minutes; with helpdesk_bypass "limit". */
+  helpdesk_bypass_expiration: number | null;
+  helpdesk_can_send_enroll_email: boolean;
+  user_managers_can_put_users_in_bypass: boolean;
+  lockout_threshold: number;
+  lockout_expire_duration: number | null;
+  inactive_user_expiration: number;
+  enrollment_universal_prompt_enabled: boolean;
+  fraud_email: string;
+  fraud_email_enabled: boolean;
+  sms_batch: number;
+  sms_expiration: number;
+  timezone: string;
 }
