@@ -100,7 +100,7 @@ describe("Duo's settings as the ceiling", () => {
       h.duo.setSettings({ user_managers_can_put_users_in_bypass: false });
       await refresh();
       const shown = await commandShows(PEOPLE.userManager, 'status heidi', '"block_id":"status"');
-      const options = (h.slack.lastView(PEOPLE.userManager)?.definition.blocks as Array<Record<string, unknown>>)
+      const options = (h.slack.lastView(PEOPLE.userManager)!.definition.blocks as Array<Record<string, unknown>>)
         .filter((b) => b.block_id === 'status')
         .flatMap((b) => ((b.element as { options?: Array<{ value: string }> }).options ?? []).map((o) => o.value));
       expect(options).toEqual(['disabled']);
