@@ -15,6 +15,7 @@ import { lookupFlow } from './lookup.js';
 import { mfaFlow } from './mfa.js';
 import { rolesFlow } from './roles.js';
 import { enrollFlow, statusFlow, unlockFlow } from './status.js';
+import { syncFlow } from './sync-user.js';
 import { verifyFlow } from './verify.js';
 
 /**
@@ -33,6 +34,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   audit: auditFlow,
   roles: rolesFlow,
   mfa: mfaFlow,
+  sync: syncFlow,
 };
 
 export const commandTextSchema = z

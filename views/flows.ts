@@ -88,4 +88,11 @@ export const FLOW_TEXT: FlowTexts = {
   mfa: {
     help: { usage: 'mfa', summary: 'Enroll an authenticator app for step-up (required to approve).', example: 'mfa' },
   },
+  sync: {
+    help: {
+      usage: 'sync <username> [directory]',
+      summary: 'Sync one user from the directory now (creates, updates, or sends to Trash as the directory says).',
+      example: 'sync niaj',
+    },
+  },
 };

@@ -34,6 +34,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'audit.export': 'export the audit history',
   'responders.manage': 'manage responders',
   'settings.manage': 'change settings',
+  'user.sync': 'sync users from the directory',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -303,6 +304,15 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }[d.issue];
     return `${why}${AUDIT_USAGE(f)}`;
   },
+  // one-user directory sync
+  'sync.no_directories': (_d, f) =>
+    `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,
+  'sync.which_directory': (d, f) =>
+    `Say which directory, e.g. ${f.command('sync niaj <directory>')}: ${d.names.map((n) => f.code(n)).join(', ')}.`,
+  'sync.unknown_directory': (d, f) =>
+    `No synced directory is called ${f.code(d.typed)}. The directories: ${d.names.map((n) => f.code(n)).join(', ')}.`,
+  'sync.not_in_directory': (d, f) =>
+    `${f.code(d.username)} is neither in ${f.code(d.directory)} nor a Duo user synced from it: check the username (the directory's login name), or the directory.`,
 };
 
 /** What a person reads for an error code when the error names no problem. */

@@ -63,6 +63,7 @@ export const AUDIT_ACTIONS = {
   'duo.error': 'hit a Duo error',
   'request.replayed': 'sent a request that was already seen (answered without acting)',
   'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
+  'user.synced': 'synced from the directory',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

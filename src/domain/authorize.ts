@@ -25,7 +25,8 @@ export type Action =
   | 'audit.read'
   | 'audit.export'
   | 'responders.manage'
-  | 'settings.manage';
+  | 'settings.manage'
+  | 'user.sync';
 
 export type Target =
   | { kind: 'none' }
@@ -176,6 +177,9 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, ['owner']);
     case 'responders.manage':
       return authorizeResponderChange(actor, target);
+    case 'user.sync':
+      // Duo: Help Desk may not run full syncs, but may create or update one user with a single-user sync.
+      return byRoles(actor, STATUS_ROLES);
     default:
       return deny('malformed');
   }

@@ -24,6 +24,7 @@ export const FLOW_NAMES = [
   'audit',
   'roles',
   'mfa',
+  'sync',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -80,6 +81,7 @@ export const FLOWS = {
     guarded: ['powerful_role', 'approver_flag', 'weakening_setting'],
   },
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
+  sync: { entry: { action: 'user.sync', target: none } },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

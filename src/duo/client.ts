@@ -193,4 +193,10 @@ export class DuoAdminClient implements DuoAdmin {
   async getSettings(): Promise<DuoSettings> {
     return (await this.call(DuoSettingsSchema, 'GET', '/admin/v1/settings')).data;
   }
+
+  async syncUser(directoryKey: string, username: string): Promise<void> {
+    if (!/^[A-Z0-9]{10,40}$/.test(directoryKey)) throw new AppError('INVALID_INPUT', 'not a Duo directory key');
+    if (!username) throw new AppError('INVALID_INPUT', 'syncUser needs a username');
+    await this.call(z.unknown(), 'POST', `/admin/v1/users/directorysync/${seg(directoryKey)}/syncuser`, { username });
+  }
 }

@@ -81,4 +81,6 @@ export interface DuoAdmin {
   getInfoSummary(): Promise<Record<string, unknown>>;
   /** GET /admin/v1/settings (the "settings" grant): Duo's own account settings. */
   getSettings(): Promise<DuoSettings>;
+  /** POST /admin/v1/users/directorysync/[directory_key]/syncuser: create, update or trash one user from the directory. */
+  syncUser(directoryKey: string, username: string): Promise<void>;
 }

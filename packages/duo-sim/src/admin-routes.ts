@@ -128,6 +128,10 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     state.enroll(username, email, intParam(params, 'valid_secs', 2_592_000, 0));
     return ok('');
   }
+  if (seg.length === 4 && seg[1] === 'directorysync' && seg[3] === 'syncuser' && method === 'POST') {
+    state.syncUser(seg[2]!, required(params, 'username'));
+    return ok('');
+  }
   const userId = seg[1];
   if (userId === undefined) return undefined;
   const sub = seg.slice(2).join('/');

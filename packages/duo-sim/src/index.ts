@@ -1,5 +1,5 @@
 export { makeGroup, makeHardwareToken, makePhone, makeUser, makeWebAuthn, userIdFor } from './build.js';
-export { DEMO_PURPOSES, DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
+export { DEMO_DIRECTORIES, DEMO_PURPOSES, DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
 export { generateDirectory, prng } from './generate.js';
 export { startDuoSimulator } from './server.js';
 export type {
@@ -12,6 +12,8 @@ export type {
   FaultSpec,
   PushAnswer,
   SimBypassCode,
+  SimDirectory,
+  SimDirectoryPerson,
   SimLogger,
   SimPhone,
   SimPush,

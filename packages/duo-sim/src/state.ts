@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { makeUser } from './build.js';
+import { DEMO_DIRECTORIES } from './demo-directory.js';
 import { randomDigits, randomId } from './ids.js';
 import type {
   AutoAnswer,
@@ -12,6 +13,8 @@ import type {
   EnrollmentEmail,
   PushAnswer,
   SimBypassCode,
+  SimDirectory,
+  SimDirectoryPerson,
   SimPush,
   SimSettings,
   SimUser,
@@ -54,6 +57,7 @@ export class SimState {
   private failures = new Map<string, number>();
   outbox: EnrollmentEmail[] = [];
   settings!: SimSettings;
+  directories = new Map<string, SimDirectory>();
 
   constructor(
     private readonly opts: SimStateOptions,
@@ -80,7 +84,16 @@ export class SimState {
     this.failures.clear();
     this.outbox = [];
     this.settings = this.defaultSettings();
+    this.directories.clear();
     for (const u of this.seed()) this.insert(structuredClone(u));
+    for (const d of DEMO_DIRECTORIES) {
+      const people: Record<string, SimDirectoryPerson> = {};
+      for (const name of d.usernames) {
+        const u = this.findByUsername(name);
+        if (u?.external_id) people[name] = { realname: u.realname, email: u.email, external_id: u.external_id };
+      }
+      this.directories.set(d.directory_key, { directory_key: d.directory_key, name: d.name, people });
+    }
   }
 
   /**
@@ -192,6 +205,39 @@ export class SimState {
       if (fields[key] !== undefined) u[key] = fields[key];
     }
     return u;
+  }
+
+  /**
+   * POST /admin/v1/users/directorysync/[key]/syncuser: creates or updates the user from the source
+   * directory (name, email, external_id, last sync; Disabled follows the directory), or sends a synced
+   * user no longer in it to the Trash. An unknown directory or a person in neither place: 404.
+   */
+  syncUser(directoryKey: string, username: string): void {
+    const dir = this.directories.get(directoryKey);
+    if (!dir) throw notFound();
+    const person = dir.people[username.toLowerCase()] ?? dir.people[username];
+    const existing = this.findByUsername(username);
+    const now = this.nowSec();
+    if (!person) {
+      if (!existing || !existing.external_id) throw notFound();
+      existing.status = 'pending deletion';
+      existing.last_directory_sync = now;
+      return;
+    }
+    const u = existing ?? this.addUser({ username, created: now, last_login: null });
+    u.realname = person.realname;
+    u.email = person.email;
+    u.external_id = person.external_id;
+    u.last_directory_sync = now;
+    if (person.disabled) u.status = 'disabled';
+    else if (u.status === 'disabled' || u.status === 'pending deletion') u.status = 'active';
+  }
+
+  setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void {
+    const dir = this.directories.get(directoryKey);
+    if (!dir) throw notFound();
+    if (person) dir.people[username.toLowerCase()] = { ...person };
+    else delete dir.people[username.toLowerCase()];
   }
 
   failAuthentication(username: string, times = 1): SimUser {

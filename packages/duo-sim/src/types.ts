@@ -168,6 +168,9 @@ export interface DuoSimulator {
   /** Duo's account settings (GET /admin/v1/settings), as the tenant's owner would set them in the Admin Panel. */
   settings(): SimSettings;
   setSettings(changes: Partial<SimSettings>): SimSettings;
+  /** The source directories behind directory sync: change a person there (null: removed), then sync them. */
+  directories(): SimDirectory[];
+  setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void;
 }
 
 /** The account settings Duo's GET /admin/v1/settings returns (Duo's field names; a subset of the real object). */
@@ -187,4 +190,20 @@ export interface SimSettings {
   sms_batch: number;
   sms_expiration: number;
   timezone: string;
+}
+
+/** A person in a source directory (Entra ID, Active Directory), as a sync would bring them into Duo. */
+export interface SimDirectoryPerson {
+  realname: string;
+  email: string;
+  /** The directory's object id, Duo's external_id. */
+  external_id: string;
+  /** Disabled in the source directory: Duo sets the user Disabled on sync. */
+  disabled?: boolean;
+}
+
+export interface SimDirectory {
+  directory_key: string;
+  name: string;
+  people: Record<string, SimDirectoryPerson>;
 }
