@@ -219,7 +219,7 @@ export class SimState {
     const existing = this.findByUsername(username);
     const now = this.nowSec();
     if (!person) {
-      if (!existing || !existing.external_id) throw notFound();
+      if (!existing?.external_id) throw notFound();
       existing.status = 'pending deletion';
       existing.last_directory_sync = now;
       return;
