@@ -15,6 +15,7 @@ import { lookupFlow } from './lookup.js';
 import { mfaFlow } from './mfa.js';
 import { rolesFlow } from './roles.js';
 import { enrollFlow, statusFlow, unlockFlow } from './status.js';
+import { syncFlow } from './sync-user.js';
 import { usersFlow } from './users.js';
 import { verifyFlow } from './verify.js';
 
@@ -35,6 +36,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   roles: rolesFlow,
   mfa: mfaFlow,
   users: usersFlow,
+  sync: syncFlow,
 };
 
 export const commandTextSchema = z

@@ -6,6 +6,7 @@ import { Migration20261201000400_hardening } from './Migration20261201000400_har
 import { Migration20261201000500_approvals } from './Migration20261201000500_approvals.js';
 import { Migration20261201000600_refusals } from './Migration20261201000600_refusals.js';
 import { Migration20261202000100_device_confirmation } from './Migration20261202000100_device_confirmation.js';
+import { Migration20261203000100_duo_settings } from './Migration20261203000100_duo_settings.js';
 import { Migration20261204000100_users_overview } from './Migration20261204000100_users_overview.js';
 
 /**
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: 'Migration20261201000600_refusals', class: Migration20261201000600_refusals },
   { name: 'Migration20261202000100_device_confirmation', class: Migration20261202000100_device_confirmation },
   { name: 'Migration20261204000100_users_overview', class: Migration20261204000100_users_overview },
+  { name: 'Migration20261203000100_duo_settings', class: Migration20261203000100_duo_settings },
 ];

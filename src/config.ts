@@ -102,6 +102,16 @@ const envSchema = z
     DUO_DESK_LOCAL_REAL_DUO: optionalString.pipe(z.enum(['yes'], 'must be yes (or unset)').optional()),
     DUO_DESK_ENCRYPTION_KEY: optionalString.pipe(base64Key.optional()),
     DUO_DESK_AUDIT_KEY: optionalString.pipe(base64Key.optional()),
+    /** Duo's synced directories, for one-user syncs: KEY=Name pairs, comma-separated (keys from Duo's directory page). */
+    DUO_DESK_DIRECTORIES: optionalString.pipe(
+      z
+        .string()
+        .refine(
+          (s) => s.split(',').every((p) => /^\s*[A-Z0-9]{10,40}\s*=\s*[^=,]{1,80}$/.test(p)),
+          'must be KEY=Name pairs separated by commas, such as DDABCDEF0123456789AB=Entra ID',
+        )
+        .optional(),
+    ),
     DUO_DESK_AUDIT_KEYS_RETIRED: optionalString.pipe(
       z
         .string()
@@ -205,6 +215,13 @@ export interface Config {
   auditKey: string | undefined;
   /** Earlier audit keys, needed only to verify the events they linked. */
   auditKeysRetired: string[];
+  /** Duo's synced directories (DUO_DESK_DIRECTORIES), for one-user syncs. */
+  directories?: DirectoryConfig[];
+}
+
+export interface DirectoryConfig {
+  key: string;
+  name: string;
 }
 
 /**
@@ -251,5 +268,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { serving
       .split(',')
       .map((k) => k.trim())
       .filter(Boolean),
+    directories: (e.DUO_DESK_DIRECTORIES ?? '')
+      .split(',')
+      .filter((p) => p.trim())
+      .map((p) => {
+        const [key = '', ...name] = p.split('=');
+        return { key: key.trim(), name: name.join('=').trim() };
+      }),
   };
 }

@@ -95,4 +95,11 @@ export const FLOW_TEXT: FlowTexts = {
       example: 'users locked_out',
     },
   },
+  sync: {
+    help: {
+      usage: 'sync <username> [directory]',
+      summary: 'Sync one user from the directory now (creates, updates, or sends to Trash as the directory says).',
+      example: 'sync niaj',
+    },
+  },
 };

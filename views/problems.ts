@@ -39,6 +39,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'device.remove': "remove users' devices",
   'users.read': 'see the users overview',
   'users.export': 'export users',
+  'user.sync': 'sync users from the directory',
 };
 
 /** Why a device action is not offered for this device or user (rule 'device'). */
@@ -86,6 +87,14 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return 'Administrators may only grant, change and revoke roles below Administrator. This needs the Owner role.';
     case 'approver_flag_owner_only':
       return 'Only owners grant the approver flag.';
+    case 'duo_setting':
+      if (d.duoValue === 'unknown')
+        return `${who} may not ${what} until duo-desk has read Duo's own settings (${f.code('GET /admin/v1/settings')} needs the Admin API settings grant). This needs ${needs()}.`;
+      return `Duo's own settings forbid this: ${who} may not ${what} (${f.code(d.duoSetting ?? '')} is ${f.code(d.duoValue ?? '')} in the Duo Admin Panel), whatever duo-desk's settings say. This needs ${needs('a change of that setting in Duo')}.`;
+    case 'trust_monitor_lockout':
+      return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
+    case 'help_desk_unlock_only':
+      return `${who} may only set Locked Out or Disabled users to Active (Duo's rule for Help Desk). This needs ${needs()}.`;
     case 'approver_flag_not_for_role':
       return 'Read-only and Application Manager responders can never be approvers: give them another role first.';
     case 'device':
@@ -354,6 +363,15 @@ export const PROBLEM_TEXT: ProblemTexts = {
     d.issue === 'filter'
       ? `Unknown filter. Usage: ${f.command('users [all|not_enrolled|inactive|trash|bypass|locked_out]')} or ${f.command('users export csv|json [filter]')}.`
       : `Say which format: ${f.code('csv')} or ${f.code('json')}. Usage: ${f.command('users export csv|json [filter]')}.`,
+  // one-user directory sync
+  'sync.no_directories': (_d, f) =>
+    `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,
+  'sync.which_directory': (d, f) =>
+    `Say which directory, e.g. ${f.command('sync niaj <directory>')}: ${d.names.map((n) => f.code(n)).join(', ')}.`,
+  'sync.unknown_directory': (d, f) =>
+    `No synced directory is called ${f.code(d.typed)}. The directories: ${d.names.map((n) => f.code(n)).join(', ')}.`,
+  'sync.not_in_directory': (d, f) =>
+    `${f.code(d.username)} is neither in ${f.code(d.directory)} nor a Duo user synced from it: check the username (the directory's login name), or the directory.`,
 };
 
 /** What a person reads for an error code when the error names no problem. */

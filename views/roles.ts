@@ -61,7 +61,15 @@ function responderLine(r: RolesHomeModel['responders'][number]): string {
 }
 
 function settingLine(s: SettingRow): string {
-  return `*${s.name}*: \`${s.value}\`\n${truncate(s.describe, 200)}\n_:shield: ${capitalize(WEAKENS_TEXT[s.weakens])} weakens the controls: step-up and a second Owner (or an announced delay)._`;
+  return `*${s.name}*: \`${s.value}\`${duoLine(s)}\n${truncate(s.describe, 200)}\n_:shield: ${capitalize(WEAKENS_TEXT[s.weakens])} weakens the controls: step-up and a second Owner (or an announced delay)._`;
+}
+
+/** Duo's own setting beside duo-desk's: the stricter wins. */
+function duoLine(s: SettingRow): string {
+  if (!s.duo) return '';
+  const values = s.duo.map((d) => `\`${d.name}\` = \`${d.value}\``).join(', ');
+  const when = s.duoReadAt ? `read ${slackDate(s.duoReadAt)}` : 'never read: needs the Admin API settings grant';
+  return `  ·  Duo: ${values} (${when}; the stricter wins)`;
 }
 
 const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);

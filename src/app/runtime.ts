@@ -27,6 +27,12 @@ import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
+import {
+  createDuoSettingsJob,
+  DUO_SETTINGS_INTERVAL_MS,
+  DUO_SETTINGS_JOB,
+  refreshDuoSettings,
+} from '../usecases/duo-settings.js';
 import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
 import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
@@ -195,6 +201,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // step-up secrets from before binding bound to their rows, before any request is served.
     await audit.seal(em, slack.teamId);
     await bindUnboundSecrets(deps, em);
+    // Duo's own settings, the ceiling over duo-desk's: read now (a failure keeps the last ones) and hourly.
+    await refreshDuoSettings(em, { duo, clock, logger, audit: { deps, teamId: slack.teamId } });
+    jobs.register(DUO_SETTINGS_JOB, createDuoSettingsJob(deps, slack.teamId));
+    await jobs.enqueue(em, {
+      kind: DUO_SETTINGS_JOB,
+      dedupeKey: DUO_SETTINGS_JOB,
+      runAt: new Date(clock.now().getTime() + DUO_SETTINGS_INTERVAL_MS),
+    });
     await jobs.enqueue(em, { kind: RECONCILE_JOB, dedupeKey: RECONCILE_JOB });
     await jobs.enqueue(em, { kind: SUMMARIZE_REFUSALS_JOB, dedupeKey: SUMMARIZE_REFUSALS_JOB });
     await jobs.enqueue(em, { kind: PRUNE_SEEN_JOB, dedupeKey: PRUNE_SEEN_JOB });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type Clock,
+  DEMO_DIRECTORIES,
   type DuoSimulator,
   demoDirectory,
   makePhone,
@@ -134,6 +135,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
           DUO_DESK_AUDIT_KEY: randomBytes(32).toString('base64'),
           LOG_LEVEL: logLevel,
+          DUO_DESK_DIRECTORIES: DEMO_DIRECTORIES.map((d) => `${d.directory_key}=${d.name}`).join(','),
         }),
         slackMode: appToken ? 'socket' : 'http',
       }),

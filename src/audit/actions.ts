@@ -90,6 +90,8 @@ export const AUDIT_ACTIONS = {
   'bulk_status.cancelled': 'cancelled a bulk status change',
   'bulk_status.expired': 'bulk status change expired',
   'bulk_status.failed': 'bulk status change failed',
+  'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
+  'user.synced': 'synced from the directory',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -1,7 +1,8 @@
 import { type BypassParams, isDefaultBypassParams } from './bypass-policy.js';
 import { type DeviceFacts, type DeviceRefusal, deviceRefusal } from './devices.js';
+import { type DuoCeilingName, duoValue, helpDeskMaxValiditySecs, type Policy } from './duo-settings.js';
 import { type Actor, ROLES_BELOW_ADMINISTRATOR, type Role } from './roles.js';
-import type { SettingName, Settings } from './settings.js';
+import type { SettingName } from './settings.js';
 
 /**
  * The one place that decides what a responder may do. Mirrors the role requirements in Duo's
@@ -30,11 +31,19 @@ export type Action =
   | 'device.sms_passcodes'
   | 'device.remove'
   | 'users.read'
-  | 'users.export';
+  | 'users.export'
+  | 'user.sync';
 
 export type Target =
   | { kind: 'none' }
-  | { kind: 'status'; toStatus: 'active' | 'bypass' | 'disabled'; directorySynced: boolean }
+  | {
+      kind: 'status';
+      toStatus: 'active' | 'bypass' | 'disabled';
+      directorySynced: boolean;
+      /** The user's status and lockout reason now, when known (the exact check on Duo's state has them). */
+      from?: string;
+      lockoutReason?: string | null;
+    }
   | { kind: 'bypass'; params: BypassParams }
   | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
   | {
@@ -71,6 +80,12 @@ export type DenialRule =
   | 'approver_flag_not_for_role'
   /** The device or its user does not allow this device action (`device` says why). */
   | 'device'
+  /** A Trust Monitor lockout ("Admin disabled") is lifted by an Owner or Administrator only. */
+  | 'trust_monitor_lockout'
+  /** Help Desk may set only Locked Out or Disabled users to Active (not Bypass to Active). */
+  | 'help_desk_unlock_only'
+  /** Duo's own settings forbid it (`duoSetting`), whatever duo-desk's allow; or they were never read. */
+  | 'duo_setting'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -82,6 +97,9 @@ export interface Denial {
   setting?: SettingName;
   /** For rule 'device': what about the device or its user refuses it. */
   device?: DeviceRefusal;
+  /** Duo's setting that forbids it, and its value as read ('unknown' when never read). */
+  duoSetting?: DuoCeilingName;
+  duoValue?: string;
 }
 
 export type Decision = { allowed: true } | ({ allowed: false } & Denial);
@@ -98,16 +116,42 @@ const deny = (rule: DenialRule, roles: Role[] = [], setting?: SettingName): Deci
   ...(setting ? { setting } : {}),
 });
 const byRoles = (actor: Actor, roles: Role[]): Decision => (roles.includes(actor.role) ? allow : deny('role', roles));
+const roleOr = (actor: Actor, roles: Role[], rule: DenialRule): Decision =>
+  roles.includes(actor.role) ? allow : deny(rule, roles);
 
-export function authorize(actor: Actor, action: Action, target: Target, settings: Settings): Decision {
+/** Duo's lockout_reason for a user locked out from Trust Monitor. */
+export const TRUST_MONITOR_LOCKOUT = 'Admin disabled';
+
+/**
+ * Duo's ceiling: refuses what Duo's own settings forbid (or could forbid, while they were never read).
+ * Returns null when Duo allows it (or no ceiling is in play).
+ */
+function duoForbids(settings: Policy, name: DuoCeilingName, allowed: (c: NonNullable<Policy['duo']>) => boolean) {
+  if (settings.duo === undefined) return null;
+  if (settings.duo === null) return { duoSetting: name, duoValue: 'unknown' };
+  return allowed(settings.duo) ? null : { duoSetting: name, duoValue: duoValue(settings.duo, name) };
+}
+const denyDuo = (forbidden: { duoSetting: DuoCeilingName; duoValue: string }, roles: Role[]): Decision => ({
+  allowed: false,
+  rule: 'duo_setting',
+  roles,
+  ...forbidden,
+});
+
+export function authorize(actor: Actor, action: Action, target: Target, settings: Policy): Decision {
   switch (action) {
     case 'user.lookup':
       return byRoles(actor, ALL);
     case 'user.verify':
       return byRoles(actor, ALL);
     case 'user.unlock':
+      // Duo's Lockout reason "Admin disabled": locked from Trust Monitor, an administrator's decision.
+      if (target.kind === 'status' && target.lockoutReason === TRUST_MONITOR_LOCKOUT)
+        return roleOr(actor, ['owner', 'administrator'], 'trust_monitor_lockout');
       return byRoles(actor, STATUS_ROLES);
     case 'user.reenable':
+      // A synced user's Disabled status comes from the source directory (Duo: not changeable here).
+      if (target.kind === 'status' && target.directorySynced) return deny('directory_synced');
       return byRoles(actor, STATUS_ROLES);
     case 'user.set_status':
       return authorizeStatus(actor, target, settings);
@@ -128,10 +172,13 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'bypass_codes.delete':
       return byRoles(actor, STATUS_ROLES);
     case 'user.enroll':
-      if (actor.role === 'help_desk')
+      if (actor.role === 'help_desk') {
+        const duo = duoForbids(settings, 'helpdesk_can_send_enroll_email', (c) => c.helpdeskCanSendEnrollEmail);
+        if (duo) return denyDuo(duo, MANAGER_ROLES);
         return settings.help_desk_can_send_enrollment_email
           ? allow
           : deny('setting', MANAGER_ROLES, 'help_desk_can_send_enrollment_email');
+      }
       return byRoles(actor, MANAGER_ROLES);
     case 'audit.read':
       return byRoles(actor, ['owner', 'administrator', 'read_only']);
@@ -152,29 +199,46 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, ALL);
     case 'users.export':
       return byRoles(actor, ALL);
+    case 'user.sync':
+      // Duo: Help Desk may not run full syncs, but may create or update one user with a single-user sync.
+      return byRoles(actor, STATUS_ROLES);
     default:
       return deny('malformed');
   }
 }
 
-function authorizeStatus(actor: Actor, target: Target, settings: Settings): Decision {
+function authorizeStatus(actor: Actor, target: Target, settings: Policy): Decision {
   if (target.kind !== 'status') return deny('malformed');
-  if (target.toStatus === 'active') return byRoles(actor, STATUS_ROLES);
+  // Locked Out / Disabled to Active are user.unlock / user.reenable; any other change to Active (Bypass to
+  // Active) is for the roles that may change status to anything (Duo: Help Desk sets only those two to Active).
+  if (target.toStatus === 'active')
+    return actor.role === 'help_desk' ? deny('help_desk_unlock_only', MANAGER_ROLES) : byRoles(actor, MANAGER_ROLES);
   if (target.toStatus === 'disabled') {
     if (target.directorySynced) return deny('directory_synced');
     return byRoles(actor, MANAGER_ROLES);
   }
   // bypass: turns off two-factor for the user everywhere
-  if (actor.role === 'user_manager' && !settings.user_managers_can_apply_bypass_status)
-    return deny('setting', ['owner', 'administrator'], 'user_managers_can_apply_bypass_status');
+  if (actor.role === 'user_manager') {
+    const duo = duoForbids(settings, 'user_managers_can_put_users_in_bypass', (c) => c.userManagersCanPutUsersInBypass);
+    if (duo) return denyDuo(duo, ['owner', 'administrator']);
+    if (!settings.user_managers_can_apply_bypass_status)
+      return deny('setting', ['owner', 'administrator'], 'user_managers_can_apply_bypass_status');
+  }
   return byRoles(actor, MANAGER_ROLES);
 }
 
-function authorizeBypassRequest(actor: Actor, target: Target, settings: Settings): Decision {
+function authorizeBypassRequest(actor: Actor, target: Target, settings: Policy): Decision {
   if (target.kind !== 'bypass') return deny('malformed');
   const p = target.params;
   if (p.validSecs === 0 && actor.role !== 'owner') return deny('no_expiry_owner_only', ['owner']);
   if (actor.role === 'help_desk') {
+    const duo = duoForbids(settings, 'helpdesk_bypass', (c) => c.helpdeskBypass !== 'deny');
+    if (duo) return denyDuo(duo, MANAGER_ROLES);
+    const expiry = duoForbids(settings, 'helpdesk_bypass_expiration', (c) => {
+      const max = helpDeskMaxValiditySecs(c);
+      return max === null || (p.validSecs > 0 && p.validSecs <= max);
+    });
+    if (expiry) return denyDuo(expiry, MANAGER_ROLES);
     if (!settings.help_desk_can_create_bypass_codes)
       return deny('setting', MANAGER_ROLES, 'help_desk_can_create_bypass_codes');
     if (!isDefaultBypassParams(p) && !settings.help_desk_can_customize_bypass_codes)

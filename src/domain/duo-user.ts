@@ -1,4 +1,4 @@
-import type { Action } from './authorize.js';
+import type { Action, Target } from './authorize.js';
 import type { Phone, User } from './duo-objects.js';
 
 /** Facts about a Duo user that several flows need, from Duo's own object. */
@@ -24,6 +24,17 @@ export function statusChangeAction(from: string, to: 'active' | 'bypass' | 'disa
   if (to === 'active' && from === 'locked out') return 'user.unlock';
   if (to === 'active' && from === 'disabled') return 'user.reenable';
   return 'user.set_status';
+}
+
+/** The exact target of a status change on this user as Duo shows it now (status, lockout reason, sync). */
+export function statusTarget(u: User, to: 'active' | 'bypass' | 'disabled'): Target {
+  return {
+    kind: 'status',
+    toStatus: to,
+    directorySynced: isDirectorySynced(u),
+    from: u.status,
+    lockoutReason: u.lockout_reason ?? null,
+  };
 }
 
 export const STATUS_LABELS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { type Action, authorize, type Decision, type Target } from './authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from './bypass-policy.js';
 import type { User } from './duo-objects.js';
-import { hasEnrolledDevice, isDirectorySynced, pushCapablePhones } from './duo-user.js';
+import { hasEnrolledDevice, pushCapablePhones, statusChangeAction, statusTarget } from './duo-user.js';
 import type { GuardedAction } from './guards.js';
 import type { Actor } from './roles.js';
 import type { Settings } from './settings.js';
@@ -25,6 +25,7 @@ export const FLOW_NAMES = [
   'roles',
   'mfa',
   'users',
+  'sync',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -54,18 +55,16 @@ export const FLOWS = {
     entry: { action: 'user.unlock', target: none },
     guarded: ['unlock'],
     card: (u, can) =>
-      (u.status === 'locked out' && can('user.unlock')) || (u.status === 'disabled' && can('user.reenable')),
+      (u.status === 'locked out' && can('user.unlock', statusTarget(u, 'active'))) ||
+      (u.status === 'disabled' && can('user.reenable', statusTarget(u, 'active'))),
   },
   status: {
-    entry: { action: 'user.set_status', target: { kind: 'status', toStatus: 'active', directorySynced: false } },
+    // Whoever may unlock may open it (Help Desk: Locked Out or Disabled to Active); the options are per user.
+    entry: { action: 'user.unlock', target: none },
     guarded: ['unlock', 'bypass_status'],
     card: (u, can) =>
       u.status !== 'pending deletion' &&
-      SETTABLE.some(
-        (to) =>
-          to !== u.status &&
-          can('user.set_status', { kind: 'status', toStatus: to, directorySynced: isDirectorySynced(u) }),
-      ),
+      SETTABLE.some((to) => to !== u.status && can(statusChangeAction(u.status, to), statusTarget(u, to))),
   },
   enroll: {
     entry: { action: 'user.enroll', target: none },
@@ -84,6 +83,7 @@ export const FLOWS = {
   },
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
   users: { entry: { action: 'users.read', target: none }, guarded: ['bulk_status'] },
+  sync: { entry: { action: 'user.sync', target: none } },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

@@ -12,6 +12,7 @@ import {
   type User,
   UserSchema,
 } from '../domain/duo-objects.js';
+import { type DuoSettings, DuoSettingsSchema } from '../domain/duo-settings.js';
 import { AppError } from '../errors.js';
 import { DuoError } from './errors.js';
 import {
@@ -229,5 +230,15 @@ export class DuoAdminClient implements DuoAdmin {
 
   async removeUserPhone(userId: string, phoneId: string): Promise<void> {
     await this.call(z.unknown(), 'DELETE', `/admin/v1/users/${seg(userId)}/phones/${seg(phoneId)}`);
+  }
+
+  async getSettings(): Promise<DuoSettings> {
+    return (await this.call(DuoSettingsSchema, 'GET', '/admin/v1/settings')).data;
+  }
+
+  async syncUser(directoryKey: string, username: string): Promise<void> {
+    if (!/^[A-Z0-9]{10,40}$/.test(directoryKey)) throw new AppError('INVALID_INPUT', 'not a Duo directory key');
+    if (!username) throw new AppError('INVALID_INPUT', 'syncUser needs a username');
+    await this.call(z.unknown(), 'POST', `/admin/v1/users/directorysync/${seg(directoryKey)}/syncuser`, { username });
   }
 }

@@ -3,6 +3,7 @@
  * HTTPS; tests may substitute anything with the same shape.
  */
 import type { Admin, BypassCodeMeta, Phone, SettableUserStatus, User } from '../domain/duo-objects.js';
+import type { DuoSettings } from '../domain/duo-settings.js';
 
 export {
   type Admin,
@@ -99,4 +100,8 @@ export interface DuoAdmin {
   sendSmsPasscodes(phoneId: string): Promise<void>;
   /** Disassociates the phone from the user (DELETE /admin/v1/users/[user_id]/phones/[phone_id]). */
   removeUserPhone(userId: string, phoneId: string): Promise<void>;
+  /** GET /admin/v1/settings (the "settings" grant): Duo's own account settings. */
+  getSettings(): Promise<DuoSettings>;
+  /** POST /admin/v1/users/directorysync/[directory_key]/syncuser: create, update or trash one user from the directory. */
+  syncUser(directoryKey: string, username: string): Promise<void>;
 }

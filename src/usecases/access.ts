@@ -107,7 +107,11 @@ export async function authorizeOrThrow(
       why: denial.rule,
       target: opts.targetUser,
       ...(opts.requestRef ? { requestRef: opts.requestRef } : {}),
-      params: { ...(denial.setting ? { setting: denial.setting } : {}), ...(opts.guard ? { guard: opts.guard } : {}) },
+      params: {
+        ...(denial.setting ? { setting: denial.setting } : {}),
+        ...(denial.duoSetting ? { duoSetting: denial.duoSetting, duoValue: denial.duoValue ?? null } : {}),
+        ...(opts.guard ? { guard: opts.guard } : {}),
+      },
     });
     throw fail('PERMISSION_DENIED', 'access.denied', {
       ...denial,

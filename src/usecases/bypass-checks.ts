@@ -6,6 +6,7 @@ import {
   REUSE_CHOICES,
   VALIDITY_CHOICES_SECS,
 } from '../domain/bypass-policy.js';
+import { helpDeskMaxValiditySecs, type Policy } from '../domain/duo-settings.js';
 import { hasEnrolledDevice } from '../domain/duo-user.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
@@ -38,7 +39,10 @@ export interface BypassChoices {
 }
 
 /** What this responder may choose, given the room left under Duo's 100-codes-per-user cap. */
-export function bypassChoices(actor: Actor, settings: Settings, room: number): BypassChoices {
+export function bypassChoices(actor: Actor, settings: Policy, room: number): BypassChoices {
+  // Duo's "limit" for Help Desk: no validity beyond Duo's set expiration (authorize() refuses it too).
+  const duoMax = actor.role === 'help_desk' && settings.duo ? helpDeskMaxValiditySecs(settings.duo) : null;
+  const within = (secs: number) => duoMax === null || (secs > 0 && secs <= duoMax);
   if (actor.role === 'help_desk' && !settings.help_desk_can_customize_bypass_codes)
     return {
       counts: [DEFAULT_BYPASS_PARAMS.count],
@@ -48,7 +52,7 @@ export function bypassChoices(actor: Actor, settings: Settings, room: number): B
   const max = Math.max(0, Math.min(MAX_CODES_PER_REQUEST, room));
   return {
     counts: Array.from({ length: max }, (_, i) => i + 1),
-    validities: [...VALIDITY_CHOICES_SECS, ...(actor.role === 'owner' ? [0] : [])],
+    validities: [...VALIDITY_CHOICES_SECS, ...(actor.role === 'owner' ? [0] : [])].filter(within),
     reuses: [...REUSE_CHOICES],
   };
 }

@@ -1,5 +1,6 @@
 import { Responder } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
+import { DUO_COUNTERPART, type DuoCeilingName, duoValue, type Policy } from '../domain/duo-settings.js';
 import { type Actor, ROLES, type Role } from '../domain/roles.js';
 import {
   APPROVAL_REQUIRED_FOR,
@@ -53,6 +54,13 @@ export interface SettingRow {
   choices: string[];
   min?: number;
   max?: number;
+  /**
+   * Duo's own settings that cap this one (GET /admin/v1/settings), by Duo's names, with their values as
+   * last read ('unknown' when never read); absent when Duo has no counterpart.
+   */
+  duo?: { name: DuoCeilingName; value: string }[];
+  /** When Duo's settings were last read (null: never). */
+  duoReadAt?: Date | null;
 }
 
 export interface RolesHomeModel {
@@ -107,9 +115,22 @@ export function grantableRoles(actor: Actor, settings: Settings): Role[] {
   return ROLES.filter((role) => canManage(actor, null, role, settings));
 }
 
-export function settingRow(name: SettingName, settings: Settings): SettingRow {
+export function settingRow(name: SettingName, settings: Policy): SettingRow {
   const def = settingDefinitions[name];
-  const base = { name, value: formatSettingValue(settings[name]), describe: def.describe, weakens: def.weakens };
+  const counterpart = DUO_COUNTERPART[name];
+  const ceiling = settings.duo;
+  const base = {
+    name,
+    value: formatSettingValue(settings[name]),
+    describe: def.describe,
+    weakens: def.weakens,
+    ...(counterpart && ceiling !== undefined
+      ? {
+          duo: counterpart.map((n) => ({ name: n, value: ceiling ? duoValue(ceiling, n) : 'unknown' })),
+          duoReadAt: ceiling?.readAt ?? null,
+        }
+      : {}),
+  };
   if (typeof def.default === 'boolean') return { ...base, kind: 'boolean', choices: ['on', 'off'] };
   if (typeof def.default === 'number') {
     const schema = def.schema as { minValue?: number | null; maxValue?: number | null };

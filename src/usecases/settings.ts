@@ -1,34 +1,33 @@
 import type { AuditActor } from '../audit/trail.js';
 import { Setting } from '../db/entities.js';
-import {
-  formatSettingValue,
-  mergeSettings,
-  parseSettingValue,
-  type SettingName,
-  type Settings,
-  weakens,
-} from '../domain/settings.js';
+import type { Policy } from '../domain/duo-settings.js';
+import { formatSettingValue, mergeSettings, parseSettingValue, type SettingName, weakens } from '../domain/settings.js';
 import type { Deps, EntityManager } from './deps.js';
+import { readDuoCeiling } from './duo-settings.js';
 
 /**
  * Settings read once per request: the request's EntityManager (marked by the request middleware) keeps what it
  * read, so the entry check and the use case decide on the same load; every other EntityManager (jobs, the CLI,
  * transactions) reads the database each time. A change made through a request forgets it at once.
  */
-const perRequest = new WeakMap<EntityManager, Map<string, Settings>>();
+const perRequest = new WeakMap<EntityManager, Map<string, Policy>>();
 
 export function readSettingsOncePerRequest(em: EntityManager): void {
   perRequest.set(em, new Map());
 }
 
-export async function loadSettings(em: EntityManager, teamId: string): Promise<Settings> {
+/** duo-desk's settings for the installation, with Duo's own settings as their ceiling (`duo`). */
+export async function loadSettings(em: EntityManager, teamId: string): Promise<Policy> {
   const memo = perRequest.get(em);
   const known = memo?.get(teamId);
   if (known) return known;
-  const rows = await em.find(Setting, { teamId }, { refresh: true });
-  const settings = Object.freeze(mergeSettings(rows.map((r) => ({ name: r.name, value: r.value })))) as Settings;
-  memo?.set(teamId, settings);
-  return settings;
+  const [rows, duo] = await Promise.all([em.find(Setting, { teamId }, { refresh: true }), readDuoCeiling(em)]);
+  const policy = Object.freeze({
+    ...mergeSettings(rows.map((r) => ({ name: r.name, value: r.value }))),
+    duo,
+  }) as Policy;
+  memo?.set(teamId, policy);
+  return policy;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { authorize } from '../domain/authorize.js';
-import { isDirectorySynced, statusChangeAction } from '../domain/duo-user.js';
+import { authorize, type Target } from '../domain/authorize.js';
+import { isDirectorySynced, statusChangeAction, statusTarget } from '../domain/duo-user.js';
 import { cardFlows } from '../domain/flows.js';
 import { approvalRequired, BYPASS_STATUS_DEFAULT_MINUTES } from '../domain/guards.js';
 import type { Actor } from '../domain/roles.js';
@@ -92,12 +92,10 @@ declare module '../errors.js' {
 
 /** Statuses the actor may set for this user, in Duo's order. */
 function allowedStatuses(actor: Actor, user: User, settings: Settings): SettableUserStatus[] {
-  const directorySynced = isDirectorySynced(user);
   return SETTABLE.filter(
     (to) =>
       to !== user.status &&
-      authorize(actor, statusChangeAction(user.status, to), { kind: 'status', toStatus: to, directorySynced }, settings)
-        .allowed,
+      authorize(actor, statusChangeAction(user.status, to), statusTarget(user, to), settings).allowed,
   );
 }
 
@@ -114,12 +112,8 @@ export async function prepareStatusChange(
   flow: StatusFlow,
 ): Promise<StatusModalModel> {
   const actor = await requireActor(deps, em, caller);
-  const entry = flow === 'unlock' ? 'user.unlock' : 'user.set_status';
-  const settings = await authorizeOrThrow(deps, em, caller, actor, entry, {
-    kind: 'status',
-    toStatus: 'active',
-    directorySynced: false,
-  });
+  // Coarse: whoever may unlock opens either form; the exact check follows on Duo's state of the user.
+  const settings = await authorizeOrThrow(deps, em, caller, actor, 'user.unlock', { kind: 'none' });
   const user = await findDuoUser(deps, ref);
   await refreshDirectoryUser(em, user, deps.clock.now());
   refusePendingDeletion(user);
@@ -135,7 +129,7 @@ export async function prepareStatusChange(
       caller,
       actor,
       statusChangeAction(user.status, 'active'),
-      { kind: 'status', toStatus: 'active', directorySynced },
+      statusTarget(user, 'active'),
       { settings, targetUser: target },
     );
     allowed = ['active'];
@@ -144,15 +138,10 @@ export async function prepareStatusChange(
     if (!allowed.length) {
       // Record and explain the denial of the change this role would most likely want.
       const to = SETTABLE.find((s) => s !== user.status) ?? 'active';
-      await authorizeOrThrow(
-        deps,
-        em,
-        caller,
-        actor,
-        statusChangeAction(user.status, to),
-        { kind: 'status', toStatus: to, directorySynced },
-        { settings, targetUser: target },
-      );
+      await authorizeOrThrow(deps, em, caller, actor, statusChangeAction(user.status, to), statusTarget(user, to), {
+        settings,
+        targetUser: target,
+      });
       throw fail('INVALID_STATE', 'status.none_to_offer', { username: user.username });
     }
   }
@@ -236,18 +225,20 @@ export async function changeStatus(
   const unlockGuards = (
     user: { duoUserId: string; username?: string },
     action: 'user.unlock' | 'user.reenable',
-    synced: boolean,
+    target: Target,
   ) =>
     passGuards(deps, em, caller, {
       action: 'unlock',
-      authorize: { action, target: { kind: 'status', toStatus: 'active', directorySynced: synced } },
+      authorize: { action, target },
       duoUser: user,
       totp: input.totp,
       fields: { verification: errorField, totp: FIELD.totp },
     });
   // An unlock's guards need no Duo call, so wrong input comes back on the form before the ack.
   let passed =
-    input.flow === 'unlock' ? await unlockGuards({ duoUserId: input.duoUserId }, 'user.unlock', false) : null;
+    input.flow === 'unlock'
+      ? await unlockGuards({ duoUserId: input.duoUserId }, 'user.unlock', { kind: 'none' })
+      : null;
   const actor = passed?.actor ?? (await requireActor(deps, em, caller));
   // Coarse check before Duo is asked anything (the exact one follows on Duo's state).
   const settings =
@@ -257,8 +248,8 @@ export async function changeStatus(
       em,
       caller,
       actor,
-      'user.set_status',
-      { kind: 'status', toStatus: to, directorySynced: false },
+      to === 'active' ? 'user.unlock' : 'user.set_status',
+      to === 'active' ? { kind: 'none' } : { kind: 'status', toStatus: to, directorySynced: false },
       { targetUser: { duoUserId: input.duoUserId } },
     ));
   await progress.accepted?.();
@@ -271,18 +262,13 @@ export async function changeStatus(
     throw fail('INVALID_STATE', 'status.no_longer_locked', { username: user.username, status: from });
   if (from === to) throw fail('INVALID_STATE', 'status.already', { username: user.username, status: to });
   const action = statusChangeAction(from, to);
-  await authorizeOrThrow(
-    deps,
-    em,
-    caller,
-    actor,
-    action,
-    { kind: 'status', toStatus: to, directorySynced: isDirectorySynced(user) },
-    { settings, targetUser: target },
-  );
+  await authorizeOrThrow(deps, em, caller, actor, action, statusTarget(user, to), {
+    settings,
+    targetUser: target,
+  });
   // Setting a locked-out or disabled user active from the status modal is an unlock: the same guards.
   if (input.flow === 'status' && (action === 'user.unlock' || action === 'user.reenable'))
-    passed = await unlockGuards(target, action, isDirectorySynced(user));
+    passed = await unlockGuards(target, action, statusTarget(user, to));
 
   const intent = await deps.audit.intent(em, {
     teamId: actor.teamId,

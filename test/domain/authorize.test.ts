@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, authorize, type Target } from '../../src/domain/authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from '../../src/domain/bypass-policy.js';
+import type { DuoCeiling } from '../../src/domain/duo-settings.js';
 import { approvalRequired } from '../../src/domain/guards.js';
 import { ROLES, type Role } from '../../src/domain/roles.js';
 import { defaultSettings, type Settings } from '../../src/domain/settings.js';
@@ -21,7 +22,10 @@ const R: Record<string, Role> = {
 const roles = (s: string): Role[] => s.split('').map((c) => R[c]!);
 
 const none: Target = { kind: 'none' };
-const status = (toStatus: 'active' | 'bypass' | 'disabled', directorySynced = false): Target => ({
+const status = (
+  toStatus: 'active' | 'bypass' | 'disabled',
+  directorySynced = false,
+): Extract<Target, { kind: 'status' }> => ({
   kind: 'status',
   toStatus,
   directorySynced,
@@ -36,15 +40,32 @@ interface Case {
   action: Action;
   target: Target;
   settings?: Partial<Settings>;
+  /** Duo's own settings as read (null: never read); absent: no ceiling in play. */
+  duo?: DuoCeiling | null;
   allowed: string;
 }
+
+/** Duo's documented defaults, with the demo tenant's Help Desk enrollment email on. */
+const duo = (c: Partial<DuoCeiling> = {}): DuoCeiling => ({
+  helpdeskBypass: 'allow',
+  helpdeskBypassExpirationMinutes: null,
+  helpdeskCanSendEnrollEmail: true,
+  userManagersCanPutUsersInBypass: true,
+  readAt: new Date(0),
+  ...c,
+});
 
 const cases: Case[] = [
   { name: 'look up users', action: 'user.lookup', target: none, allowed: 'OAMUHR' },
   { name: 'send a verification push', action: 'user.verify', target: none, allowed: 'OAMUHR' },
   { name: 'unlock', action: 'user.unlock', target: none, allowed: 'OAUH' },
   { name: 're-enable', action: 'user.reenable', target: none, allowed: 'OAUH' },
-  { name: 'set status active', action: 'user.set_status', target: status('active'), allowed: 'OAUH' },
+  {
+    name: 'set status active (not from Locked Out or Disabled)',
+    action: 'user.set_status',
+    target: status('active'),
+    allowed: 'OAU',
+  },
   { name: 'set status disabled', action: 'user.set_status', target: status('disabled'), allowed: 'OAU' },
   {
     name: 'set status disabled on a directory-synced user',
@@ -65,6 +86,42 @@ const cases: Case[] = [
     action: 'user.set_status',
     target: status('bypass', true),
     allowed: 'OA',
+  },
+  {
+    name: 'unlock a user locked out for failed attempts',
+    action: 'user.unlock',
+    target: { ...status('active'), from: 'locked out', lockoutReason: 'Failed Attempts' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'unlock a user locked out from Trust Monitor (Admin disabled)',
+    action: 'user.unlock',
+    target: { ...status('active'), from: 'locked out', lockoutReason: 'Admin disabled' },
+    allowed: 'OA',
+  },
+  {
+    name: 'unlock a directory-synced user locked out for failed attempts (sync never sets a lockout)',
+    action: 'user.unlock',
+    target: { ...status('active', true), from: 'locked out', lockoutReason: 'Failed Attempts' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 're-enable a disabled user',
+    action: 'user.reenable',
+    target: { ...status('active'), from: 'disabled' },
+    allowed: 'OAUH',
+  },
+  {
+    name: 're-enable a directory-synced disabled user (the directory owns that status)',
+    action: 'user.reenable',
+    target: { ...status('active', true), from: 'disabled' },
+    allowed: '',
+  },
+  {
+    name: 'set a Bypass user to Active',
+    action: 'user.set_status',
+    target: { ...status('active'), from: 'bypass' },
+    allowed: 'OAU',
   },
   { name: 'request default bypass codes', action: 'bypass.request', target: bypass(), allowed: 'OAUH' },
   {
@@ -103,6 +160,96 @@ const cases: Case[] = [
     settings: { help_desk_can_customize_bypass_codes: true },
     allowed: 'O',
   },
+  // Duo's own settings as the ceiling (GET /admin/v1/settings): where Duo is stricter, Duo wins.
+  {
+    name: 'request default bypass codes, Duo allows (helpdesk_bypass allow)',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo(),
+    allowed: 'OAUH',
+  },
+  {
+    name: 'request default bypass codes, Duo forbids help desk (helpdesk_bypass deny)',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'deny' }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default bypass codes, Duo settings never read',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: null,
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default (1-hour) bypass codes, Duo limits help desk to 30 minutes',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 30 }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default (1-hour) bypass codes, Duo limits help desk to 2 hours',
+    action: 'bypass.request',
+    target: bypass(),
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 120 }),
+    allowed: 'OAUH',
+  },
+  {
+    name: 'request 8-hour codes, help desk may customize, Duo limits help desk to 2 hours',
+    action: 'bypass.request',
+    target: bypass({ validSecs: 8 * 3600 }),
+    settings: { help_desk_can_customize_bypass_codes: true },
+    duo: duo({ helpdeskBypass: 'limit', helpdeskBypassExpirationMinutes: 120 }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'request default bypass codes, Duo allows but duo-desk forbids help desk',
+    action: 'bypass.request',
+    target: bypass(),
+    settings: { help_desk_can_create_bypass_codes: false },
+    duo: duo(),
+    allowed: 'OAU',
+  },
+  {
+    name: 'send enrollment email, Duo forbids help desk (helpdesk_can_send_enroll_email false)',
+    action: 'user.enroll',
+    target: none,
+    duo: duo({ helpdeskCanSendEnrollEmail: false }),
+    allowed: 'OAU',
+  },
+  {
+    name: 'send enrollment email, Duo settings never read',
+    action: 'user.enroll',
+    target: none,
+    duo: null,
+    allowed: 'OAU',
+  },
+  {
+    name: 'set status bypass, duo-desk lets user managers, Duo does too',
+    action: 'user.set_status',
+    target: status('bypass'),
+    settings: { user_managers_can_apply_bypass_status: true },
+    duo: duo(),
+    allowed: 'OAU',
+  },
+  {
+    name: 'set status bypass, duo-desk lets user managers, Duo does not',
+    action: 'user.set_status',
+    target: status('bypass'),
+    settings: { user_managers_can_apply_bypass_status: true },
+    duo: duo({ userManagersCanPutUsersInBypass: false }),
+    allowed: 'OA',
+  },
+  {
+    name: 'unlock, Duo settings never read (not one of Duo’s ceilings)',
+    action: 'user.unlock',
+    target: none,
+    duo: null,
+    allowed: 'OAUH',
+  },
+  { name: 'sync one user from the directory', action: 'user.sync', target: none, allowed: 'OAUH' },
   { name: 'list bypass codes', action: 'bypass_codes.list', target: none, allowed: 'OAUH' },
   { name: 'delete bypass codes', action: 'bypass_codes.delete', target: none, allowed: 'OAUH' },
   { name: 'send enrollment email', action: 'user.enroll', target: none, allowed: 'OAUH' },
@@ -157,7 +304,7 @@ describe('authorize: the role x action x setting matrix', () => {
     for (const role of ROLES) {
       const expected = allowedRoles.includes(role);
       it(`when a ${role} tries to ${c.name}, then it is ${expected ? 'allowed' : 'denied'}`, () => {
-        const settings = { ...defaultSettings(), ...c.settings };
+        const settings = { ...defaultSettings(), ...c.settings, ...(c.duo !== undefined ? { duo: c.duo } : {}) };
         const decision = authorize({ teamId: 'T1', userId: 'U1', role, approver: false }, c.action, c.target, settings);
         expect(decision.allowed).toBe(expected);
         // A denial names what would allow it: roles that may, or a setting (never an empty refusal).

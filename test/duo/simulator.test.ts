@@ -283,3 +283,27 @@ describe('directories', () => {
     }
   });
 });
+
+describe('account settings (GET /admin/v1/settings)', () => {
+  it("when the client reads the settings, then Duo's field names come back and a change through the control surface shows", async () => {
+    const { client } = clientFor(sim);
+    expect(await client.getSettings()).toMatchObject({
+      helpdesk_bypass: 'allow',
+      helpdesk_bypass_expiration: null,
+      helpdesk_can_send_enroll_email: true,
+      user_managers_can_put_users_in_bypass: true,
+      lockout_threshold: 10,
+    });
+    expect(
+      (await control('PATCH', '/__sim/settings', { helpdesk_bypass: 'limit', helpdesk_bypass_expiration: 30 })).status,
+    ).toBe(200);
+    expect(await client.getSettings()).toMatchObject({ helpdesk_bypass: 'limit', helpdesk_bypass_expiration: 30 });
+  });
+
+  it('when an unknown value is set, then Duo answers 400 40002 naming the parameter', async () => {
+    const r = await control('PATCH', '/__sim/settings', { helpdesk_bypass: 'sometimes' });
+    expect(r.status).toBe(400);
+    expect(() => sim.setSettings({ helpdesk_bypass: 'sometimes' as 'allow' })).toThrow();
+    expect(sim.settings().helpdesk_bypass).toBe('allow');
+  });
+});

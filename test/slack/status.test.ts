@@ -138,7 +138,14 @@ describe('unlock', () => {
   });
 
   it('when the user has no push-capable device, then the pushed view explains the alternatives', async () => {
-    const form = await openForm(PEOPLE.helpDesk, 'unlock mallory');
+    h.duo.addUser({
+      username: 'pia',
+      status: 'locked out',
+      lockout_reason: 'Failed Attempts',
+      is_enrolled: true,
+      webauthncredentials: structuredClone(h.duo.getUser('mallory')!.webauthncredentials),
+    });
+    const form = await openForm(PEOPLE.helpDesk, 'unlock pia');
     const since = Date.now();
     await h.driver.clickButton({ view: form }, 'Send verification push', PEOPLE.helpDesk);
     const explained = await settledView(PEOPLE.helpDesk, since, 'security key');
@@ -201,15 +208,82 @@ describe('unlock', () => {
   it('when step-up for unlock is on, then the modal asks for a code and a responder without an authenticator is refused before Duo', async () => {
     await setting('step_up_for_unlock', 'on');
     try {
-      await verified(PEOPLE.helpDesk, 'mallory');
-      const form = await openForm(PEOPLE.helpDesk, 'unlock mallory');
+      await verified(PEOPLE.helpDesk, 'pia');
+      const form = await openForm(PEOPLE.helpDesk, 'unlock pia');
       expect(viewText(form)).toContain('Code from your authenticator app');
       const r = await submit(form, PEOPLE.helpDesk, { reason: REASON, totp: '123456' }, '');
       expect(r.errors?.totp).toContain('/duo mfa');
-      expect(statusOf('mallory')).toBe('locked out');
+      expect(statusOf('pia')).toBe('locked out');
     } finally {
       await setting('step_up_for_unlock', 'off');
     }
+  });
+});
+
+describe("Duo's status rules for Help Desk (the seed)", () => {
+  const cardFor = async (userId: string, username: string) => {
+    const before = h.slack.calls.length;
+    await h.driver.command(userId, `lookup ${username}`);
+    const card = await h.slack.waitFor(() => h.slack.calls.slice(before).find((c) => c.method === 'response_url'));
+    return JSON.stringify(card.args);
+  };
+
+  it('when a help-desk agent unlocks mallory (locked out from Trust Monitor), then it is refused with who may; the card offers no Unlock; an administrator-level responder may', async () => {
+    await verified(PEOPLE.helpDesk, 'mallory');
+    expect(await cardFor(PEOPLE.helpDesk, 'mallory')).not.toContain('"Unlock"');
+    const r = await h.driver.command(PEOPLE.helpDesk, 'unlock mallory');
+    const refused = await h.slack.waitFor(() => {
+      const text = JSON.stringify(r.body ?? '') + viewText(h.slack.lastView(PEOPLE.helpDesk));
+      return text.includes('Trust Monitor') ? text : undefined;
+    });
+    expect(refused).toContain('Owner, Administrator');
+    expect(statusOf('mallory')).toBe('locked out');
+    const denied = await auditRows(h, `action = 'permission.denied' and target_username = 'mallory'`);
+    expect(denied.at(-1)).toMatchObject({ actor_user_id: PEOPLE.helpDesk, params: { why: 'trust_monitor_lockout' } });
+
+    expect(await cardFor(PEOPLE.owner, 'mallory')).toContain('"Unlock"');
+    await verified(PEOPLE.owner, 'mallory');
+    const form = await openForm(PEOPLE.owner, 'unlock mallory');
+    await submit(form, PEOPLE.owner, { reason: REASON }, 'is now');
+    expect(statusOf('mallory')).toBe('active');
+  });
+
+  it('when a help-desk agent forges Active onto dave (Bypass), then it is refused: Help Desk sets only Locked Out or Disabled users to Active', async () => {
+    expect(statusOf('dave')).toBe('bypass');
+    const form = await openForm(PEOPLE.helpDesk, 'status dave');
+    expect(viewText(form)).toContain('Locked Out or Disabled');
+    // A form opened for another user, re-pointed at dave through its metadata, is refused on Duo's state.
+    const carolForm = await openForm(PEOPLE.helpDesk, 'status carol');
+    h.slack.store.views.get(carolForm.id)!.privateMetadata = JSON.stringify({
+      duoUserId: duoId('dave'),
+      channelId: 'C0HELPDESK',
+    });
+    await verified(PEOPLE.helpDesk, 'dave');
+    const r = await submit(carolForm, PEOPLE.helpDesk, { status: 'active', reason: REASON }, 'Locked Out or Disabled');
+    expect(viewText(r.view)).toContain('User Manager');
+    expect(statusOf('dave')).toBe('bypass');
+    const denied = await auditRows(h, `action = 'permission.denied' and target_username = 'dave'`);
+    expect(denied.at(-1)).toMatchObject({ actor_user_id: PEOPLE.helpDesk, params: { why: 'help_desk_unlock_only' } });
+  });
+
+  it('when anyone re-enables a directory-synced Disabled user, then it is refused (the directory owns that status) and the card offers no Unlock', async () => {
+    h.duo.addUser({
+      username: 'sven',
+      status: 'disabled',
+      external_id: '0d4c1e2f-1111-4a2b-9c3d-5e6f7a8b9c0d',
+      last_directory_sync: Math.floor(Date.now() / 1000) - 3600,
+      is_enrolled: true,
+    });
+    await verified(PEOPLE.helpDesk, 'sven');
+    expect(await cardFor(PEOPLE.helpDesk, 'sven')).not.toContain('"Unlock"');
+    const r = await h.driver.command(PEOPLE.helpDesk, 'unlock sven');
+    const refused = await h.slack.waitFor(() => {
+      const text = JSON.stringify(r.body ?? '') + viewText(h.slack.lastView(PEOPLE.helpDesk));
+      return text.includes('source directory') ? text : undefined;
+    });
+    expect(refused).toContain('directory sync');
+    expect(statusOf('sven')).toBe('disabled');
+    expect(await cardFor(PEOPLE.owner, 'sven')).not.toContain('"Unlock"');
   });
 });
 

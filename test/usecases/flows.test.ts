@@ -69,6 +69,7 @@ describe('starting a flow', () => {
       'codes',
       'mfa',
       'users',
+      'sync',
     ]);
   });
 });

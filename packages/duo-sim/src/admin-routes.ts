@@ -138,6 +138,10 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     state.enroll(username, email, intParam(params, 'valid_secs', 2_592_000, 0));
     return ok('');
   }
+  if (seg.length === 4 && seg[1] === 'directorysync' && seg[3] === 'syncuser' && method === 'POST') {
+    state.syncUser(seg[2]!, required(params, 'username'));
+    return ok('');
+  }
   const userId = seg[1];
   if (userId === undefined) return undefined;
   const sub = seg.slice(2).join('/');
@@ -260,6 +264,13 @@ export function handleAdmin(state: SimState, method: string, path: string, param
         user_count: state.users.length,
         user_pending_deletion_count: state.users.filter((u) => u.status === 'pending deletion').length,
       });
+    } else if (seg.length === 1 && seg[0] === 'settings') {
+      if (method === 'GET') res = ok({ ...state.settings });
+      else if (method === 'POST') {
+        const changes: Record<string, string> = {};
+        for (const k of Object.keys(params)) changes[k] = one(params, k)!;
+        res = ok(state.updateSettings(changes));
+      }
     }
     if (!res) throw notFound();
     return res;

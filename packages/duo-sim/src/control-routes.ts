@@ -84,6 +84,10 @@ export function handleControl(sim: DuoSimulator, method: string, path: string, r
         return { status: 200, body: { activated: sim.completeActivation(seg[1]!) } };
       case 'GET requests':
         return { status: 200, body: sim.requests() };
+      case 'GET settings':
+        return { status: 200, body: sim.settings() };
+      case 'PATCH settings':
+        return { status: 200, body: sim.setSettings(b) };
       case 'POST reset':
         sim.reset();
         return { status: 200, body: { ok: true } };

@@ -205,3 +205,9 @@ export const DEMO_PURPOSES: Record<string, string> = {
   victor: "has 95 bypass codes, near Duo's limit of 100",
   walter: 'locked out and synced from Active Directory',
 };
+
+/** The demo tenant's synced directories (duo-desk's DUO_DESK_DIRECTORIES names them in local mode). */
+export const DEMO_DIRECTORIES = [
+  { directory_key: 'DDENTRAIDEXAMPLE0001', name: 'Entra ID (example.com)', usernames: ['niaj'] },
+  { directory_key: 'DDACTIVEDIRCORP00001', name: 'Active Directory (CORP)', usernames: ['walter'] },
+] as const;

@@ -1,5 +1,5 @@
 export { makeGroup, makeHardwareToken, makePhone, makeUser, makeWebAuthn, userIdFor } from './build.js';
-export { DEMO_PURPOSES, DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
+export { DEMO_DIRECTORIES, DEMO_PURPOSES, DEMO_USERNAMES, demoDirectory } from './demo-directory.js';
 export { generateDirectory, prng } from './generate.js';
 export { startDuoSimulator } from './server.js';
 export type {
@@ -13,10 +13,13 @@ export type {
   PushAnswer,
   SimActivation,
   SimBypassCode,
+  SimDirectory,
+  SimDirectoryPerson,
   SimLogger,
   SimPhone,
   SimPush,
   SimRequestRecord,
+  SimSettings,
   SimSms,
   SimUser,
   SimUserStatus,

@@ -245,6 +245,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       return u ? structuredClone(u) : undefined;
     },
     addUser: (user) => structuredClone(state.addUser(user)),
+    settings: () => ({ ...state.settings }),
+    setSettings: (changes) => state.updateSettings(changes),
+    directories: () => [...state.directories.values()].map((d) => structuredClone(d)),
+    setDirectoryUser: (key, username, person) => state.setDirectoryUser(key, username, person),
     reset: () => {
       state.reset();
       faults = [];

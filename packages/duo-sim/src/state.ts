@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { makeUser } from './build.js';
+import { DEMO_DIRECTORIES } from './demo-directory.js';
 import { randomDigits, randomId } from './ids.js';
 import type {
   AutoAnswer,
@@ -13,7 +14,10 @@ import type {
   PushAnswer,
   SimActivation,
   SimBypassCode,
+  SimDirectory,
+  SimDirectoryPerson,
   SimPush,
+  SimSettings,
   SimSms,
   SimUser,
   SimUserStatus,
@@ -58,6 +62,8 @@ export class SimState {
   sms: SimSms[] = [];
   readonly activations: SimActivation[] = [];
   smsPasscodes = new Map<string, string[]>();
+  settings!: SimSettings;
+  directories = new Map<string, SimDirectory>();
 
   constructor(
     private readonly opts: SimStateOptions,
@@ -85,7 +91,77 @@ export class SimState {
     this.outbox = [];
     this.sms = [];
     this.smsPasscodes.clear();
+    this.settings = this.defaultSettings();
+    this.directories.clear();
     for (const u of this.seed()) this.insert(structuredClone(u));
+    for (const d of DEMO_DIRECTORIES) {
+      const people: Record<string, SimDirectoryPerson> = {};
+      for (const name of d.usernames) {
+        const u = this.findByUsername(name);
+        if (u?.external_id) people[name] = { realname: u.realname, email: u.email, external_id: u.external_id };
+      }
+      this.directories.set(d.directory_key, { directory_key: d.directory_key, name: d.name, people });
+    }
+  }
+
+  /**
+   * The demo tenant's settings: Duo's defaults, except that its owner lets Help Desk send enrollment
+   * emails (Duo's default for helpdesk_can_send_enroll_email is false).
+   */
+  private defaultSettings(): SimSettings {
+    return {
+      name: 'Example Corp (simulated)',
+      helpdesk_bypass: 'allow',
+      helpdesk_bypass_expiration: null,
+      helpdesk_can_send_enroll_email: true,
+      user_managers_can_put_users_in_bypass: true,
+      lockout_threshold: this.opts.lockoutThreshold,
+      lockout_expire_duration: null,
+      inactive_user_expiration: 0,
+      enrollment_universal_prompt_enabled: true,
+      fraud_email: '',
+      fraud_email_enabled: false,
+      sms_batch: 1,
+      sms_expiration: 0,
+      timezone: 'UTC',
+    };
+  }
+
+  /** Changes settings as POST /admin/v1/settings does: only the fields given, each checked. */
+  updateSettings(changes: Partial<Record<keyof SimSettings, unknown>>): SimSettings {
+    const next = { ...this.settings };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined) continue;
+      switch (k) {
+        case 'helpdesk_bypass':
+          if (v !== 'allow' && v !== 'limit' && v !== 'deny') throw invalidParam(k);
+          next.helpdesk_bypass = v;
+          break;
+        case 'helpdesk_bypass_expiration': {
+          const n = v === null ? null : Number(v);
+          if (n !== null && (!Number.isInteger(n) || n < 1)) throw invalidParam(k);
+          next.helpdesk_bypass_expiration = n;
+          break;
+        }
+        case 'helpdesk_can_send_enroll_email':
+        case 'user_managers_can_put_users_in_bypass': {
+          const b = v === true || v === 'true' ? true : v === false || v === 'false' ? false : null;
+          if (b === null) throw invalidParam(k);
+          next[k] = b;
+          break;
+        }
+        case 'lockout_threshold': {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1 || n > 9999) throw invalidParam(k);
+          next.lockout_threshold = n;
+          break;
+        }
+        default:
+          if (!(k in next)) throw invalidParam(k);
+      }
+    }
+    this.settings = next;
+    return { ...next };
   }
 
   private insert(u: SimUser): SimUser {
@@ -137,6 +213,39 @@ export class SimState {
       if (fields[key] !== undefined) u[key] = fields[key];
     }
     return u;
+  }
+
+  /**
+   * POST /admin/v1/users/directorysync/[key]/syncuser: creates or updates the user from the source
+   * directory (name, email, external_id, last sync; Disabled follows the directory), or sends a synced
+   * user no longer in it to the Trash. An unknown directory or a person in neither place: 404.
+   */
+  syncUser(directoryKey: string, username: string): void {
+    const dir = this.directories.get(directoryKey);
+    if (!dir) throw notFound();
+    const person = dir.people[username.toLowerCase()] ?? dir.people[username];
+    const existing = this.findByUsername(username);
+    const now = this.nowSec();
+    if (!person) {
+      if (!existing?.external_id) throw notFound();
+      existing.status = 'pending deletion';
+      existing.last_directory_sync = now;
+      return;
+    }
+    const u = existing ?? this.addUser({ username, created: now, last_login: null });
+    u.realname = person.realname;
+    u.email = person.email;
+    u.external_id = person.external_id;
+    u.last_directory_sync = now;
+    if (person.disabled) u.status = 'disabled';
+    else if (u.status === 'disabled' || u.status === 'pending deletion') u.status = 'active';
+  }
+
+  setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void {
+    const dir = this.directories.get(directoryKey);
+    if (!dir) throw notFound();
+    if (person) dir.people[username.toLowerCase()] = { ...person };
+    else delete dir.people[username.toLowerCase()];
   }
 
   failAuthentication(username: string, times = 1): SimUser {

@@ -191,4 +191,45 @@ export interface DuoSimulator {
   smsPasscodesOf(phoneId: string): string[];
   /** The user opens the newest activation link in Duo Mobile; false when there is none valid. */
   completeActivation(phoneId: string): boolean;
+  /** Duo's account settings (GET /admin/v1/settings), as the tenant's owner would set them in the Admin Panel. */
+  settings(): SimSettings;
+  setSettings(changes: Partial<SimSettings>): SimSettings;
+  /** The source directories behind directory sync: change a person there (null: removed), then sync them. */
+  directories(): SimDirectory[];
+  setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void;
+}
+
+/** The account settings Duo's GET /admin/v1/settings returns (Duo's field names; a subset of the real object). */
+export interface SimSettings {
+  name: string;
+  helpdesk_bypass: 'allow' | 'limit' | 'deny';
+  /** Minutes; with helpdesk_bypass "limit". */
+  helpdesk_bypass_expiration: number | null;
+  helpdesk_can_send_enroll_email: boolean;
+  user_managers_can_put_users_in_bypass: boolean;
+  lockout_threshold: number;
+  lockout_expire_duration: number | null;
+  inactive_user_expiration: number;
+  enrollment_universal_prompt_enabled: boolean;
+  fraud_email: string;
+  fraud_email_enabled: boolean;
+  sms_batch: number;
+  sms_expiration: number;
+  timezone: string;
+}
+
+/** A person in a source directory (Entra ID, Active Directory), as a sync would bring them into Duo. */
+export interface SimDirectoryPerson {
+  realname: string;
+  email: string;
+  /** The directory's object id, Duo's external_id. */
+  external_id: string;
+  /** Disabled in the source directory: Duo sets the user Disabled on sync. */
+  disabled?: boolean;
+}
+
+export interface SimDirectory {
+  directory_key: string;
+  name: string;
+  people: Record<string, SimDirectoryPerson>;
 }
