@@ -80,6 +80,10 @@ export function handleControl(sim: DuoSimulator, method: string, path: string, r
         return { status: 200, body: sim.enrollmentOutbox() };
       case 'GET requests':
         return { status: 200, body: sim.requests() };
+      case 'PUT clock':
+        if (typeof b.skewMs !== 'number') throw new ControlError(400, 'skewMs (a number) is required');
+        sim.setClockSkew(b.skewMs);
+        return { status: 200, body: { ok: true } };
       case 'POST reset':
         sim.reset();
         return { status: 200, body: { ok: true } };

@@ -18,6 +18,7 @@
  *   DELETE /__sim/faults                        clear all faults
  *   GET    /__sim/outbox                        enrollment emails sent
  *   GET    /__sim/requests                      log of /admin requests {method, path, params, status, at}
+ *   PUT    /__sim/clock                         {skewMs}  Duo's clock runs skewMs off real time (Date header, signatures)
  *   POST   /__sim/reset                         back to the initial directory; clears pushes, faults, outbox, log
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -93,6 +94,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
   );
   let faults: ActiveFault[] = [];
   let faultSeq = 0;
+  /** How far Duo's clock is off real time: its Date header and the signature's freshness window follow it. */
+  let clockSkewMs = 0;
   let log: SimRequestRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -158,7 +161,11 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
           return;
       }
     }
-    const verified = verifySignature({ method, path: rawPath, headers: req.headers, queryPairs, body }, { ikey, skey });
+    res.setHeader('Date', new Date(Date.now() + clockSkewMs).toUTCString());
+    const verified = verifySignature(
+      { method, path: rawPath, headers: req.headers, queryPairs, body },
+      { ikey, skey, nowMs: Date.now() + clockSkewMs },
+    );
     if (!verified.ok) {
       logger?.debug('duo-sim rejected signature', { method, path: rawPath, reason: verified.reason });
       record(method, rawPath, looseParams, 401);
@@ -230,6 +237,9 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       faults.push({ ...fault, id, remaining: fault.times ?? Number.POSITIVE_INFINITY });
       return id;
     },
+    setClockSkew: (ms) => {
+      clockSkewMs = ms;
+    },
     clearFaults: () => {
       faults = [];
     },
@@ -246,6 +256,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       state.reset();
       faults = [];
       log = [];
+      clockSkewMs = 0;
     },
   };
   return sim;

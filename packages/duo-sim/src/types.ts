@@ -157,6 +157,8 @@ export interface DuoSimulator {
   failAuthentication(username: string, times?: number): SimUser;
   injectFault(fault: FaultSpec): string;
   clearFaults(): void;
+  /** Duo's clock off real time by `ms` (its Date header; requests dated outside ±300 s of it fail with 40103). */
+  setClockSkew(ms: number): void;
   enrollmentOutbox(): EnrollmentEmail[];
   requests(): SimRequestRecord[];
   bypassCodesOf(userId: string): SimBypassCode[];
