@@ -16,6 +16,7 @@ import type { DuoAdmin } from '../duo/types.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import { loadKey } from '../key-material.js';
 import type { Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
 import { SecretBox } from '../secret-box.js';
 import { type SlackApp, startSlackApp } from '../slack/app.js';
 import { boltLogger } from '../slack/bolt-logger.js';
@@ -30,6 +31,7 @@ import { scheduleDirectorySync } from '../usecases/directory-index.js';
 import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
 import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
+import { metricsRoute, startMetricsServer } from './metrics-http.js';
 import { readinessCheck } from './readiness.js';
 
 /**
@@ -64,6 +66,9 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   deps: Deps;
+  metrics: Metrics;
+  /** The port /metrics has to itself (METRICS_PORT), when configured. */
+  metricsPort: number | undefined;
   slack: SlackApp;
   jobs: JobQueue;
   db: Database;
@@ -92,6 +97,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger,
   });
   const ownDb = !opts.database;
+  const metrics = new Metrics();
   const db =
     opts.database ??
     (await openDatabase({
@@ -108,13 +114,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         skey: config.duo!.skey,
         host: config.duo!.host,
         logger: logger.child({ component: 'duo' }),
+        observe: (a) => metrics.duoAttempt(a),
         ...opts.duoClient,
       });
+    metrics.bindDatabase((sql) => db.em.fork().getConnection().execute(sql));
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
       ...opts.jobQueue,
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
+      observe: (r) => metrics.jobRun(r),
     });
-    const audit = new AuditTrail(clock, keyring);
+    const audit = new AuditTrail(clock, keyring, { observe: (e) => metrics.auditEvent(e) });
     const pollMs = opts.verificationPollMs;
     const tuning: Tuning = {
       ...DEFAULT_TUNING,
@@ -147,6 +156,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       people,
       tuning,
       approvals,
+      metrics,
     };
 
     const readiness = readinessCheck({ db, duo, clock, logger: logger.child({ component: 'readiness' }) });
@@ -164,8 +174,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       readiness,
       listeners: (app, notifier) => registerListeners(app, { deps, notifier }),
       ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
-      ...(opts.routes ? { routes: opts.routes } : {}),
+      routes: [
+        ...(opts.routes ?? []),
+        // /metrics beside /slack/events only behind its token; without one, only on METRICS_PORT.
+        ...(config.metricsToken && config.metricsPort === undefined
+          ? [metricsRoute(metrics, config.metricsToken)]
+          : []),
+      ],
     });
+    const metricsServer =
+      config.metricsPort !== undefined
+        ? await startMetricsServer(metrics, { port: config.metricsPort, host: config.host, token: config.metricsToken })
+        : undefined;
 
     const poster = new SlackChannelPoster(
       createRelayClient(webApi.WebClient, config.slack.botToken, config.slack.apiUrl),
@@ -210,10 +230,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     return {
       deps,
+      metrics,
+      metricsPort: metricsServer?.port,
       slack,
       jobs,
       db,
       async stop() {
+        await metricsServer?.close();
         await slack.stop().catch((e) => logger.warn('slack stop failed', { err: e }));
         await jobs.stop();
         if (ownDb) await db.close();

@@ -76,11 +76,17 @@ export class AuditTrail {
   constructor(
     private readonly clock: Clock,
     readonly keyring: AuditKeyring,
-    private readonly opts: { maxWaitMs?: number } = {},
+    private readonly opts: {
+      maxWaitMs?: number;
+      /** Told of each event written (metrics: counts by action and outcome). */
+      observe?: (entry: Pick<AuditEntry, 'action' | 'outcome' | 'params'>) => void;
+    } = {},
   ) {}
 
   async record(em: EntityManager, entry: AuditEntry): Promise<AuditRecord> {
-    return (await this.write(em, entry.teamId, checked({ entry, phase: 'event', intentId: null })))!;
+    const r = (await this.write(em, entry.teamId, checked({ entry, phase: 'event', intentId: null })))!;
+    this.opts.observe?.(entry);
+    return r;
   }
 
   /** Writes "about to call Duo" and commits it (its own transaction when `em` has none). */
@@ -101,7 +107,9 @@ export class AuditTrail {
       params: { ...intent.params, ...result.params },
       reason: result.reason ?? intent.reason ?? null,
     };
-    return (await this.write(em, intent.teamId, checked({ entry, phase: 'outcome', intentId: intent.id })))!;
+    const r = (await this.write(em, intent.teamId, checked({ entry, phase: 'outcome', intentId: intent.id })))!;
+    this.opts.observe?.(entry);
+    return r;
   }
 
   /**
