@@ -64,6 +64,11 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): (signal: string)
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // Requests in flight and running jobs get about 9 s (runtime.stop); past 12 s something hangs: exit anyway.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 12 s; exiting');
+      process.exit(1);
+    }, 12_000).unref();
     stop()
       .then(() => process.exit(0))
       .catch((e) => {

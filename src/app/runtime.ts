@@ -72,7 +72,7 @@ export interface Runtime {
   slack: SlackApp;
   jobs: JobQueue;
   db: Database;
-  stop(): Promise<void>;
+  stop(budgetMs?: number): Promise<void>;
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -235,10 +235,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       slack,
       jobs,
       db,
-      async stop() {
+      /**
+       * Graceful: no new requests, in-flight ones finish, running jobs finish or have their leases released,
+       * all within `budgetMs`; then the database closes.
+       */
+      async stop(budgetMs = 9000) {
+        const deadline = Date.now() + budgetMs;
+        await slack.stop(Math.floor(budgetMs * 0.6)).catch((e) => logger.warn('slack stop failed', { err: e }));
+        await jobs.stop(Math.max(500, deadline - Date.now()));
         await metricsServer?.close();
-        await slack.stop().catch((e) => logger.warn('slack stop failed', { err: e }));
-        await jobs.stop();
         if (ownDb) await db.close();
       },
     };
