@@ -4,6 +4,7 @@ import type { JobHandler, JobQueue } from '../jobs/queue.js';
 import { endTimeBox, expireRequest, runScheduled } from '../usecases/approval-engine.js';
 import type { ApprovalNotices } from '../usecases/approval-model.js';
 import type { Deps } from '../usecases/deps.js';
+import { refreshHomes } from './home.js';
 import type { Notifier } from './notifier.js';
 
 /**
@@ -20,6 +21,8 @@ export function slackApprovalNotices(deps: Deps, notifier: Notifier): ApprovalNo
     async publishCard(card) {
       const msg = approvalCardMessage(card);
       const at = card.request.card;
+      // A request posted or changed shows on the requester's and the approvers' Home tabs.
+      refreshHomes(deps, notifier, card.request.teamId, [card.request.requesterUserId]);
       if (at) {
         await notifier.update(at.channel, at.ts, msg);
         return at;

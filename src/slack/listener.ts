@@ -232,3 +232,25 @@ export function optionsListener(deps: Deps, fn: (c: ListenerCtx, args: OptionsAr
     }
   };
 }
+
+/**
+ * An Events API event (acked by Bolt itself). Anyone may cause one (opening the app's Home tab), so the
+ * listener gets the request context without the responder check; what it shows depends on who it is.
+ */
+export function eventListener<A extends { context: AllMiddlewareArgs['context'] }>(
+  deps: Deps,
+  name: string,
+  fn: (rc: RequestContext, caller: Caller, args: A) => Promise<void>,
+) {
+  return async (args: A) => {
+    const rc = getRequestContext(args.context);
+    const done = measure(deps, `event:${name}`);
+    try {
+      await fn(rc, { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId }, args);
+      done('ok');
+    } catch (err) {
+      const d = await noteFailure(deps, rc, err, `event ${name}`);
+      done(d.known ? 'refused' : 'error');
+    }
+  };
+}
