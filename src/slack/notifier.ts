@@ -131,6 +131,16 @@ export class Notifier {
     return { id: String(r.view?.id), hash: String(r.view?.hash) };
   }
 
+  /** A reply in a message's thread (the approval card's reminders). */
+  async postInThread(channel: string, threadTs: string, msg: SlackMessage): Promise<void> {
+    await this.client.chat.postMessage({
+      channel,
+      thread_ts: threadTs,
+      text: msg.text,
+      ...(msg.blocks ? { blocks: msg.blocks } : {}),
+    });
+  }
+
   /** The person's App Home tab. */
   async publishHome(userId: string, view: HomeView): Promise<void> {
     await this.client.views.publish({ user_id: userId, view });
