@@ -242,6 +242,18 @@ async function duoChecks(opts: DoctorOptions, logger: Logger): Promise<DoctorChe
     } catch (e) {
       out.push(duoProblem('duo.read_users', e, 'Grant read resource'));
     }
+  // Not needed today (duo-desk keeps its own settings), so only reported: Duo's Help Desk policy can be mirrored.
+  if (credentialsOk)
+    try {
+      await client.getSettings();
+      out.push(pass('duo.settings', "the tenant's settings are readable (Grant settings)"));
+    } catch (e) {
+      out.push(
+        isDuoError(e) && e.code === 'DUO_FORBIDDEN'
+          ? pass('duo.settings', "the tenant's settings are not readable (Grant settings not ticked; optional)")
+          : duoProblem('duo.settings', e, 'Grant settings'),
+      );
+    }
   return out;
 }
 

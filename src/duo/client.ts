@@ -188,4 +188,9 @@ export class DuoAdminClient implements DuoAdmin {
   async getInfoSummary(): Promise<Record<string, unknown>> {
     return (await this.call(z.record(z.string(), z.unknown()), 'GET', '/admin/v1/info/summary')).data;
   }
+
+  /** The tenant's settings (Grant settings); `duo-desk doctor` checks they can be read. */
+  async getSettings(): Promise<Record<string, unknown>> {
+    return (await this.call(z.record(z.string(), z.unknown()), 'GET', '/admin/v1/settings')).data;
+  }
 }

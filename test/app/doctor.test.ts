@@ -54,6 +54,7 @@ describe.skipIf(!serverUrl)('duo-desk doctor', { timeout: 60_000 }, () => {
       'duo.credentials',
       'duo.clock',
       'duo.read_users',
+      'duo.settings',
       'db.migrations',
       'db.privileges',
       'keys.encryption',
@@ -94,6 +95,18 @@ describe.skipIf(!serverUrl)('duo-desk doctor', { timeout: 60_000 }, () => {
     expect(check(checks, 'duo.credentials').fix).toContain('DUO_SKEY');
     expect(JSON.stringify(checks)).not.toContain(wrong);
     expect(JSON.stringify(checks)).not.toContain(good.duo!.skey);
+  });
+
+  it('when the Admin API application lacks Grant read resource, then doctor fails naming the grant to tick; settings are only reported', async () => {
+    h.duo.setMissingGrants(['read_resource', 'settings']);
+    try {
+      const checks = await runDoctor({ config: good });
+      expect(failed(checks).map((c) => c.name)).toEqual(['duo.read_users']);
+      expect(check(checks, 'duo.read_users').fix).toContain('Grant read resource');
+      expect(check(checks, 'duo.settings').detail).toContain('not readable');
+    } finally {
+      h.duo.setMissingGrants([]);
+    }
   });
 
   it("when this machine's clock is 10 minutes off Duo's, then doctor fails the clock check naming the skew", async () => {

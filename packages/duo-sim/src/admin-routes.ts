@@ -216,6 +216,17 @@ export function handleAdmin(state: SimState, method: string, path: string, param
         user_count: state.users.length,
         user_pending_deletion_count: state.users.filter((u) => u.status === 'pending deletion').length,
       });
+    } else if (seg.join('/') === 'settings' && method === 'GET') {
+      // A subset of Duo's settings object: the lockout and Help Desk fields the reference names.
+      res = ok({
+        name: 'Duo Simulator',
+        lockout_threshold: state.lockoutThreshold,
+        lockout_expire_duration: null,
+        helpdesk_bypass: 'allow',
+        helpdesk_bypass_expiration: 0,
+        helpdesk_can_send_enroll_email: false,
+        user_managers_can_put_users_in_bypass: true,
+      });
     }
     if (!res) throw notFound();
     return res;

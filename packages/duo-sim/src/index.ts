@@ -12,6 +12,7 @@ export type {
   FaultSpec,
   PushAnswer,
   SimBypassCode,
+  SimGrant,
   SimLogger,
   SimPhone,
   SimPush,

@@ -18,6 +18,8 @@
  *   DELETE /__sim/faults                        clear all faults
  *   GET    /__sim/outbox                        enrollment emails sent
  *   GET    /__sim/requests                      log of /admin requests {method, path, params, status, at}
+ *   PUT    /__sim/grants                        {missing: ['read_resource'|'read_information'|'settings'|…]}
+ *                                               the Admin API application lacks these permissions (403, 40301)
  *   PUT    /__sim/clock                         {skewMs}  Duo's clock runs skewMs off real time (Date header, signatures)
  *   POST   /__sim/reset                         back to the initial directory; clears pushes, faults, outbox, log
  */
@@ -33,6 +35,7 @@ import type {
   DuoSimulator,
   DuoSimulatorOptions,
   FaultSpec,
+  SimGrant,
   SimLogger,
   SimRequestRecord,
   SimUser,
@@ -77,6 +80,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The Admin API permission an endpoint needs (duo-admin-api.md, the permissions table). */
+function grantFor(method: string, path: string): SimGrant | undefined {
+  if (path.startsWith('/admin/v1/info/')) return 'read_information';
+  if (path === '/admin/v1/settings') return 'settings';
+  if (path.startsWith('/admin/v1/admins')) return 'administrators';
+  if (path.startsWith('/admin/v1/users') || path.startsWith('/admin/v1/bypass_codes'))
+    return method === 'GET' ? 'read_resource' : 'write_resource';
+  return undefined;
+}
+
 function seedFor(directory: DuoSimulatorOptions['directory']): () => SimUser[] {
   if (directory === 'empty') return () => [];
   if (Array.isArray(directory)) return () => directory;
@@ -96,6 +109,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
   let faultSeq = 0;
   /** How far Duo's clock is off real time: its Date header and the signature's freshness window follow it. */
   let clockSkewMs = 0;
+  /** Permissions the Admin API application was not given ("Grant read resource", …): their endpoints answer 403. */
+  let missingGrants = new Set<SimGrant>();
   let log: SimRequestRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -171,6 +186,11 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       record(method, rawPath, looseParams, 401);
       return sendJson(res, 401, INVALID_SIGNATURE);
     }
+    const grant = grantFor(method, rawPath);
+    if (grant && missingGrants.has(grant)) {
+      record(method, rawPath, verified.params, 403);
+      return sendJson(res, 403, { stat: 'FAIL', code: 40301, message: 'Access forbidden' });
+    }
     const result = handleAdmin(state, method, rawPath, verified.params);
     record(method, rawPath, verified.params, result.status);
     if (!res.destroyed) sendJson(res, result.status, result.body);
@@ -240,6 +260,9 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
     setClockSkew: (ms) => {
       clockSkewMs = ms;
     },
+    setMissingGrants: (grants) => {
+      missingGrants = new Set(grants);
+    },
     clearFaults: () => {
       faults = [];
     },
@@ -257,6 +280,7 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       faults = [];
       log = [];
       clockSkewMs = 0;
+      missingGrants = new Set();
     },
   };
   return sim;

@@ -53,6 +53,11 @@ export class SimState {
   private failures = new Map<string, number>();
   outbox: EnrollmentEmail[] = [];
 
+  /** Failed authentications before a user is locked out (Duo's lockout_threshold setting). */
+  get lockoutThreshold(): number {
+    return this.opts.lockoutThreshold;
+  }
+
   constructor(
     private readonly opts: SimStateOptions,
     private readonly seed: () => SimUser[],

@@ -159,6 +159,8 @@ export interface DuoSimulator {
   clearFaults(): void;
   /** Duo's clock off real time by `ms` (its Date header; requests dated outside ±300 s of it fail with 40103). */
   setClockSkew(ms: number): void;
+  /** Permissions the Admin API application lacks: their endpoints answer 403 with code 40301. */
+  setMissingGrants(grants: SimGrant[]): void;
   enrollmentOutbox(): EnrollmentEmail[];
   requests(): SimRequestRecord[];
   bypassCodesOf(userId: string): SimBypassCode[];
@@ -168,3 +170,6 @@ export interface DuoSimulator {
   addUser(user: Partial<SimUser> & { username: string }): SimUser;
   reset(): void;
 }
+
+/** Admin API application permissions ("Grant read resource", …). */
+export type SimGrant = 'read_resource' | 'write_resource' | 'read_information' | 'settings' | 'administrators';
