@@ -28,6 +28,7 @@ import type { AnyKind } from '../usecases/approval-model.js';
 import { ApprovalKinds } from '../usecases/approval-registry.js';
 import { DEFAULT_TUNING, type Deps, type Tuning } from '../usecases/deps.js';
 import { scheduleDirectorySync } from '../usecases/directory-index.js';
+import { touchHomes } from '../usecases/home.js';
 import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
 import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
@@ -123,7 +124,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
       observe: (r) => metrics.jobRun(r),
     });
-    const audit = new AuditTrail(clock, keyring, { observe: (e) => metrics.auditEvent(e) });
+    const audit = new AuditTrail(clock, keyring, {
+      observe: async (e, em) => {
+        metrics.auditEvent(e);
+        await touchHomes(jobs, clock, em, e);
+      },
+    });
     const pollMs = opts.verificationPollMs;
     const tuning: Tuning = {
       ...DEFAULT_TUNING,

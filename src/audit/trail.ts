@@ -78,14 +78,17 @@ export class AuditTrail {
     readonly keyring: AuditKeyring,
     private readonly opts: {
       maxWaitMs?: number;
-      /** Told of each event written (metrics: counts by action and outcome). */
-      observe?: (entry: Pick<AuditEntry, 'action' | 'outcome' | 'params'>) => void;
+      /**
+       * Told of each event written, through the writer's `em` (in its transaction, if any): metrics count it,
+       * and the App Home of the people it concerns is queued for a refresh.
+       */
+      observe?: (entry: AuditEntry, em: EntityManager) => void | Promise<void>;
     } = {},
   ) {}
 
   async record(em: EntityManager, entry: AuditEntry): Promise<AuditRecord> {
     const r = (await this.write(em, entry.teamId, checked({ entry, phase: 'event', intentId: null })))!;
-    this.opts.observe?.(entry);
+    await this.opts.observe?.(entry, em);
     return r;
   }
 
@@ -108,7 +111,7 @@ export class AuditTrail {
       reason: result.reason ?? intent.reason ?? null,
     };
     const r = (await this.write(em, intent.teamId, checked({ entry, phase: 'outcome', intentId: intent.id })))!;
-    this.opts.observe?.(entry);
+    await this.opts.observe?.(entry, em);
     return r;
   }
 

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { homeView } from '../../views/home.js';
 import { Responder } from '../db/entities.js';
+import type { JobHandler } from '../jobs/queue.js';
 import type { Caller, Deps } from '../usecases/deps.js';
 import { loadHome } from '../usecases/home.js';
 import type { Notifier } from './notifier.js';
@@ -26,4 +28,19 @@ export function refreshHomes(deps: Deps, notifier: Notifier, teamId: string, als
         deps.logger.warn('could not refresh an App Home', { err: e }),
       );
   })().catch((e: unknown) => deps.logger.warn('could not refresh App Homes', { err: e }));
+}
+
+const refreshPayload = z.object({ teamId: z.string().min(1), userId: z.string().min(1) });
+
+/** The home.refresh job (queued by touchHomes): publishes that person's page again. */
+export function createHomeRefresher(deps: Deps, notifier: Notifier): JobHandler {
+  return async (payload, ctx) => {
+    const p = refreshPayload.safeParse(payload);
+    if (!p.success) {
+      ctx.logger.warn('home refresh: bad payload; dropped');
+      return undefined;
+    }
+    await publishHome(deps, notifier, { ...p.data, correlationId: 'home-refresh' });
+    return undefined;
+  };
 }

@@ -1,8 +1,11 @@
+import type { AuditEntry } from '../audit/trail.js';
+import type { Clock } from '../clock.js';
 import type { EntityManager } from '../db/database.js';
 import { ApprovalRequest, AuditEvent } from '../db/entities.js';
 import { authorize } from '../domain/authorize.js';
 import type { Actor } from '../domain/roles.js';
 import type { Settings } from '../domain/settings.js';
+import type { JobQueue } from '../jobs/queue.js';
 import { findActor } from './access.js';
 import { loadRequest } from './approval-engine.js';
 import type { ApprovalView } from './approval-model.js';
@@ -87,4 +90,41 @@ export async function loadHome(deps: Deps, em: EntityManager, caller: Caller): P
     })),
     settings: actor.role === 'owner' ? settings : null,
   };
+}
+
+export const HOME_REFRESH_JOB = 'home.refresh';
+export const homeRefreshKey = (teamId: string, userId: string) => `${HOME_REFRESH_JOB}:${teamId}:${userId}`;
+const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
+
+/**
+ * Events that change what a Home tab shows besides approvals (whose cards refresh the pages themselves): a role
+ * or approver change, and the step-up state. Other events (a lookup among the last actions) show the next time
+ * the person opens the tab, which rebuilds it anyway.
+ */
+const PAGE_CHANGES = new Set([
+  'responder.granted',
+  'responder.revoked',
+  'stepup.enrolled',
+  'stepup.reset',
+  'stepup.locked',
+]);
+
+/**
+ * Queues a refresh of the pages an event changed (its actor's and the responder it names), in the event's
+ * transaction (so it runs after the commit, on any instance), one per person while one is queued.
+ */
+export async function touchHomes(jobs: JobQueue, clock: Clock, em: EntityManager, entry: AuditEntry): Promise<void> {
+  if (!PAGE_CHANGES.has(entry.action)) return;
+  const people = new Set<string>();
+  if ('userId' in entry.actor && SLACK_USER.test(entry.actor.userId)) people.add(entry.actor.userId);
+  const responder = entry.params?.responder;
+  if (typeof responder === 'string' && SLACK_USER.test(responder)) people.add(responder);
+  for (const userId of people)
+    await jobs.enqueue(em, {
+      kind: HOME_REFRESH_JOB,
+      payload: { teamId: entry.teamId, userId },
+      runAt: clock.now(),
+      dedupeKey: homeRefreshKey(entry.teamId, userId),
+      maxAttempts: 3,
+    });
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addVerification, waitForView } from '../support/bypass-kit.js';
+import { auditRows } from '../support/audit.js';
+import { addVerification, eventually, waitForView } from '../support/bypass-kit.js';
 import { CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 /**
@@ -16,17 +17,17 @@ const waitingPart = (userId: string) => {
   const t = homeText(userId);
   return t.slice(t.indexOf('Your requests waiting'), t.indexOf('Your last actions'));
 };
+/** views.publish calls for `userId` so far. */
+const publishes = (userId: string) =>
+  h.slack.calls.filter((c) => c.method === 'views.publish' && (c.args as { user_id?: string }).user_id === userId)
+    .length;
+/** Opens the Home tab and waits for the page published in answer. */
 const open = async (userId: string) => {
-  const before = h.slack.homeView(userId)?.definition;
+  const before = publishes(userId);
   const r = await h.driver.openHome(userId);
   expect(r.status).toBe(200);
-  return h.slack.waitFor(
-    () => {
-      const v = h.slack.homeView(userId);
-      return v && v.definition !== before ? v : undefined;
-    },
-    { description: `home of ${userId}` },
-  );
+  await h.slack.waitFor(() => publishes(userId) > before || undefined, { description: `home of ${userId}` });
+  return h.slack.homeView(userId)!;
 };
 
 describe('App Home', { timeout: 60_000 }, () => {
@@ -70,6 +71,25 @@ describe('App Home', { timeout: 60_000 }, () => {
     const text = homeText(PEOPLE.stranger);
     expect(text).toContain('not a duo-desk responder');
     expect(text).not.toContain('Approvals waiting');
+  });
+
+  it("when an owner makes someone a responder, then that person's Home tab is published again showing the role", async () => {
+    const newcomer = 'U0NEWCOMER';
+    h.slack.store.addUser({ id: newcomer, name: 'nick', realName: 'Nick Newcomer' });
+    await open(newcomer);
+    expect(homeText(newcomer)).toContain('not a duo-desk responder');
+    await h.grant(newcomer, 'help_desk');
+    await h.slack.waitFor(() => homeText(newcomer).includes('*Your role:* Help Desk') || undefined, {
+      description: "the newcomer's home after the grant",
+    });
+    // Their own actions show the next time they open the tab: a lookup is among their last actions.
+    await h.driver.command(newcomer, 'lookup bob');
+    await eventually(
+      async () => (await auditRows(h, "action = 'user.lookup' and actor_user_id = ?", [newcomer])).length > 0,
+      'the lookup audited',
+    );
+    await open(newcomer);
+    expect(homeText(newcomer)).toContain('looked up');
   });
 
   it('when a bypass request waits, then the approvers see it with Approve and Deny and the requester sees it waiting; decided, it leaves both pages', async () => {
