@@ -5,6 +5,7 @@ import type { Deps } from '../src/usecases/deps.js';
 import { registerApprovals } from './approvals.js';
 import { registerDeviceHelp } from './devices.js';
 import { registerFlows } from './flows.js';
+import { registerHome } from './home.js';
 
 /** Every listener the app registers; called by the composition root (src/app/runtime.ts). */
 export function registerListeners(app: App, base: { deps: Deps; notifier: Notifier }): void {
@@ -12,4 +13,5 @@ export function registerListeners(app: App, base: { deps: Deps; notifier: Notifi
   registerFlows(app, env);
   registerApprovals(app, env);
   registerDeviceHelp(app, env);
+  registerHome(app, env);
 }

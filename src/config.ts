@@ -121,6 +121,15 @@ const envSchema = z
         )
         .optional(),
     ),
+    /** GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** /metrics on its own port (e.g. reachable only from the monitoring network) instead of PORT. */
+    METRICS_PORT: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const slackAny = env.SLACK_SIGNING_SECRET || env.SLACK_BOT_TOKEN || env.SLACK_APP_TOKEN;
@@ -215,6 +224,9 @@ export interface Config {
   auditKey: string | undefined;
   /** Earlier audit keys, needed only to verify the events they linked. */
   auditKeysRetired: string[];
+  /** /metrics: with a token on PORT, or on its own port; neither: not served. */
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
   /** Duo's synced directories (DUO_DESK_DIRECTORIES), for one-user syncs. */
   directories?: DirectoryConfig[];
 }
@@ -275,5 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { serving
         const [key = '', ...name] = p.split('=');
         return { key: key.trim(), name: name.join('=').trim() };
       }),
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
   };
 }

@@ -26,10 +26,14 @@ import { applyGrant, applyRevoke, listResponders, parseRole, parseSlackUserId } 
 import { changeSetting, loadSettings } from '../usecases/settings.js';
 import { applyTotpReset } from '../usecases/step-up.js';
 import { LOCAL_CHANNELS, LOCAL_TEAM_ID, localStatePath } from './local-directory.js';
+import { packageVersion } from './package-root.js';
 
 const USAGE = `duo-desk <command>
 
   migrate                                   apply database migrations
+  doctor [--json]                           check the installation (Slack scopes and channels, Duo credentials,
+                                            grants and clock, database role, migrations, keys); exit 1 on a problem
+  --version                                 print the version
   slack --as <U…> ["/duo …"] [--click …]   act in the running local workspace as a person (duo-desk slack --help)
   sim [--port N] [--users N]                run the Duo simulator on its own
   roles grant <slack-user-id> <role> [--team <T…>] [--approver]
@@ -76,6 +80,12 @@ export async function cli(argv: string[]): Promise<number> {
       return auditCommand(rest);
     case 'mfa':
       return mfaCommand(rest);
+    case 'version':
+    case '--version':
+      out(`duo-desk ${packageVersion()}`);
+      return 0;
+    case 'doctor':
+      return (await import('./doctor.js')).doctorCli(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -55,13 +55,7 @@ async function runLocal(config: Config, logger: Logger) {
   const { localModeBanner, startLocalMode } = await import('./local.js');
   const local = await startLocalMode(config, logger);
   process.stdout.write(localModeBanner(local, config));
-  const shutdown = onShutdown(logger, () => local.stop());
-  // `kill <pid of npm start>` does not reach us (npm passes no signal on; its shell just goes away): a local bot
-  // whose parent is gone stops too, rather than holding the port and the data directory.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) shutdown('parent exited');
-  }, 1000).unref();
+  onShutdown(logger, () => local.stop());
 }
 
 function onShutdown(logger: Logger, stop: () => Promise<void>): (signal: string) => void {
@@ -70,6 +64,11 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): (signal: string)
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // Requests in flight and running jobs get about 9 s (runtime.stop); past 12 s something hangs: exit anyway.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 12 s; exiting');
+      process.exit(1);
+    }, 12_000).unref();
     stop()
       .then(() => process.exit(0))
       .catch((e) => {
@@ -80,6 +79,13 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): (signal: string)
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGHUP', () => handler('SIGHUP'));
+  // `kill <pid of npm start>` does not reach us (npm passes no signal on). `npm start` execs node, so npm is our
+  // parent: when it goes, we are re-parented and stop as on SIGTERM, rather than holding the port and the data.
+  const parent = process.ppid;
+  if (parent > 1)
+    setInterval(() => {
+      if (process.ppid !== parent) handler('parent exited');
+    }, 1000).unref();
   return handler;
 }
 

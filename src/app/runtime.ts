@@ -16,6 +16,7 @@ import type { DuoAdmin } from '../duo/types.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import { loadKey } from '../key-material.js';
 import type { Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
 import { SecretBox } from '../secret-box.js';
 import { type SlackApp, startSlackApp } from '../slack/app.js';
 import { boltLogger } from '../slack/bolt-logger.js';
@@ -33,9 +34,11 @@ import {
   DUO_SETTINGS_JOB,
   refreshDuoSettings,
 } from '../usecases/duo-settings.js';
+import { touchHomes } from '../usecases/home.js';
 import { createRefusalSummarizer, SUMMARIZE_REFUSALS_JOB } from '../usecases/refusals.js';
 import { PRUNE_SEEN_JOB, pruneSeenRequests } from '../usecases/replays.js';
 import { bindUnboundSecrets } from '../usecases/step-up.js';
+import { metricsRoute, startMetricsServer } from './metrics-http.js';
 import { readinessCheck } from './readiness.js';
 
 /**
@@ -70,10 +73,13 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   deps: Deps;
+  metrics: Metrics;
+  /** The port /metrics has to itself (METRICS_PORT), when configured. */
+  metricsPort: number | undefined;
   slack: SlackApp;
   jobs: JobQueue;
   db: Database;
-  stop(): Promise<void>;
+  stop(budgetMs?: number): Promise<void>;
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -98,6 +104,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logger,
   });
   const ownDb = !opts.database;
+  const metrics = new Metrics();
   const db =
     opts.database ??
     (await openDatabase({
@@ -114,13 +121,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         skey: config.duo!.skey,
         host: config.duo!.host,
         logger: logger.child({ component: 'duo' }),
+        observe: (a) => metrics.duoAttempt(a),
         ...opts.duoClient,
       });
+    metrics.bindDatabase((sql) => db.em.fork().getConnection().execute(sql));
     const jobs = new JobQueue(db, clock, logger.child({ component: 'jobs' }), {
       ...opts.jobQueue,
       pollIntervalMs: opts.jobPollIntervalMs ?? 500,
+      observe: (r) => metrics.jobRun(r),
     });
-    const audit = new AuditTrail(clock, keyring);
+    const audit = new AuditTrail(clock, keyring, {
+      observe: async (e, em) => {
+        metrics.auditEvent(e);
+        await touchHomes(jobs, clock, em, e);
+      },
+    });
     const pollMs = opts.verificationPollMs;
     const tuning: Tuning = {
       ...DEFAULT_TUNING,
@@ -153,6 +168,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       people,
       tuning,
       approvals,
+      metrics,
     };
 
     const readiness = readinessCheck({ db, duo, clock, logger: logger.child({ component: 'readiness' }) });
@@ -170,8 +186,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       readiness,
       listeners: (app, notifier) => registerListeners(app, { deps, notifier }),
       ...(opts.webApiRetries !== undefined ? { webApiRetries: opts.webApiRetries } : {}),
-      ...(opts.routes ? { routes: opts.routes } : {}),
+      routes: [
+        ...(opts.routes ?? []),
+        // /metrics beside /slack/events only behind its token; without one, only on METRICS_PORT.
+        ...(config.metricsToken && config.metricsPort === undefined
+          ? [metricsRoute(metrics, config.metricsToken)]
+          : []),
+      ],
     });
+    const metricsServer =
+      config.metricsPort !== undefined
+        ? await startMetricsServer(metrics, { port: config.metricsPort, host: config.host, token: config.metricsToken })
+        : undefined;
 
     const poster = new SlackChannelPoster(
       createRelayClient(webApi.WebClient, config.slack.botToken, config.slack.apiUrl),
@@ -224,12 +250,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     return {
       deps,
+      metrics,
+      metricsPort: metricsServer?.port,
       slack,
       jobs,
       db,
-      async stop() {
-        await slack.stop().catch((e) => logger.warn('slack stop failed', { err: e }));
-        await jobs.stop();
+      /**
+       * Graceful: no new requests, in-flight ones finish, running jobs finish or have their leases released,
+       * all within `budgetMs`; then the database closes.
+       */
+      async stop(budgetMs = 9000) {
+        const deadline = Date.now() + budgetMs;
+        await slack.stop(Math.floor(budgetMs * 0.6)).catch((e) => logger.warn('slack stop failed', { err: e }));
+        await jobs.stop(Math.max(500, deadline - Date.now()));
+        await metricsServer?.close();
         if (ownDb) await db.close();
       },
     };

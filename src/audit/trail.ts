@@ -77,11 +77,20 @@ export class AuditTrail {
   constructor(
     private readonly clock: Clock,
     readonly keyring: AuditKeyring,
-    private readonly opts: { maxWaitMs?: number } = {},
+    private readonly opts: {
+      maxWaitMs?: number;
+      /**
+       * Told of each event written, through the writer's `em` (in its transaction, if any): metrics count it,
+       * and the App Home of the people it concerns is queued for a refresh.
+       */
+      observe?: (entry: AuditEntry, em: EntityManager) => void | Promise<void>;
+    } = {},
   ) {}
 
   async record(em: EntityManager, entry: AuditEntry): Promise<AuditRecord> {
-    return (await this.write(em, entry.teamId, checked({ entry, phase: 'event', intentId: null })))!;
+    const r = (await this.write(em, entry.teamId, checked({ entry, phase: 'event', intentId: null })))!;
+    await this.opts.observe?.(entry, em);
+    return r;
   }
 
   /** Writes "about to call Duo" and commits it (its own transaction when `em` has none). */
@@ -102,7 +111,9 @@ export class AuditTrail {
       params: { ...intent.params, ...result.params },
       reason: result.reason ?? intent.reason ?? null,
     };
-    return (await this.write(em, intent.teamId, checked({ entry, phase: 'outcome', intentId: intent.id })))!;
+    const r = (await this.write(em, intent.teamId, checked({ entry, phase: 'outcome', intentId: intent.id })))!;
+    await this.opts.observe?.(entry, em);
+    return r;
   }
 
   /**

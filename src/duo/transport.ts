@@ -24,6 +24,43 @@ export interface TransportOptions {
   maxRateLimitRetries?: number;
   readRetries?: number;
   fetch?: typeof fetch;
+  /** Told of every attempt (metrics; `duo-desk doctor` reads Duo's Date header): never params or bodies. */
+  observe?: (attempt: DuoAttempt) => void;
+}
+
+/** One attempt as the observer sees it: the path template (ids as :id), never the concrete path. */
+export interface DuoAttempt {
+  method: HttpMethod;
+  endpoint: string;
+  /** HTTP status, or 'timeout' / 'network'. */
+  status: number | 'timeout' | 'network';
+  durationMs: number;
+  /** Duo's Date response header, when there was a response. */
+  serverDate?: string;
+}
+
+const STATIC_SEGMENTS = new Set([
+  'admin',
+  'v1',
+  'v2',
+  'users',
+  'phones',
+  'bypass_codes',
+  'send_verification_push',
+  'verification_push_response',
+  'enroll',
+  'admins',
+  'info',
+  'summary',
+  'settings',
+]);
+
+/** `/admin/v1/users/DU…/phones` → `/admin/v1/users/:id/phones`: labels name endpoints, never users. */
+export function endpointTemplate(path: string): string {
+  return path
+    .split('/')
+    .map((s) => (s === '' || STATIC_SEGMENTS.has(s) ? s : ':id'))
+    .join('/');
 }
 
 export interface RequestOptions {
@@ -77,7 +114,7 @@ export function sanitizeSnippet(body: string, max = 200): string {
 }
 
 type Attempt =
-  | { kind: 'response'; status: number; contentType: string; body: string }
+  | { kind: 'response'; status: number; contentType: string; body: string; serverDate?: string | undefined }
   | { kind: 'timeout' }
   | { kind: 'network'; error: unknown };
 
@@ -93,6 +130,7 @@ export class DuoTransport {
   private readonly maxRateLimitRetries: number;
   private readonly readRetries: number;
   private readonly fetchFn: typeof fetch;
+  private readonly observe: ((attempt: DuoAttempt) => void) | undefined;
 
   constructor(opts: TransportOptions) {
     if (!opts.ikey || !opts.skey) throw new AppError('CONFIG_INVALID', 'Duo ikey and skey are required');
@@ -110,6 +148,7 @@ export class DuoTransport {
     this.maxRateLimitRetries = opts.maxRateLimitRetries ?? 6;
     this.readRetries = opts.readRetries ?? 2;
     this.fetchFn = opts.fetch ?? globalThis.fetch;
+    this.observe = opts.observe;
   }
 
   /** Sends a signed request and returns the OK envelope, or throws DuoError. */
@@ -133,6 +172,13 @@ export class DuoTransport {
         status: res.kind === 'response' ? res.status : res.kind,
         durationMs,
         attempt,
+      });
+      this.observe?.({
+        method,
+        endpoint: endpointTemplate(path),
+        status: res.kind === 'response' ? res.status : res.kind,
+        durationMs,
+        ...(res.kind === 'response' && res.serverDate ? { serverDate: res.serverDate } : {}),
       });
 
       if (res.kind === 'response' && res.status === 429) {
@@ -209,7 +255,13 @@ export class DuoTransport {
     try {
       const res = await this.fetchFn(url, { method, headers, body, signal, redirect: 'manual' });
       const text = await res.text();
-      return { kind: 'response', status: res.status, contentType: res.headers.get('content-type') ?? '', body: text };
+      return {
+        kind: 'response',
+        status: res.status,
+        contentType: res.headers.get('content-type') ?? '',
+        body: text,
+        serverDate: res.headers.get('date') ?? undefined,
+      };
     } catch (error) {
       if (signal.aborted || (error instanceof Error && error.name === 'TimeoutError')) return { kind: 'timeout' };
       return { kind: 'network', error };

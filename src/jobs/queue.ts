@@ -72,6 +72,15 @@ export interface JobQueueOptions {
   stopTimeoutMs?: number;
   /** Names this process in lease tokens (logs, the scale bench); default host, pid and a random suffix. */
   instanceId?: string;
+  /** Told of every run (metrics): kind, outcome, how late it started, how long it took. */
+  observe?: (run: JobRunObservation) => void;
+}
+
+export interface JobRunObservation {
+  kind: string;
+  outcome: 'done' | 'again' | 'retry' | 'failed' | 'dropped';
+  lagMs: number;
+  durationMs: number;
 }
 
 export const DEFAULT_SLOTS: Readonly<Record<Lane, number>> = { interactive: 8, background: 3 };
@@ -92,6 +101,7 @@ interface ClaimedJob {
   attempts: number;
   max_attempts: number;
   lease_owner: string;
+  run_at: Date | string;
 }
 
 interface Run {
@@ -133,6 +143,7 @@ export class JobQueue {
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly observe: ((run: JobRunObservation) => void) | undefined;
   readonly instanceId: string;
 
   constructor(
@@ -145,6 +156,7 @@ export class JobQueue {
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
+    this.observe = opts.observe;
     this.instanceId = opts.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const lane = (name: Lane): LaneState => ({
       name,
@@ -317,7 +329,7 @@ export class JobQueue {
            order by run_at, id
            limit ?
            for update skip locked)
-         returning id, kind, payload, attempts, max_attempts, lease_owner`,
+         returning id, kind, payload, attempts, max_attempts, lease_owner, run_at`,
       [new Date(now.getTime() + this.leaseMs), owner, now, ...lane.kinds, now, now, limit],
       'all',
     );
@@ -336,7 +348,12 @@ export class JobQueue {
     this.stopping.signal.addEventListener('abort', onStop, { once: true });
     lane.active.add(run);
     this.runs.add(run);
+    const started = this.clock.now().getTime();
+    const lagMs = started - new Date(job.run_at).getTime();
     run.done = this.execute(job, run)
+      .then((outcome) =>
+        this.observe?.({ kind: job.kind, outcome, lagMs, durationMs: this.clock.now().getTime() - started }),
+      )
       .catch((e) => this.logger.error('job bookkeeping failed', { err: e, jobId: run.id }))
       .finally(() => {
         this.stopping.signal.removeEventListener('abort', onStop);
@@ -347,14 +364,14 @@ export class JobQueue {
     return run;
   }
 
-  private async execute(job: ClaimedJob, run: Run): Promise<void> {
+  private async execute(job: ClaimedJob, run: Run): Promise<JobRunObservation['outcome']> {
     const entry = this.handlers.get(job.kind);
     const logger = this.logger.child({ job: job.kind, jobId: run.id });
     if (job.attempts > job.max_attempts) {
       // Claimed again after its lease ran out this often: the instances running it keep dying.
       logger.error('job failed for good: its lease ran out on every attempt', { attempt: job.attempts });
       await this.finish(run, `status = 'failed', last_error = ?`, ['lease ran out on every attempt']);
-      return;
+      return 'failed';
     }
     let result: JobResult;
     try {
@@ -372,7 +389,7 @@ export class JobQueue {
       if (run.released) return this.droppedAfterRelease(logger);
       if (e instanceof LeaseLostError) {
         logger.warn('job stopped: another instance took it over');
-        return;
+        return 'dropped';
       }
       const final = job.attempts >= job.max_attempts;
       const delayMs = Math.min(300_000, 1000 * 2 ** (job.attempts - 1));
@@ -383,7 +400,7 @@ export class JobQueue {
         new Date(this.clock.now().getTime() + delayMs),
         message,
       ]);
-      return;
+      return final ? 'failed' : 'retry';
     }
     if (run.released) return this.droppedAfterRelease(logger);
     if (result?.runAgainAt) {
@@ -393,13 +410,15 @@ export class JobQueue {
       ]);
       const entryLane = entry ? this.lanes[entry.lane] : undefined;
       if (entryLane) this.wakeAt(entryLane, result.runAgainAt);
-    } else {
-      await this.finish(run, `status = 'done'`, []);
+      return 'again';
     }
+    await this.finish(run, `status = 'done'`, []);
+    return 'done';
   }
 
-  private droppedAfterRelease(logger: Logger): void {
+  private droppedAfterRelease(logger: Logger): 'dropped' {
     logger.warn('job ended after stop() released its lease; its result was dropped');
+    return 'dropped';
   }
 
   /** The run's last write, only while the lease is still its own. */

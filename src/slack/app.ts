@@ -40,7 +40,13 @@ export interface SlackApp {
   botUserId: string;
   /** The port HTTP (and /healthz) listens on. */
   port: number;
-  stop(): Promise<void>;
+  /** Listeners still running (acked requests whose work goes on after the HTTP answer). */
+  inFlight(): number;
+  /**
+   * Stops taking requests (the HTTP server closes; answers already started finish), then waits up to
+   * `drainMs` for the listeners still running; returns how many were still running then.
+   */
+  stop(drainMs?: number): Promise<number>;
 }
 
 /**
@@ -90,6 +96,23 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const botUserId = String(auth.user_id);
   const notifier = new Notifier(app.client);
 
+  // Every request's listeners, tracked until they return: a listener goes on after its ack has answered
+  // Slack, so a shutdown waits for these rather than for the HTTP connections alone.
+  const running = new Set<Promise<unknown>>();
+  let draining = false;
+  app.use(async ({ next, logger: l }) => {
+    if (draining) {
+      l.warn('request arrived while shutting down; it is not handled');
+      return;
+    }
+    const work = next();
+    running.add(work);
+    try {
+      await work;
+    } finally {
+      running.delete(work);
+    }
+  });
   app.use(replayGuardMiddleware(opts.deps, () => teamId));
   app.use(requestContextMiddleware(opts.deps, () => teamId));
   opts.listeners(app, notifier);
@@ -112,9 +135,27 @@ export async function startSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     teamId,
     botUserId,
     port,
-    stop: () => app.stop() as Promise<void>,
+    inFlight: () => running.size,
+    async stop(drainMs = 8000) {
+      const deadline = Date.now() + drainMs;
+      const closed = (app.stop() as Promise<unknown>).catch((e) =>
+        opts.logger.warn('slack receiver stop failed', { err: e }),
+      );
+      // New connections are refused from here; requests already inside finish (and ack) on their own.
+      draining = true;
+      await Promise.race([closed, sleep(Math.max(0, deadline - Date.now()))]);
+      while (running.size && Date.now() < deadline)
+        await Promise.race([Promise.allSettled([...running]), sleep(Math.max(0, deadline - Date.now()))]);
+      if (running.size) opts.logger.warn('listeners still running at shutdown', { count: running.size });
+      return running.size;
+    },
   };
 }
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
 
 function healthRoutes(readiness: () => Promise<Readiness>) {
   const json = (res: ServerResponse, status: number, body: unknown) => {

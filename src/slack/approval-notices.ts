@@ -3,7 +3,9 @@ import { approvalCardMessage, deliveryMessage, deliveryModal, requesterMessage }
 import type { JobHandler, JobQueue } from '../jobs/queue.js';
 import { endTimeBox, expireRequest, runScheduled } from '../usecases/approval-engine.js';
 import type { ApprovalNotices } from '../usecases/approval-model.js';
+import { scheduleReminders } from '../usecases/approval-reminders.js';
 import type { Deps } from '../usecases/deps.js';
+import { refreshHomes } from './home.js';
 import type { Notifier } from './notifier.js';
 
 /**
@@ -20,12 +22,20 @@ export function slackApprovalNotices(deps: Deps, notifier: Notifier): ApprovalNo
     async publishCard(card) {
       const msg = approvalCardMessage(card);
       const at = card.request.card;
+      // A request posted or changed shows on the requester's and the approvers' Home tabs.
+      refreshHomes(deps, notifier, card.request.teamId, [card.request.requesterUserId]);
       if (at) {
         await notifier.update(at.channel, at.ts, msg);
         return at;
       }
       if (!deps.config.approvalChannel) throw new Error('no approval channel configured');
-      return notifier.post(deps.config.approvalChannel, msg);
+      const posted = await notifier.post(deps.config.approvalChannel, msg);
+      // A new card waiting for a decision: check someone can decide it, remind at half its timeout.
+      if (card.request.state === 'requested')
+        await scheduleReminders(deps, deps.db.em.fork(), card.request).catch((e: unknown) =>
+          deps.logger.warn('could not schedule approval reminders', { err: e }),
+        );
+      return posted;
     },
     async tellRequester(request, notice) {
       await notifier.tellPrivately(request.requesterUserId, request.requestChannel, requesterMessage(request, notice));

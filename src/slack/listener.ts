@@ -9,6 +9,7 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 import { errorModal } from '../../views/common.js';
+import { FLOW_NAMES } from '../domain/flows.js';
 import type { Actor } from '../domain/roles.js';
 import { isDuoError } from '../duo/errors.js';
 import { AppError, problemOf } from '../errors.js';
@@ -34,6 +35,21 @@ export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareA
 export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export type ViewClosedArgs = SlackViewMiddlewareArgs<ViewClosedAction> & AllMiddlewareArgs;
 export type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
+
+/**
+ * Times one request for the metrics: the listener is named from closed sets only (a flow name, an action or
+ * callback id the app defines, else 'other'), the outcome from how it ended.
+ */
+function measure(deps: Deps, listener: string): (outcome: 'ok' | 'refused' | 'error') => void {
+  const started = performance.now();
+  return (outcome) => deps.metrics?.request(listener, outcome, (performance.now() - started) / 1000);
+}
+
+const FLOWS = new Set<string>(FLOW_NAMES);
+function commandLabel(text: string): string {
+  const word = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  return `command:${word === '' ? 'help' : FLOWS.has(word) ? word : 'other'}`;
+}
 
 function enforce(deps: Deps, rc: RequestContext): Promise<ListenerCtx> {
   const caller: Caller = { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId };
@@ -118,12 +134,15 @@ export function commandListener(deps: Deps, fn: (c: ListenerCtx, args: CommandAr
   return async (args: CommandArgs) => {
     const rc = getRequestContext(args.context);
     const { tracked, acked } = withTrackedAck(args);
+    const done = measure(deps, commandLabel(args.command.text));
     try {
       const c = await enforce(deps, rc);
       await fn(c, tracked);
       if (!acked()) await args.ack();
+      done('ok');
     } catch (err) {
       const d = await noteFailure(deps, rc, err, `command ${args.command.text.split(/\s+/)[0] ?? ''}`);
+      done(d.known ? 'refused' : 'error');
       if (!acked()) await args.ack({ response_type: 'ephemeral', text: d.text });
       else await args.respond({ response_type: 'ephemeral', replace_original: false, text: d.text }).catch(() => {});
     }
@@ -134,11 +153,14 @@ export function actionListener(deps: Deps, fn: (c: ListenerCtx, args: ActionArgs
   return async (args: ActionArgs) => {
     const rc = getRequestContext(args.context);
     await args.ack();
+    const done = measure(deps, `action:${args.action.action_id}`);
     try {
       const c = await enforce(deps, rc);
       await fn(c, args);
+      done('ok');
     } catch (err) {
       const d = await noteFailure(deps, rc, err, `action ${args.action.action_id}`);
+      done(d.known ? 'refused' : 'error');
       try {
         if (args.body.view && args.body.trigger_id)
           await args.client.views.push({ trigger_id: args.body.trigger_id, view: errorModal(d.text) });
@@ -158,12 +180,15 @@ export function viewListener(deps: Deps, fn: (c: ListenerCtx, args: ViewArgs) =>
     const rc = getRequestContext(args.context);
     const { tracked, acked } = withTrackedAck(args);
     const ack = args.ack;
+    const done = measure(deps, `view:${args.view.callback_id}`);
     try {
       const c = await enforce(deps, rc);
       await fn(c, tracked);
       if (!acked()) await ack();
+      done('ok');
     } catch (err) {
       const d = await noteFailure(deps, rc, err, `view ${args.view.callback_id}`);
+      done(d.known ? 'refused' : 'error');
       const field = errorField(err);
       if (!acked() && field)
         await ack({ response_action: 'errors', errors: { [field]: d.text.replace(/^:warning: /, '') } });
@@ -181,10 +206,13 @@ export function viewClosedListener(deps: Deps, fn: (c: ListenerCtx, args: ViewCl
   return async (args: ViewClosedArgs) => {
     const rc = getRequestContext(args.context);
     await args.ack();
+    const done = measure(deps, `view_closed:${args.view.callback_id}`);
     try {
       await fn(await enforce(deps, rc), args);
+      done('ok');
     } catch (err) {
-      await noteFailure(deps, rc, err, `view closed ${args.view.callback_id}`);
+      const d = await noteFailure(deps, rc, err, `view closed ${args.view.callback_id}`);
+      done(d.known ? 'refused' : 'error');
     }
   };
 }
@@ -192,12 +220,37 @@ export function viewClosedListener(deps: Deps, fn: (c: ListenerCtx, args: ViewCl
 export function optionsListener(deps: Deps, fn: (c: ListenerCtx, args: OptionsArgs) => Promise<void>) {
   return async (args: OptionsArgs) => {
     const rc = getRequestContext(args.context);
+    const done = measure(deps, `options:${args.body.action_id}`);
     try {
       const c = await enforce(deps, rc);
       await fn(c, args);
+      done('ok');
     } catch (err) {
-      await noteFailure(deps, rc, err, `options ${args.body.action_id}`);
+      const d = await noteFailure(deps, rc, err, `options ${args.body.action_id}`);
+      done(d.known ? 'refused' : 'error');
       await args.ack({ options: [] });
+    }
+  };
+}
+
+/**
+ * An Events API event (acked by Bolt itself). Anyone may cause one (opening the app's Home tab), so the
+ * listener gets the request context without the responder check; what it shows depends on who it is.
+ */
+export function eventListener<A extends { context: AllMiddlewareArgs['context'] }>(
+  deps: Deps,
+  name: string,
+  fn: (rc: RequestContext, caller: Caller, args: A) => Promise<void>,
+) {
+  return async (args: A) => {
+    const rc = getRequestContext(args.context);
+    const done = measure(deps, `event:${name}`);
+    try {
+      await fn(rc, { teamId: rc.teamId, userId: rc.userId, correlationId: rc.correlationId }, args);
+      done('ok');
+    } catch (err) {
+      const d = await noteFailure(deps, rc, err, `event ${name}`);
+      done(d.known ? 'refused' : 'error');
     }
   };
 }

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Message, ModalView } from '../../views/block-kit.js';
+import type { HomeView, Message, ModalView } from '../../views/block-kit.js';
 
 /**
  * Posting to channels, DMs and ephemeral messages, updating messages and uploading files, for the
@@ -129,5 +129,20 @@ export class Notifier {
   async pushView(triggerId: string, view: ModalView): Promise<{ id: string; hash: string }> {
     const r = await this.client.views.push({ trigger_id: triggerId, view });
     return { id: String(r.view?.id), hash: String(r.view?.hash) };
+  }
+
+  /** A reply in a message's thread (the approval card's reminders). */
+  async postInThread(channel: string, threadTs: string, msg: SlackMessage): Promise<void> {
+    await this.client.chat.postMessage({
+      channel,
+      thread_ts: threadTs,
+      text: msg.text,
+      ...(msg.blocks ? { blocks: msg.blocks } : {}),
+    });
+  }
+
+  /** The person's App Home tab. */
+  async publishHome(userId: string, view: HomeView): Promise<void> {
+    await this.client.views.publish({ user_id: userId, view });
   }
 }

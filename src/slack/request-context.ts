@@ -65,6 +65,10 @@ export function identify(body: Record<string, unknown>): {
     const team = body.team as { id?: string } | undefined;
     return { userId: user.id, userTeamId: user.team_id ?? team?.id };
   }
+  // Events API (app_home_opened): the person is the event's user; the installation's team is the envelope's.
+  const event = body.event as { user?: unknown } | undefined;
+  if (typeof event?.user === 'string')
+    return { userId: event.user, userTeamId: typeof body.team_id === 'string' ? body.team_id : undefined };
   return {
     userId: typeof body.user_id === 'string' ? body.user_id : undefined,
     userTeamId: typeof body.team_id === 'string' ? body.team_id : undefined,

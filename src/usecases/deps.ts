@@ -5,6 +5,7 @@ import type { Database, EntityManager } from '../db/database.js';
 import type { DuoAdmin } from '../duo/types.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { SecretBox } from '../secret-box.js';
 import type { ApprovalKinds } from './approval-registry.js';
 
@@ -22,6 +23,8 @@ export interface Deps {
   tuning: Tuning;
   /** The kinds of guarded change the approval engine knows. */
   approvals: ApprovalKinds;
+  /** Prometheus metrics (the runtime's; absent in the CLI and unit tests). */
+  metrics?: Metrics;
 }
 
 /**

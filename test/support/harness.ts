@@ -4,6 +4,7 @@ import { LOCAL_CHANNELS, LOCAL_TEAM_ID } from '../../src/app/local-directory.js'
 import { type Runtime, startRuntime } from '../../src/app/runtime.js';
 import { grantLocalResponders, grantResponder, startSandbox } from '../../src/app/sandbox.js';
 import type { Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
 import type { Role } from '../../src/domain/roles.js';
 import { createMemoryLogger } from '../../src/log.js';
 import type { AnyKind } from '../../src/usecases/approval-model.js';
@@ -43,6 +44,8 @@ export interface HarnessOptions {
   socketMode?: boolean;
   /** Approval kinds beyond the built-in ones (a test's own kind). */
   extraKinds?: readonly AnyKind[];
+  /** Configuration on top of the sandbox's (METRICS_TOKEN etc.). */
+  config?: Partial<Config>;
 }
 
 export const TEAM = LOCAL_TEAM_ID;
@@ -65,7 +68,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const { slack, duo, signingSecret } = sandbox;
   // This process's audit key, so the CLI child processes (test/support/cli.ts) link to the same chain.
-  const config = { ...sandbox.connectedConfig('debug'), auditKey: TEST_AUDIT_KEY };
+  const config = { ...sandbox.connectedConfig('debug'), auditKey: TEST_AUDIT_KEY, ...opts.config };
   const logger = createMemoryLogger('debug');
   const runtimeOptions = {
     config,

@@ -1,5 +1,5 @@
 /** JSON handlers for the unsigned /__sim control API (routes documented in server.ts). */
-import type { DuoSimulator, FaultKind, FaultSpec, PushAnswer, SimUser } from './types.js';
+import type { DuoSimulator, FaultKind, FaultSpec, PushAnswer, SimGrant, SimUser } from './types.js';
 
 export interface ControlResult {
   status: number;
@@ -88,6 +88,14 @@ export function handleControl(sim: DuoSimulator, method: string, path: string, r
         return { status: 200, body: sim.settings() };
       case 'PATCH settings':
         return { status: 200, body: sim.setSettings(b) };
+      case 'PUT grants':
+        if (!Array.isArray(b.missing)) throw new ControlError(400, 'missing (a list of grants) is required');
+        sim.setMissingGrants(b.missing as SimGrant[]);
+        return { status: 200, body: { ok: true } };
+      case 'PUT clock':
+        if (typeof b.skewMs !== 'number') throw new ControlError(400, 'skewMs (a number) is required');
+        sim.setClockSkew(b.skewMs);
+        return { status: 200, body: { ok: true } };
       case 'POST reset':
         sim.reset();
         return { status: 200, body: { ok: true } };

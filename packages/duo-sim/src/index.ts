@@ -15,6 +15,7 @@ export type {
   SimBypassCode,
   SimDirectory,
   SimDirectoryPerson,
+  SimGrant,
   SimLogger,
   SimPhone,
   SimPush,

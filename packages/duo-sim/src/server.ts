@@ -20,6 +20,9 @@
  *   GET    /__sim/sms                           SMS sent (activation instructions, passcode batches)
  *   POST   /__sim/phones/:phoneId/activate      the user opens the newest activation link in Duo Mobile
  *   GET    /__sim/requests                      log of /admin requests {method, path, params, status, at}
+ *   PUT    /__sim/grants                        {missing: ['read_resource'|'read_information'|'settings'|…]}
+ *                                               the Admin API application lacks these permissions (403, 40301)
+ *   PUT    /__sim/clock                         {skewMs}  Duo's clock runs skewMs off real time (Date header, signatures)
  *   POST   /__sim/reset                         back to the initial directory; clears pushes, faults, outbox, log
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,6 +38,7 @@ import type {
   DuoSimulator,
   DuoSimulatorOptions,
   FaultSpec,
+  SimGrant,
   SimLogger,
   SimRequestRecord,
   SimUser,
@@ -79,6 +83,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The Admin API permission an endpoint needs (duo-admin-api.md, the permissions table). */
+function grantFor(method: string, path: string): SimGrant | undefined {
+  if (path.startsWith('/admin/v1/info/')) return 'read_information';
+  if (path === '/admin/v1/settings') return 'settings';
+  if (path.startsWith('/admin/v1/admins')) return 'administrators';
+  if (path.startsWith('/admin/v1/users') || path.startsWith('/admin/v1/bypass_codes'))
+    return method === 'GET' ? 'read_resource' : 'write_resource';
+  return undefined;
+}
+
 function seedFor(directory: DuoSimulatorOptions['directory']): () => SimUser[] {
   if (directory === 'empty') return () => [];
   if (Array.isArray(directory)) return () => directory;
@@ -96,6 +110,10 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
   );
   let faults: ActiveFault[] = [];
   let faultSeq = 0;
+  /** How far Duo's clock is off real time: its Date header and the signature's freshness window follow it. */
+  let clockSkewMs = 0;
+  /** Permissions the Admin API application was not given ("Grant read resource", …): their endpoints answer 403. */
+  let missingGrants = new Set<SimGrant>();
   let log: SimRequestRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -161,11 +179,20 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
           return;
       }
     }
-    const verified = verifySignature({ method, path: rawPath, headers: req.headers, queryPairs, body }, { ikey, skey });
+    res.setHeader('Date', new Date(Date.now() + clockSkewMs).toUTCString());
+    const verified = verifySignature(
+      { method, path: rawPath, headers: req.headers, queryPairs, body },
+      { ikey, skey, nowMs: Date.now() + clockSkewMs },
+    );
     if (!verified.ok) {
       logger?.debug('duo-sim rejected signature', { method, path: rawPath, reason: verified.reason });
       record(method, rawPath, looseParams, 401);
       return sendJson(res, 401, INVALID_SIGNATURE);
+    }
+    const grant = grantFor(method, rawPath);
+    if (grant && missingGrants.has(grant)) {
+      record(method, rawPath, verified.params, 403);
+      return sendJson(res, 403, { stat: 'FAIL', code: 40301, message: 'Access forbidden' });
     }
     const result = handleAdmin(state, method, rawPath, verified.params);
     record(method, rawPath, verified.params, result.status);
@@ -233,6 +260,12 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       faults.push({ ...fault, id, remaining: fault.times ?? Number.POSITIVE_INFINITY });
       return id;
     },
+    setClockSkew: (ms) => {
+      clockSkewMs = ms;
+    },
+    setMissingGrants: (grants) => {
+      missingGrants = new Set(grants);
+    },
     clearFaults: () => {
       faults = [];
     },
@@ -253,6 +286,8 @@ export async function startDuoSimulator(opts: DuoSimulatorOptions = {}): Promise
       state.reset();
       faults = [];
       log = [];
+      clockSkewMs = 0;
+      missingGrants = new Set();
     },
     smsOutbox: () => state.sms.map((m) => ({ ...m })),
     issuedActivations: () => state.activations.map((a) => ({ ...a })),

@@ -65,6 +65,11 @@ export class SimState {
   settings!: SimSettings;
   directories = new Map<string, SimDirectory>();
 
+  /** Failed authentications before a user is locked out (Duo's lockout_threshold setting). */
+  get lockoutThreshold(): number {
+    return this.opts.lockoutThreshold;
+  }
+
   constructor(
     private readonly opts: SimStateOptions,
     private readonly seed: () => SimUser[],

@@ -175,6 +175,10 @@ export interface DuoSimulator {
   failAuthentication(username: string, times?: number): SimUser;
   injectFault(fault: FaultSpec): string;
   clearFaults(): void;
+  /** Duo's clock off real time by `ms` (its Date header; requests dated outside ±300 s of it fail with 40103). */
+  setClockSkew(ms: number): void;
+  /** Permissions the Admin API application lacks: their endpoints answer 403 with code 40301. */
+  setMissingGrants(grants: SimGrant[]): void;
   enrollmentOutbox(): EnrollmentEmail[];
   requests(): SimRequestRecord[];
   bypassCodesOf(userId: string): SimBypassCode[];
@@ -233,3 +237,6 @@ export interface SimDirectory {
   name: string;
   people: Record<string, SimDirectoryPerson>;
 }
+
+/** Admin API application permissions ("Grant read resource", …). */
+export type SimGrant = 'read_resource' | 'write_resource' | 'read_information' | 'settings' | 'administrators';

@@ -27,6 +27,8 @@ export function messageContent(args: Json, opts: { requireContent: boolean; usab
 
 function postMessage({ store, args }: MethodContext): Json {
   const channel = store.resolveChannel(optStr(args, 'channel'));
+  // A bot with chat:write (not chat:write.public) posts only where it is a member.
+  if (store.channels.get(channel)?.botMember === false) throw new SlackApiError('not_in_channel');
   const content = messageContent(args, { requireContent: true, usableFile: (id) => store.usableInBlocks(id) });
   const threadTs = optStr(args, 'thread_ts');
   const m = store.addMessage({ channel, via: 'chat.postMessage', ...content, threadTs, metadata: args.metadata });

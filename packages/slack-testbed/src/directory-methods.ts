@@ -60,6 +60,7 @@ function conversationsInfo({ store, args }: MethodContext): Json {
  */
 function conversationsHistory({ store, args }: MethodContext): Json {
   const channel = requireStr(args, 'channel', 'channel_not_found');
+  if (store.channels.get(channel)?.botMember === false) throw new SlackApiError('not_in_channel');
   const oldest = Number(args.oldest ?? 0);
   const cursor = optStr(args, 'cursor');
   let latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);

@@ -3,7 +3,7 @@
  * envelopes through the fake. Interactions are built from what the bot really sent (the fake's stored messages
  * and views), so a test clicks the button the user would see, not a payload it made up.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { computeState, isObj, textOf, viewProblems } from './blocks.js';
 import { messageContent } from './chat-methods.js';
 import {
@@ -309,6 +309,48 @@ export class SlackDriver {
     store.changed();
     if (v.definition.notify_on_close !== true) return { status: 0, body: undefined };
     return this.sendInteractive(payload, false);
+  }
+
+  /**
+   * The person opens the app's Home tab: Slack sends an `app_home_opened` event (Events API: JSON, signed;
+   * or an events_api envelope over Socket Mode). The app answers with views.publish; see `slack.homeView(userId)`.
+   */
+  async openHome(userId: string): Promise<DriverResponse> {
+    const store = this.slack.store;
+    const existing = store.homeViews.get(userId);
+    const view = existing ? store.views.get(existing) : undefined;
+    const payload: Json = {
+      token: this.slack.verificationToken,
+      team_id: this.teamId,
+      api_app_id: this.slack.appId,
+      event: {
+        type: 'app_home_opened',
+        user: userId,
+        channel: store.dmChannelFor(userId),
+        tab: 'home',
+        event_ts: this.actionTs(),
+        ...(view ? { view: store.slackView(view) } : {}),
+      },
+      type: 'event_callback',
+      event_id: `Ev${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: this.teamId, user_id: store.ws.botUserId, is_bot: true }],
+    };
+    if (this.opts.socket) return this.viaSocket('events_api', payload, false);
+    const raw = JSON.stringify(payload);
+    if (!this.opts.eventsUrl) throw new Error('openHome over HTTP needs eventsUrl');
+    const ts = Math.floor(Date.now() / 1000);
+    const request: SentRequest = {
+      url: this.opts.eventsUrl,
+      headers: {
+        'content-type': 'application/json',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signSlackRequest(this.opts.signingSecret, raw, ts),
+      },
+      body: raw,
+    };
+    this.sent = request;
+    return this.send(request);
   }
 
   /** Low level, for signature tests: posts `body` with a chosen (or no) signature and timestamp. HTTP only. */

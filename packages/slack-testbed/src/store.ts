@@ -29,6 +29,8 @@ export interface WorkspaceConfig {
   clock: Clock;
   /** How long (real time) Slack takes to process a completed upload. */
   fileProcessingMs: number;
+  /** The bot token's scopes, answered in every response's x-oauth-scopes header (tests remove one). */
+  botScopes: string[];
 }
 
 export const TRIGGER_TTL_MS = 3000;

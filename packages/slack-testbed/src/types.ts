@@ -39,6 +39,8 @@ export interface FakeChannel {
   isPrivate?: boolean;
   /** Who is in the channel (and sees its messages); undefined: every person of the workspace's own team. */
   members?: string[];
+  /** false: the bot is not in the channel (posting and reading history answer not_in_channel). */
+  botMember?: boolean;
 }
 
 /** One recorded request, in arrival order. */

@@ -39,7 +39,23 @@ const METHODS: Record<string, MethodSpec> = {
   ...fileMethods,
 };
 
+/** What the test-bed app is installed with unless a test says otherwise (the product's manifest asks for these). */
+export const DEFAULT_BOT_SCOPES = [
+  'commands',
+  'chat:write',
+  'im:write',
+  'files:write',
+  'files:read',
+  'users:read',
+  'users:read.email',
+  'channels:history',
+  'groups:history',
+  'metadata.message:read',
+];
+
 export interface FakeSlackOptions {
+  /** The bot token's scopes (x-oauth-scopes); DEFAULT_BOT_SCOPES when unset. Change later via store.ws.botScopes. */
+  botScopes?: string[];
   port?: number;
   host?: string;
   teamId?: string;
@@ -156,6 +172,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     verificationToken: slackId('', 24).toLowerCase(),
     clock,
     fileProcessingMs: opts.fileProcessingMs ?? 30,
+    botScopes: [...(opts.botScopes ?? DEFAULT_BOT_SCOPES)],
   });
   store.addUser({ id: store.ws.botUserId, name: 'duo-desk', realName: 'Duo Desk', isBot: true });
   for (const u of opts.users ?? []) store.addUser(u);
@@ -243,6 +260,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       call.outcome = { status: 200, error: problem };
       return sendJson(res, 200, { ok: false, error: problem });
     }
+    // Slack names the token's scopes on every answer to it.
+    if (token === store.ws.botToken) res.setHeader('x-oauth-scopes', store.ws.botScopes.join(','));
     const warnings =
       parsed.json && !/charset=utf-8/i.test(req.headers['content-type'] ?? '') ? ['missing_charset'] : undefined;
     const meta = warnings ? { warning: warnings.join(','), response_metadata: { warnings } } : {};
