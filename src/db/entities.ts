@@ -195,6 +195,11 @@ export const DirectoryEntry = defineEntity({
     realname: p.string().nullable(),
     status: p.string().nullable(),
     refreshedAt: p.datetime(),
+    /** The users overview's facts (null until the entry's next refresh after the upgrade). */
+    isEnrolled: p.boolean().nullable(),
+    lastLogin: p.datetime().nullable(),
+    created: p.datetime().nullable(),
+    directorySynced: p.boolean().nullable(),
   },
 });
 export type IDirectoryEntry = InferEntity<typeof DirectoryEntry>;

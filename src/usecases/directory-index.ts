@@ -394,14 +394,29 @@ export async function refreshDirectoryUser(
   // entry. The condition is checked on the row as it is when locked (after any concurrent writer), so a new user
   // or a changed name, alias or email writes nothing here and takes the full path (its terms rewritten).
   const refreshed = (await em.getConnection().execute(
-    `insert into directory_entry (duo_user_id, username, aliases, email, realname, status, refreshed_at)
-     values (?, ?, ?::jsonb, ?, ?, ?, ?)
-     on conflict (duo_user_id) do update set status = excluded.status, refreshed_at = excluded.refreshed_at
+    `insert into directory_entry (duo_user_id, username, aliases, email, realname, status, refreshed_at,
+       is_enrolled, last_login, created, directory_synced)
+     values (?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (duo_user_id) do update set status = excluded.status, refreshed_at = excluded.refreshed_at,
+         is_enrolled = excluded.is_enrolled, last_login = excluded.last_login, created = excluded.created,
+         directory_synced = excluded.directory_synced
        where directory_entry.username = excluded.username and directory_entry.aliases = excluded.aliases
          and directory_entry.email is not distinct from excluded.email
          and directory_entry.realname is not distinct from excluded.realname
      returning (xmax = 0) as inserted`,
-    [r.id, r.username, JSON.stringify(r.aliases), r.email, r.realname, r.status, now],
+    [
+      r.id,
+      r.username,
+      JSON.stringify(r.aliases),
+      r.email,
+      r.realname,
+      r.status,
+      now,
+      r.isEnrolled,
+      r.lastLogin,
+      r.created,
+      r.directorySynced,
+    ],
     'all',
     em.getTransactionContext(),
   )) as Array<{ inserted: boolean }>;

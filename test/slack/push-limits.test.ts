@@ -26,11 +26,13 @@ const lastModal = (userId: string) => JSON.stringify(h.slack.lastView(userId)?.d
 
 /** `/duo verify <username>` as `userId`; resolves with the modal's final text. */
 async function verify(userId: string, username: string, driver = h.driver): Promise<string> {
-  const before = h.slack.views(userId).length;
+  // Modals only: the person's App Home is a view too, republished whenever something changes for them.
+  const modals = () => h.slack.views(userId).filter((v) => v.definition.type === 'modal').length;
+  const before = modals();
   await driver.command(userId, `verify ${username}`);
   return h.slack.waitFor(() => {
     const text = lastModal(userId);
-    return h.slack.views(userId).length > before && !text.includes('hourglass') && text;
+    return modals() > before && !text.includes('hourglass') && text;
   });
 }
 
