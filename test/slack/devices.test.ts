@@ -289,7 +289,7 @@ describe('SMS passcodes', () => {
 
 describe('removing a lost device', () => {
   it('when a help-desk agent asks to remove a device, then nothing reaches Duo until a second person approves, and then Duo receives exactly one DELETE for that phone', async () => {
-    // Bob said "This wasn't me" above: use dave's second… dave has one phone; use a fresh user with two phones.
+    // Bob said "This wasn't me" above (device help for him is stopped): a fresh user with two phones.
     const u = h.duo.addUser({
       username: 'walt',
       email: 'walt@example.com',
@@ -341,6 +341,61 @@ describe('removing a lost device', () => {
   });
 });
 
+describe('the Slack confirmation is bound and short-lived', () => {
+  const confirmFor = async (
+    username: string,
+    employee: string,
+    button = 'Reactivate Duo Mobile',
+    callback = VIEWS.deviceReactivate,
+  ) => {
+    const form = await openDeviceForm(PEOPLE.userManager, username, button, callback);
+    await h.driver.clickButton({ view: form }, 'Verify another way', PEOPLE.userManager);
+    return { form, dm: await dmTo(employee, 'Did you ask for this?') };
+  };
+
+  it('when the employee answers after 10 minutes, then the answer is refused and nothing counts as verified', async () => {
+    h.slack.addUser({ id: 'UCAROL0001', name: 'carl', email: 'carl@example.com' });
+    h.duo.addUser({
+      username: 'carl',
+      email: 'carl@example.com',
+      phones: [duoPhone('carl', 1, 'iphone', '+15555550181')],
+    });
+    const { form, dm } = await confirmFor('carl', 'UCAROL0001');
+    clock.advance(11 * 60_000);
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UCAROL0001');
+    await dmTo('UCAROL0001', 'expired');
+    const r = await h.driver.submitView(form, PEOPLE.userManager, { Reason: REASON });
+    expect(bodyText(r)).toContain('Verify the caller first');
+    const [refused] = await auditRows(h, "action = 'device.confirmation_refused' and target_username = 'carl'");
+    expect(refused!.params).toMatchObject({ why: 'expired' });
+  });
+
+  it('when the employee confirmed a reactivation, then it does not verify a removal, nor bypass codes for the same user', async () => {
+    h.slack.addUser({ id: 'UDORA00001', name: 'dora', email: 'dora@example.com' });
+    h.duo.addUser({
+      username: 'dora',
+      email: 'dora@example.com',
+      phones: [duoPhone('dora', 1, 'iphone', '+15555550182'), duoPhone('dora', 2, 'android', '+15555550183')],
+    });
+    const { dm } = await confirmFor('dora', 'UDORA00001');
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UDORA00001');
+    await dmTo(PEOPLE.userManager, 'confirmed in their own Slack');
+
+    const removal = await openDeviceForm(PEOPLE.userManager, 'dora', 'Remove device', VIEWS.deviceRemove);
+    expect(bodyText(await h.driver.submitView(removal, PEOPLE.userManager, { Reason: REASON }))).toContain(
+      'Verify the caller first',
+    );
+
+    const card = await cardOf(PEOPLE.userManager, 'dora');
+    const since = Date.now();
+    await h.driver.clickButton({ message: card }, 'Request bypass codes', PEOPLE.userManager);
+    const bypass = await formView(PEOPLE.userManager, VIEWS.bypass, since, 'Reason');
+    const r = await h.driver.submitView(bypass, PEOPLE.userManager, { Reason: REASON });
+    expect(bodyText(r)).toContain('Verify the caller first');
+    expect(await auditRows(h, "action = 'bypass.requested' and target_username = 'dora'")).toEqual([]);
+  });
+});
+
 describe('no Slack account to verify with', () => {
   it('when the only Slack account with the Duo user’s email is a guest, then the form says so, and the request needs approval and says the caller is not verified', async () => {
     const form = await openDeviceForm(PEOPLE.helpDesk, 'judy', 'Reactivate Duo Mobile', VIEWS.deviceReactivate);
@@ -351,6 +406,16 @@ describe('no Slack account to verify with', () => {
     const card = await approvalCard('judy', 'Duo Mobile reactivation requested');
     expect(messageText(card)).toContain('not verified');
     expect(h.duo.issuedActivations().filter((a) => a.phoneId === phoneOf('judy').phone_id)).toEqual([]);
+  });
+});
+
+describe('a Slack Connect account', () => {
+  it('when the Slack account with the Duo user’s email belongs to another workspace, then it never gets the DM and the form says so', async () => {
+    h.slack.addUser({ id: 'UEXTDAVE01', teamId: 'T0OTHERORG', name: 'dave', email: 'dave.diaz@example.com' });
+    const form = await openDeviceForm(PEOPLE.helpDesk, 'dave', 'Reactivate Duo Mobile', VIEWS.deviceReactivate);
+    expect(viewText(form)).toContain('Slack Connect (external) user');
+    expect(viewText(form)).not.toContain('Verify another way');
+    expect(h.slack.messages(h.slack.dmChannelFor('UEXTDAVE01'))).toEqual([]);
   });
 });
 
