@@ -406,6 +406,23 @@ describe('no Slack account to verify with', () => {
     const card = await approvalCard('judy', 'Duo Mobile reactivation requested');
     expect(messageText(card)).toContain('not verified');
     expect(h.duo.issuedActivations().filter((a) => a.phoneId === phoneOf('judy').phone_id)).toEqual([]);
+
+    // Approved: a new code ends the tablet's old credentials, and Duo's enrollment email goes to the address on file.
+    nextStep(clock);
+    const approved = await approveWith(h, card.ts, PEOPLE.owner, await totpAt(h, ownerSecret));
+    expect(bodyText(approved)).not.toContain('errors');
+    await until(async () => h.duo.enrollmentOutbox().some((e) => e.username === 'judy'), 'the enrollment email');
+    expect(
+      h.duo
+        .enrollmentOutbox()
+        .filter((e) => e.username === 'judy')
+        .map((e) => e.email),
+    ).toEqual(['judy.jones@example.com']);
+    expect(phoneOf('judy').activated).toBe(false);
+    expect(h.duo.smsOutbox().filter((m) => m.phoneId === phoneOf('judy').phone_id)).toEqual([]);
+    const tablet = h.duo.issuedActivations().filter((a) => a.phoneId === phoneOf('judy').phone_id);
+    expect(tablet).toHaveLength(1);
+    expect(await scanForSecrets(h, [tablet[0]!.activationUrl, tablet[0]!.activationBarcode])).toEqual([]);
   });
 });
 
