@@ -426,6 +426,50 @@ describe('no Slack account to verify with', () => {
   });
 });
 
+describe('users outside device help', () => {
+  it('when the user is disabled or in the Trash, then the card offers no device help; when directory-synced, removal is explained and Duo never asked', async () => {
+    for (const username of ['carol']) {
+      const ids = buttonsOn(await cardOf(PEOPLE.helpDesk, username)).map((b) => b.action_id);
+      expect(ids.filter((id) => id.startsWith('device_'))).toEqual([]);
+    }
+    const trashed = h.duo.addUser({
+      username: 'tom',
+      email: 'tom@example.com',
+      status: 'pending deletion',
+      phones: [duoPhone('tom', 1, 'iphone', '+15555550184')],
+    });
+    expect(buttonsOn(await cardOf(PEOPLE.helpDesk, 'tom')).filter((b) => b.action_id.startsWith('device_'))).toEqual(
+      [],
+    );
+    expect(trashed.status).toBe('pending deletion');
+
+    const synced = h.duo.addUser({
+      username: 'sam',
+      email: 'sam@example.com',
+      external_id: 'ad-0001',
+      last_directory_sync: 1_764_000_000,
+      phones: [duoPhone('sam', 1, 'iphone', '+15555550185'), duoPhone('sam', 2, 'android', '+15555550186')],
+    });
+    const card = await cardOf(PEOPLE.helpDesk, 'sam');
+    const ids = buttonsOn(card).map((b) => b.action_id);
+    expect(ids).toContain(ACTIONS.deviceReactivate);
+    expect(ids).not.toContain(ACTIONS.deviceRemove);
+    const since = Date.now();
+    await clickAction(h, { message: { channel: card.channel, ts: card.ts } }, ACTIONS.deviceRemove, PEOPLE.helpDesk, {
+      value: `${synced.user_id}:${synced.phones[0]!.phone_id}`,
+    });
+    const explained = await h.slack.waitFor(
+      () => {
+        const v = h.slack.lastView(PEOPLE.helpDesk);
+        return v && v.updatedAt >= since && viewText(v).includes('directory sync') ? v : undefined;
+      },
+      { description: 'the directory-sync explanation' },
+    );
+    expect(viewText(explained)).toContain('source directory');
+    expect(h.duo.requests().filter((r) => r.method === 'DELETE' && r.path.includes(synced.user_id))).toEqual([]);
+  });
+});
+
 describe('a Slack Connect account', () => {
   it('when the Slack account with the Duo user’s email belongs to another workspace, then it never gets the DM and the form says so', async () => {
     h.slack.addUser({ id: 'UEXTDAVE01', teamId: 'T0OTHERORG', name: 'dave', email: 'dave.diaz@example.com' });
