@@ -396,6 +396,42 @@ describe('the Slack confirmation is bound and short-lived', () => {
   });
 });
 
+describe('the employee’s buttons', () => {
+  it('when the employee’s Confirm is replayed after it was answered, or sent with a forged value, then it is refused and audited', async () => {
+    h.slack.addUser({ id: 'UERIC00001', name: 'eric', email: 'eric@example.com' });
+    h.duo.addUser({
+      username: 'eric',
+      email: 'eric@example.com',
+      phones: [duoPhone('eric', 1, 'iphone', '+15555550187')],
+    });
+    const form = await openDeviceForm(PEOPLE.helpDesk, 'eric', 'Send SMS passcodes', VIEWS.deviceSmsPasscodes);
+    await h.driver.clickButton({ view: form }, 'Verify another way', PEOPLE.helpDesk);
+    const dm = await dmTo('UERIC00001', 'Did you ask for this?');
+    const id = JSON.stringify(dm.blocks).match(/"value":"([0-9a-f-]{36})"/)![1]!;
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UERIC00001');
+    await dmTo(PEOPLE.helpDesk, 'confirmed in their own Slack');
+
+    await clickAction(h, { message: { channel: dm.channel, ts: dm.ts } }, ACTIONS.deviceNotMe, 'UERIC00001', {
+      value: id,
+    });
+    await until(
+      async () =>
+        (await auditRows(h, "action = 'device.confirmation_refused' and target_username = 'eric'")).some(
+          (r) => (r.params as { why: string }).why === 'already confirmed',
+        ),
+      'the replay refused',
+    );
+    await clickAction(h, { message: { channel: dm.channel, ts: dm.ts } }, ACTIONS.deviceConfirm, 'UERIC00001', {
+      value: 'not-a-confirmation',
+    });
+    await until(
+      async () => (await auditRows(h, "action = 'request.tampered' and actor_user_id = 'UERIC00001'")).length > 0,
+      'the forged value audited',
+    );
+    expect(await auditRows(h, "action = 'device.not_me' and target_username = 'eric'")).toEqual([]);
+  });
+});
+
 describe('no Slack account to verify with', () => {
   it('when the only Slack account with the Duo user’s email is a guest, then the form says so, and the request needs approval and says the caller is not verified', async () => {
     const form = await openDeviceForm(PEOPLE.helpDesk, 'judy', 'Reactivate Duo Mobile', VIEWS.deviceReactivate);
