@@ -127,16 +127,23 @@ export async function prepareDeviceAction(
       responderUserId: actor.userId,
       minutes: guards.verificationMinutes ?? 0,
     }),
-    confirmation: await latestConfirmation(em, {
-      teamId: actor.teamId,
-      duoUserId: user.user_id,
-      responderUserId: actor.userId,
-      action,
-    }),
+    confirmation: asOfNow(
+      await latestConfirmation(em, {
+        teamId: actor.teamId,
+        duoUserId: user.user_id,
+        responderUserId: actor.userId,
+        action,
+      }),
+      deps.clock.now(),
+    ),
     employee: await employeeAccount(deps, actor.teamId, user),
     maxValidHours: settings.device_activation_valid_hours,
   };
 }
+
+/** A question nobody answered in time reads as expired (the row says 'sent' until someone clicks). */
+const asOfNow = (c: ConfirmationView | null, now: Date): ConfirmationView | null =>
+  c && c.state === 'sent' && c.expiresAt <= now ? { ...c, state: 'expired' } : c;
 
 /** "Verify another way": the DM to the employee's own Slack, for this device action. */
 export async function verifyAnotherWay(

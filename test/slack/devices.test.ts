@@ -289,7 +289,7 @@ describe('SMS passcodes', () => {
 
 describe('removing a lost device', () => {
   it('when a help-desk agent asks to remove a device, then nothing reaches Duo until a second person approves, and then Duo receives exactly one DELETE for that phone', async () => {
-    // Bob said "This wasn't me" above: use dave's second… dave has one phone; use a fresh user with two phones.
+    // Bob said "This wasn't me" above (device help for him is stopped): a fresh user with two phones.
     const u = h.duo.addUser({
       username: 'walt',
       email: 'walt@example.com',
@@ -341,6 +341,97 @@ describe('removing a lost device', () => {
   });
 });
 
+describe('the Slack confirmation is bound and short-lived', () => {
+  const confirmFor = async (
+    username: string,
+    employee: string,
+    button = 'Reactivate Duo Mobile',
+    callback = VIEWS.deviceReactivate,
+  ) => {
+    const form = await openDeviceForm(PEOPLE.userManager, username, button, callback);
+    await h.driver.clickButton({ view: form }, 'Verify another way', PEOPLE.userManager);
+    return { form, dm: await dmTo(employee, 'Did you ask for this?') };
+  };
+
+  it('when the employee answers after 10 minutes, then the answer is refused and nothing counts as verified', async () => {
+    h.slack.addUser({ id: 'UCAROL0001', name: 'carl', email: 'carl@example.com' });
+    h.duo.addUser({
+      username: 'carl',
+      email: 'carl@example.com',
+      phones: [duoPhone('carl', 1, 'iphone', '+15555550181')],
+    });
+    const { form, dm } = await confirmFor('carl', 'UCAROL0001');
+    clock.advance(11 * 60_000);
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UCAROL0001');
+    await dmTo('UCAROL0001', 'expired');
+    const r = await h.driver.submitView(form, PEOPLE.userManager, { Reason: REASON });
+    expect(bodyText(r)).toContain('Verify the caller first');
+    const [refused] = await auditRows(h, "action = 'device.confirmation_refused' and target_username = 'carl'");
+    expect(refused!.params).toMatchObject({ why: 'expired' });
+  });
+
+  it('when the employee confirmed a reactivation, then it does not verify a removal, nor bypass codes for the same user', async () => {
+    h.slack.addUser({ id: 'UDORA00001', name: 'dora', email: 'dora@example.com' });
+    h.duo.addUser({
+      username: 'dora',
+      email: 'dora@example.com',
+      phones: [duoPhone('dora', 1, 'iphone', '+15555550182'), duoPhone('dora', 2, 'android', '+15555550183')],
+    });
+    const { dm } = await confirmFor('dora', 'UDORA00001');
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UDORA00001');
+    await dmTo(PEOPLE.userManager, 'confirmed in their own Slack');
+
+    const removal = await openDeviceForm(PEOPLE.userManager, 'dora', 'Remove device', VIEWS.deviceRemove);
+    expect(bodyText(await h.driver.submitView(removal, PEOPLE.userManager, { Reason: REASON }))).toContain(
+      'Verify the caller first',
+    );
+
+    const card = await cardOf(PEOPLE.userManager, 'dora');
+    const since = Date.now();
+    await h.driver.clickButton({ message: card }, 'Request bypass codes', PEOPLE.userManager);
+    const bypass = await formView(PEOPLE.userManager, VIEWS.bypass, since, 'Reason');
+    const r = await h.driver.submitView(bypass, PEOPLE.userManager, { Reason: REASON });
+    expect(bodyText(r)).toContain('Verify the caller first');
+    expect(await auditRows(h, "action = 'bypass.requested' and target_username = 'dora'")).toEqual([]);
+  });
+});
+
+describe('the employee’s buttons', () => {
+  it('when the employee’s Confirm is replayed after it was answered, or sent with a forged value, then it is refused and audited', async () => {
+    h.slack.addUser({ id: 'UERIC00001', name: 'eric', email: 'eric@example.com' });
+    h.duo.addUser({
+      username: 'eric',
+      email: 'eric@example.com',
+      phones: [duoPhone('eric', 1, 'iphone', '+15555550187')],
+    });
+    const form = await openDeviceForm(PEOPLE.helpDesk, 'eric', 'Send SMS passcodes', VIEWS.deviceSmsPasscodes);
+    await h.driver.clickButton({ view: form }, 'Verify another way', PEOPLE.helpDesk);
+    const dm = await dmTo('UERIC00001', 'Did you ask for this?');
+    const id = JSON.stringify(dm.blocks).match(/"value":"([0-9a-f-]{36})"/)![1]!;
+    await h.driver.clickButton({ message: dm }, 'Confirm, it was me', 'UERIC00001');
+    await dmTo(PEOPLE.helpDesk, 'confirmed in their own Slack');
+
+    await clickAction(h, { message: { channel: dm.channel, ts: dm.ts } }, ACTIONS.deviceNotMe, 'UERIC00001', {
+      value: id,
+    });
+    await until(
+      async () =>
+        (await auditRows(h, "action = 'device.confirmation_refused' and target_username = 'eric'")).some(
+          (r) => (r.params as { why: string }).why === 'already confirmed',
+        ),
+      'the replay refused',
+    );
+    await clickAction(h, { message: { channel: dm.channel, ts: dm.ts } }, ACTIONS.deviceConfirm, 'UERIC00001', {
+      value: 'not-a-confirmation',
+    });
+    await until(
+      async () => (await auditRows(h, "action = 'request.tampered' and actor_user_id = 'UERIC00001'")).length > 0,
+      'the forged value audited',
+    );
+    expect(await auditRows(h, "action = 'device.not_me' and target_username = 'eric'")).toEqual([]);
+  });
+});
+
 describe('no Slack account to verify with', () => {
   it('when the only Slack account with the Duo user’s email is a guest, then the form says so, and the request needs approval and says the caller is not verified', async () => {
     const form = await openDeviceForm(PEOPLE.helpDesk, 'judy', 'Reactivate Duo Mobile', VIEWS.deviceReactivate);
@@ -351,6 +442,77 @@ describe('no Slack account to verify with', () => {
     const card = await approvalCard('judy', 'Duo Mobile reactivation requested');
     expect(messageText(card)).toContain('not verified');
     expect(h.duo.issuedActivations().filter((a) => a.phoneId === phoneOf('judy').phone_id)).toEqual([]);
+
+    // Approved: a new code ends the tablet's old credentials, and Duo's enrollment email goes to the address on file.
+    nextStep(clock);
+    const approved = await approveWith(h, card.ts, PEOPLE.owner, await totpAt(h, ownerSecret));
+    expect(bodyText(approved)).not.toContain('errors');
+    await until(async () => h.duo.enrollmentOutbox().some((e) => e.username === 'judy'), 'the enrollment email');
+    expect(
+      h.duo
+        .enrollmentOutbox()
+        .filter((e) => e.username === 'judy')
+        .map((e) => e.email),
+    ).toEqual(['judy.jones@example.com']);
+    expect(phoneOf('judy').activated).toBe(false);
+    expect(h.duo.smsOutbox().filter((m) => m.phoneId === phoneOf('judy').phone_id)).toEqual([]);
+    const tablet = h.duo.issuedActivations().filter((a) => a.phoneId === phoneOf('judy').phone_id);
+    expect(tablet).toHaveLength(1);
+    expect(await scanForSecrets(h, [tablet[0]!.activationUrl, tablet[0]!.activationBarcode])).toEqual([]);
+  });
+});
+
+describe('users outside device help', () => {
+  it('when the user is disabled or in the Trash, then the card offers no device help; when directory-synced, removal is explained and Duo never asked', async () => {
+    for (const username of ['carol']) {
+      const ids = buttonsOn(await cardOf(PEOPLE.helpDesk, username)).map((b) => b.action_id);
+      expect(ids.filter((id) => id.startsWith('device_'))).toEqual([]);
+    }
+    const trashed = h.duo.addUser({
+      username: 'tom',
+      email: 'tom@example.com',
+      status: 'pending deletion',
+      phones: [duoPhone('tom', 1, 'iphone', '+15555550184')],
+    });
+    expect(buttonsOn(await cardOf(PEOPLE.helpDesk, 'tom')).filter((b) => b.action_id.startsWith('device_'))).toEqual(
+      [],
+    );
+    expect(trashed.status).toBe('pending deletion');
+
+    const synced = h.duo.addUser({
+      username: 'sam',
+      email: 'sam@example.com',
+      external_id: 'ad-0001',
+      last_directory_sync: 1_764_000_000,
+      phones: [duoPhone('sam', 1, 'iphone', '+15555550185'), duoPhone('sam', 2, 'android', '+15555550186')],
+    });
+    const card = await cardOf(PEOPLE.helpDesk, 'sam');
+    const ids = buttonsOn(card).map((b) => b.action_id);
+    expect(ids).toContain(ACTIONS.deviceReactivate);
+    expect(ids).not.toContain(ACTIONS.deviceRemove);
+    const since = Date.now();
+    await clickAction(h, { message: { channel: card.channel, ts: card.ts } }, ACTIONS.deviceRemove, PEOPLE.helpDesk, {
+      value: `${synced.user_id}:${synced.phones[0]!.phone_id}`,
+    });
+    const explained = await h.slack.waitFor(
+      () => {
+        const v = h.slack.lastView(PEOPLE.helpDesk);
+        return v && v.updatedAt >= since && viewText(v).includes('directory sync') ? v : undefined;
+      },
+      { description: 'the directory-sync explanation' },
+    );
+    expect(viewText(explained)).toContain('source directory');
+    expect(h.duo.requests().filter((r) => r.method === 'DELETE' && r.path.includes(synced.user_id))).toEqual([]);
+  });
+});
+
+describe('a Slack Connect account', () => {
+  it('when the Slack account with the Duo user’s email belongs to another workspace, then it never gets the DM and the form says so', async () => {
+    h.slack.addUser({ id: 'UEXTDAVE01', teamId: 'T0OTHERORG', name: 'dave', email: 'dave.diaz@example.com' });
+    const form = await openDeviceForm(PEOPLE.helpDesk, 'dave', 'Reactivate Duo Mobile', VIEWS.deviceReactivate);
+    expect(viewText(form)).toContain('Slack Connect (external) user');
+    expect(viewText(form)).not.toContain('Verify another way');
+    expect(h.slack.messages(h.slack.dmChannelFor('UEXTDAVE01'))).toEqual([]);
   });
 });
 
