@@ -5,9 +5,11 @@ import { actionListener, viewListener } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import { ensureAllowed } from '../src/usecases/access.js';
 import { BULK_STATUS_MAX } from '../src/usecases/approval-bulk-status.js';
+import { bypassReport, REPORT_ROWS } from '../src/usecases/bypass-report.js';
 import type { Caller, Deps, EntityManager } from '../src/usecases/deps.js';
 import { requestBulkStatus } from '../src/usecases/users-bulk-status.js';
 import { exportUsers, usersOverview, usersPage } from '../src/usecases/users-overview.js';
+import { bypassReportMessage } from '../views/bypass-report.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import {
   bulkStatusModal,
@@ -99,6 +101,12 @@ export const usersFlow: FlowCommands['users'] = {
       await ack({ response_type: 'ephemeral', text: usersExportPreparing(format.data, filter) });
       const file = await sendExport(deps, notifier, c.em, c.caller, { filter, format: format.data });
       await respond({ response_type: 'ephemeral', replace_original: true, text: usersExportSent(file) });
+      return;
+    }
+    if (words[0]?.toLowerCase() === 'codes' && words.length === 1) {
+      const report = await bypassReport(deps, c.em, c.caller);
+      await ack();
+      await respond({ response_type: 'ephemeral', ...bypassReportMessage(report, REPORT_ROWS) });
       return;
     }
     if (words.length > 1) throw fail('INVALID_INPUT', 'users.bad_args', { issue: 'filter' });

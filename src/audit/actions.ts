@@ -71,6 +71,7 @@ export const AUDIT_ACTIONS = {
   'bulk_status.cancelled': 'cancelled a bulk status change',
   'bulk_status.expired': 'bulk status change expired',
   'bulk_status.failed': 'bulk status change failed',
+  'bypass_codes.reported': 'viewed the bypass-code report',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -188,4 +188,12 @@ export class DuoAdminClient implements DuoAdmin {
   async getInfoSummary(): Promise<Record<string, unknown>> {
     return (await this.call(z.record(z.string(), z.unknown()), 'GET', '/admin/v1/info/summary')).data;
   }
+
+  async listBypassCodes(): Promise<BypassCodeMeta[]> {
+    return this.all(BypassCodeMetaSchema, '/admin/v1/bypass_codes', {}, 500);
+  }
+
+  async getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta> {
+    return (await this.call(BypassCodeMetaSchema, 'GET', `/admin/v1/bypass_codes/${seg(bypassCodeId)}`)).data;
+  }
 }

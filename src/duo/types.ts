@@ -78,4 +78,8 @@ export interface DuoAdmin {
   enrollUser(opts: EnrollUserOptions): Promise<void>;
   getAdmins(): Promise<Admin[]>;
   getInfoSummary(): Promise<Record<string, unknown>>;
+  /** GET /admin/v1/bypass_codes, every page (500 a page): the organisation's valid codes, metadata only. */
+  listBypassCodes(): Promise<BypassCodeMeta[]>;
+  /** GET /admin/v1/bypass_codes/[id]: one code's metadata (never the code). */
+  getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta>;
 }
