@@ -9,7 +9,8 @@ import { bypassReport, REPORT_ROWS } from '../src/usecases/bypass-report.js';
 import type { Caller, Deps, EntityManager } from '../src/usecases/deps.js';
 import { requestBulkStatus } from '../src/usecases/users-bulk-status.js';
 import { exportUsers, usersOverview, usersPage } from '../src/usecases/users-overview.js';
-import { bypassReportMessage } from '../views/bypass-report.js';
+import { requestWeakCodesDeletion } from '../src/usecases/weak-codes.js';
+import { bypassReportMessage, weakCodesModal, weakCodesSubmittedModal } from '../views/bypass-report.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import {
   bulkStatusModal,
@@ -142,6 +143,40 @@ export const usersFlow: FlowCommands['users'] = {
         if (!page.users.length)
           throw fail('INVALID_INPUT', 'users.bulk_bad_input', { issue: 'none', max: BULK_STATUS_MAX });
         await notifier.openView(body.trigger_id, bulkStatusModal(page, { f: ref.f, channelId: channelOf(body) }));
+      }),
+    );
+    app.action(
+      ACTIONS.codesDeleteWeak,
+      actionListener(deps, async (c, { action, body }) => {
+        buttonValue(z.literal('weak'), action);
+        await ensureAllowed(deps, c.em, c.caller, 'bypass_codes.delete');
+        const report = await bypassReport(deps, c.em, c.caller);
+        if (!report.weak) throw fail('INVALID_INPUT', 'codes.no_weak_codes', {});
+        await notifier.openView(body.trigger_id, weakCodesModal(report.weak, channelOf(body)));
+      }),
+    );
+    app.view(
+      VIEWS.weakCodes,
+      viewListener(deps, async (c, { ack, view }) => {
+        const meta = parsePrivateMetadata(
+          z.strictObject({ channelId: z.string().max(40) }),
+          view.private_metadata,
+          'users',
+        );
+        const form = formState(view.state.values);
+        const submitted = await requestWeakCodesDeletion(deps, c.em, c.caller, approvals, {
+          reason: form.text(BLOCKS.reason),
+          totp: form.text(BLOCKS.totp),
+          requestChannel: meta.channelId || null,
+        });
+        await ack({
+          response_action: 'update',
+          view: weakCodesSubmittedModal(
+            submitted.outcome,
+            (submitted.request.params as { targets: unknown[] }).targets.length,
+            deps.config.approvalChannel,
+          ),
+        });
       }),
     );
     app.view(

@@ -17,6 +17,7 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
   bulk_status: 'Changing the status of several users',
+  weak_codes_delete: 'Deleting all weak bypass codes',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -34,6 +34,7 @@ export const ACTIONS = {
   usersExport: 'users_export',
   usersOverview: 'users_overview',
   usersBulk: 'users_bulk',
+  codesDeleteWeak: 'codes_delete_weak',
 } as const;
 
 export const VIEWS = {
@@ -53,6 +54,7 @@ export const VIEWS = {
   mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
   usersBulk: 'users_bulk_modal',
+  weakCodes: 'weak_codes_modal',
 } as const;
 
 export const BLOCKS = {

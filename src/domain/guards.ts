@@ -21,6 +21,7 @@ export const GUARDED_ACTIONS = [
   'approver_flag',
   'stepup_reset',
   'bulk_status',
+  'weak_codes_delete',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -60,6 +61,8 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   stepup_reset: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   // Up to 100 users at once: no caller to verify, so the actor's step-up and always a second person.
   bulk_status: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
+  // Deleting every weak bypass code at once locks out whoever relies on one: step-up and a second person.
+  weak_codes_delete: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
 };
 
 /** The guards as they apply now, for this requester and these settings. */

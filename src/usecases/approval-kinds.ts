@@ -3,6 +3,7 @@ import { bypassCodesKind } from './approval-bypass-codes.js';
 import { bypassStatusKind } from './approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
 import type { AnyKind } from './approval-model.js';
+import { weakCodesKind } from './approval-weak-codes.js';
 
 /** The guarded changes duo-desk ships with (each needs its card text in views/approvals.ts). */
 export const BUILT_IN_KINDS: readonly AnyKind[] = [
@@ -12,4 +13,5 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   responderChangeKind,
   stepUpResetKind,
   bulkStatusKind,
+  weakCodesKind,
 ];

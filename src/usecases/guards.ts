@@ -64,6 +64,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   approver_flag: 'weaken',
   stepup_reset: 'weaken',
   bulk_status: 'unlock',
+  weak_codes_delete: 'bypass_request',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {
