@@ -5,9 +5,12 @@ import { actionListener, viewListener } from '../src/slack/listener.js';
 import type { Notifier } from '../src/slack/notifier.js';
 import { ensureAllowed } from '../src/usecases/access.js';
 import { BULK_STATUS_MAX } from '../src/usecases/approval-bulk-status.js';
+import { bypassReport, REPORT_ROWS } from '../src/usecases/bypass-report.js';
 import type { Caller, Deps, EntityManager } from '../src/usecases/deps.js';
 import { requestBulkStatus } from '../src/usecases/users-bulk-status.js';
 import { exportUsers, usersOverview, usersPage } from '../src/usecases/users-overview.js';
+import { requestWeakCodesDeletion } from '../src/usecases/weak-codes.js';
+import { bypassReportMessage, weakCodesModal, weakCodesSubmittedModal } from '../views/bypass-report.js';
 import { ACTIONS, BLOCKS, VIEWS } from '../views/ids.js';
 import {
   bulkStatusModal,
@@ -101,6 +104,12 @@ export const usersFlow: FlowCommands['users'] = {
       await respond({ response_type: 'ephemeral', replace_original: true, text: usersExportSent(file) });
       return;
     }
+    if (words[0]?.toLowerCase() === 'codes' && words.length === 1) {
+      const report = await bypassReport(deps, c.em, c.caller);
+      await ack();
+      await respond({ response_type: 'ephemeral', ...bypassReportMessage(report, REPORT_ROWS) });
+      return;
+    }
     if (words.length > 1) throw fail('INVALID_INPUT', 'users.bad_args', { issue: 'filter' });
     // Through response_url (not the ack body), so the buttons can be clicked on it.
     if (words.length === 0) {
@@ -134,6 +143,40 @@ export const usersFlow: FlowCommands['users'] = {
         if (!page.users.length)
           throw fail('INVALID_INPUT', 'users.bulk_bad_input', { issue: 'none', max: BULK_STATUS_MAX });
         await notifier.openView(body.trigger_id, bulkStatusModal(page, { f: ref.f, channelId: channelOf(body) }));
+      }),
+    );
+    app.action(
+      ACTIONS.codesDeleteWeak,
+      actionListener(deps, async (c, { action, body }) => {
+        buttonValue(z.literal('weak'), action);
+        await ensureAllowed(deps, c.em, c.caller, 'bypass_codes.delete');
+        const report = await bypassReport(deps, c.em, c.caller);
+        if (!report.weak) throw fail('INVALID_INPUT', 'codes.no_weak_codes', {});
+        await notifier.openView(body.trigger_id, weakCodesModal(report.weak, channelOf(body)));
+      }),
+    );
+    app.view(
+      VIEWS.weakCodes,
+      viewListener(deps, async (c, { ack, view }) => {
+        const meta = parsePrivateMetadata(
+          z.strictObject({ channelId: z.string().max(40) }),
+          view.private_metadata,
+          'users',
+        );
+        const form = formState(view.state.values);
+        const submitted = await requestWeakCodesDeletion(deps, c.em, c.caller, approvals, {
+          reason: form.text(BLOCKS.reason),
+          totp: form.text(BLOCKS.totp),
+          requestChannel: meta.channelId || null,
+        });
+        await ack({
+          response_action: 'update',
+          view: weakCodesSubmittedModal(
+            submitted.outcome,
+            (submitted.request.params as { targets: unknown[] }).targets.length,
+            deps.config.approvalChannel,
+          ),
+        });
       }),
     );
     app.view(

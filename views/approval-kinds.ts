@@ -5,6 +5,7 @@ import { bulkStatusKind } from '../src/usecases/approval-bulk-status.js';
 import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
 import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
+import { weakCodesKind } from '../src/usecases/approval-weak-codes.js';
 import { defineKindText, verificationField } from './approvals.js';
 import { codesDeliveryMessage, paramsText } from './bypass.js';
 import { esc, slackDate } from './common.js';
@@ -157,4 +158,23 @@ defineKindText(bulkStatusKind, {
   failure: (reason) => `the change failed (${reason})`,
   done: (r) =>
     `${r.result.changed ?? 0} changed, ${r.result.unchanged ?? 0} already so, ${r.result.excludedSynced ?? 0} left out (directory sync), ${r.result.inTrash ?? 0} in the Trash, ${r.result.gone ?? 0} gone, ${r.result.failed ?? 0} failed.\n\`\`\`${esc(String(r.result.outcomes ?? ''))}\`\`\``,
+});
+
+defineKindText(weakCodesKind, {
+  title: 'Deleting weak bypass codes',
+  noun: 'weak-code deletion',
+  summary: (r) =>
+    `delete ${r.params.targets.length} weak bypass ${r.params.targets.length === 1 ? 'code' : 'codes'} (no expiry)`,
+  fields: (r) => {
+    const users = [...new Set(r.params.targets.map((c) => c.username))];
+    return [
+      `*Codes*\n${r.params.targets.length} (never shown)`,
+      `*Users (${users.length})*\n${esc(users.slice(0, 20).join(', '))}${users.length > 20 ? `, … ${users.length - 20} more` : ''}`,
+    ];
+  },
+  approveNote: 'Each code is read from Duo again and deleted only if it still exists and still has no expiry.',
+  nothingDone: 'No code was deleted.',
+  failure: (reason) => `the deletion failed (${reason})`,
+  done: (r) =>
+    `${r.result.deleted ?? 0} deleted, ${r.result.gone ?? 0} already gone, ${r.result.notWeak ?? 0} no longer weak, ${r.result.failed ?? 0} failed.`,
 });

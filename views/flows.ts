@@ -90,7 +90,7 @@ export const FLOW_TEXT: FlowTexts = {
   },
   users: {
     help: {
-      usage: 'users [filter] | users export csv|json [filter]',
+      usage: 'users [filter] | users export csv|json [filter] | users codes',
       summary: 'Counts of Duo users (not enrolled, inactive, Trash, bypass, locked out), each a list; export a filter.',
       example: 'users locked_out',
     },

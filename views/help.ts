@@ -20,6 +20,7 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   device_remove: 'Removing a device',
   device_sms_passcodes: 'Sending SMS passcodes',
   bulk_status: 'Changing the status of several users',
+  weak_codes_delete: 'Deleting all weak bypass codes',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -40,6 +40,7 @@ export const ACTIONS = {
   usersExport: 'users_export',
   usersOverview: 'users_overview',
   usersBulk: 'users_bulk',
+  codesDeleteWeak: 'codes_delete_weak',
 } as const;
 
 export const VIEWS = {
@@ -62,6 +63,7 @@ export const VIEWS = {
   deviceSmsPasscodes: 'device_sms_modal',
   deviceRemove: 'device_remove_modal',
   usersBulk: 'users_bulk_modal',
+  weakCodes: 'weak_codes_modal',
 } as const;
 
 export const BLOCKS = {

@@ -151,6 +151,7 @@ const GUARDED_NOUN = {
   device_remove: 'Removing a device',
   device_sms_passcodes: 'Sending SMS passcodes',
   bulk_status: 'Changing the status of several users',
+  weak_codes_delete: 'Deleting all weak bypass codes',
 } as const;
 
 const REOPEN = {
@@ -351,6 +352,7 @@ export const PROBLEM_TEXT: ProblemTexts = {
   },
   'users.export_too_large': (d) =>
     `That filter has more than ${d.max.toLocaleString('en-US')} users, more than one export holds. Pick a narrower filter.`,
+  'codes.no_weak_codes': () => 'There are no weak bypass codes (every valid code has an expiry): nothing to delete.',
   'users.bulk_bad_input': (d) =>
     ({
       none: 'Pick at least one user.',

@@ -92,6 +92,13 @@ export const AUDIT_ACTIONS = {
   'bulk_status.failed': 'bulk status change failed',
   'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
   'user.synced': 'synced from the directory',
+  'bypass_codes.reported': 'viewed the bypass-code report',
+  'weak_codes.requested': 'asked to delete all weak bypass codes',
+  'weak_codes.approved': 'approved deleting the weak bypass codes',
+  'weak_codes.denied': 'denied deleting the weak bypass codes',
+  'weak_codes.cancelled': 'cancelled deleting the weak bypass codes',
+  'weak_codes.expired': 'request to delete the weak bypass codes expired',
+  'weak_codes.failed': 'deleting the weak bypass codes failed',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -82,7 +82,7 @@ export const FLOWS = {
     guarded: ['powerful_role', 'approver_flag', 'weakening_setting'],
   },
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
-  users: { entry: { action: 'users.read', target: none }, guarded: ['bulk_status'] },
+  users: { entry: { action: 'users.read', target: none }, guarded: ['bulk_status', 'weak_codes_delete'] },
   sync: { entry: { action: 'user.sync', target: none } },
 } as const satisfies Record<FlowName, FlowPolicy>;
 

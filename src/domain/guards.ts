@@ -24,6 +24,7 @@ export const GUARDED_ACTIONS = [
   'device_remove',
   'device_sms_passcodes',
   'bulk_status',
+  'weak_codes_delete',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -93,6 +94,8 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   },
   // Up to 100 users at once: no caller to verify, so the actor's step-up and always a second person.
   bulk_status: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
+  // Deleting every weak bypass code at once locks out whoever relies on one: step-up and a second person.
+  weak_codes_delete: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
 };
 
 /** The guards as they apply now, for this requester and these settings. */

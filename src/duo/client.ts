@@ -241,4 +241,12 @@ export class DuoAdminClient implements DuoAdmin {
     if (!username) throw new AppError('INVALID_INPUT', 'syncUser needs a username');
     await this.call(z.unknown(), 'POST', `/admin/v1/users/directorysync/${seg(directoryKey)}/syncuser`, { username });
   }
+
+  async listBypassCodes(): Promise<BypassCodeMeta[]> {
+    return this.all(BypassCodeMetaSchema, '/admin/v1/bypass_codes', {}, 500);
+  }
+
+  async getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta> {
+    return (await this.call(BypassCodeMetaSchema, 'GET', `/admin/v1/bypass_codes/${seg(bypassCodeId)}`)).data;
+  }
 }

@@ -104,4 +104,8 @@ export interface DuoAdmin {
   getSettings(): Promise<DuoSettings>;
   /** POST /admin/v1/users/directorysync/[directory_key]/syncuser: create, update or trash one user from the directory. */
   syncUser(directoryKey: string, username: string): Promise<void>;
+  /** GET /admin/v1/bypass_codes, every page (500 a page): the organisation's valid codes, metadata only. */
+  listBypassCodes(): Promise<BypassCodeMeta[]>;
+  /** GET /admin/v1/bypass_codes/[id]: one code's metadata (never the code). */
+  getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta>;
 }

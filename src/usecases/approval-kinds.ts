@@ -4,6 +4,7 @@ import { bypassStatusKind } from './approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
 import { deviceReactivationKind, deviceRemovalKind } from './approval-devices.js';
 import type { AnyKind } from './approval-model.js';
+import { weakCodesKind } from './approval-weak-codes.js';
 
 /** The guarded changes duo-desk ships with (each needs its card text in views/approvals.ts). */
 export const BUILT_IN_KINDS: readonly AnyKind[] = [
@@ -15,4 +16,5 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   deviceReactivationKind,
   deviceRemovalKind,
   bulkStatusKind,
+  weakCodesKind,
 ];

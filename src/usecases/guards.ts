@@ -77,6 +77,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   device_remove: 'unlock',
   device_sms_passcodes: 'unlock',
   bulk_status: 'unlock',
+  weak_codes_delete: 'bypass_request',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {
