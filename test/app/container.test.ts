@@ -185,6 +185,19 @@ describe('the production install', { timeout: 120_000 }, () => {
     expect(Number(stdout.trim())).toBeGreaterThan(5);
   });
 
+  it('when npm start runs the compiled app in production without Slack variables, then it refuses naming SLACK_BOT_TOKEN (no local mode)', async () => {
+    const r = await run('node', ['bin/duo-desk.js', 'start'], {
+      cwd: dir,
+      env: { ...prodEnv(), DUO_DESK_DATA_DIR: '/nonexistent/x' },
+    }).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('SLACK_BOT_TOKEN');
+    expect(r.stdout).not.toContain('local mode');
+  });
+
   it('when npm start runs in production without dist/, then the launcher says to build (and never falls back to tsx)', async () => {
     const bare = mkdtempSync(join(tmpdir(), 'duo-desk-nodist-'));
     try {

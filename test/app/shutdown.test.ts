@@ -120,6 +120,12 @@ describe('SIGTERM', { timeout: 90_000 }, () => {
     );
     const t0 = Date.now();
     child!.kill('SIGTERM');
+    // Draining: the lookup still runs, but the server takes no new requests.
+    await new Promise((r) => setTimeout(r, 300));
+    const late = await fetch((globalThis as { eventsUrl?: string }).eventsUrl!.replace('/slack/events', '/healthz'))
+      .then((res) => res.status)
+      .catch(() => 'refused');
+    expect(late).toBe('refused');
     const { code, signal } = await exited;
     const tookMs = Date.now() - t0;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
