@@ -9,6 +9,7 @@ import { cardActionId, SLASH_COMMAND } from '../views/ids.js';
 import { auditFlow } from './audit.js';
 import { bypassFlow } from './bypass.js';
 import { codesFlow } from './codes.js';
+import { createUserFlow } from './create-user.js';
 import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
 import { lookupFlow } from './lookup.js';
@@ -35,6 +36,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   roles: rolesFlow,
   mfa: mfaFlow,
   sync: syncFlow,
+  create: createUserFlow,
 };
 
 export const commandTextSchema = z

@@ -95,4 +95,11 @@ export const FLOW_TEXT: FlowTexts = {
       example: 'sync niaj',
     },
   },
+  create: {
+    help: {
+      usage: 'create',
+      summary: 'Create a Duo user (username, full name, email, aliases), then send the enrollment email.',
+      example: 'create',
+    },
+  },
 };

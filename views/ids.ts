@@ -47,6 +47,7 @@ export const VIEWS = {
   mfaReset: 'mfa_reset_modal',
   mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
+  createUser: 'create_user_modal',
 } as const;
 
 export const BLOCKS = {
@@ -65,6 +66,10 @@ export const BLOCKS = {
   roleRole: 'role_role',
   roleApprover: 'role_approver',
   settingValue: 'setting_value',
+  username: 'username',
+  realname: 'realname',
+  email: 'email',
+  aliases: 'aliases',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

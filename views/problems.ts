@@ -35,6 +35,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'responders.manage': 'manage responders',
   'settings.manage': 'change settings',
   'user.sync': 'sync users from the directory',
+  'user.create': 'create users',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -304,6 +305,17 @@ export const PROBLEM_TEXT: ProblemTexts = {
     }[d.issue];
     return `${why}${AUDIT_USAGE(f)}`;
   },
+  // creating users
+  'create.bad_username': () => 'A username of up to 100 characters, without spaces or commas.',
+  'create.bad_email': () => 'An email address such as narroway@example.com (or leave it empty).',
+  'create.bad_aliases': (d) =>
+    ({
+      too_many: 'At most 8 aliases, one per line.',
+      duplicate: 'Each alias must differ from the username and from the other aliases.',
+      format: 'One alias per line, without spaces or commas.',
+    })[d.issue],
+  'create.taken': (d, f) =>
+    `${f.code(d.name)} is already a Duo username or alias: usernames and aliases must be unique. Look them up with ${f.command(`lookup ${d.name}`)}.`,
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

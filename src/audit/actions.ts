@@ -64,6 +64,7 @@ export const AUDIT_ACTIONS = {
   'request.replayed': 'sent a request that was already seen (answered without acting)',
   'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
   'user.synced': 'synced from the directory',
+  'user.created': 'created the Duo user',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

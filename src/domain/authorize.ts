@@ -26,7 +26,8 @@ export type Action =
   | 'audit.export'
   | 'responders.manage'
   | 'settings.manage'
-  | 'user.sync';
+  | 'user.sync'
+  | 'user.create';
 
 export type Target =
   | { kind: 'none' }
@@ -180,6 +181,9 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'user.sync':
       // Duo: Help Desk may not run full syncs, but may create or update one user with a single-user sync.
       return byRoles(actor, STATUS_ROLES);
+    case 'user.create':
+      // Duo: "Creating Users Manually", Owner, Administrator or User Manager.
+      return byRoles(actor, MANAGER_ROLES);
     default:
       return deny('malformed');
   }

@@ -25,6 +25,7 @@ export const FLOW_NAMES = [
   'roles',
   'mfa',
   'sync',
+  'create',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -82,6 +83,7 @@ export const FLOWS = {
   },
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
   sync: { entry: { action: 'user.sync', target: none } },
+  create: { entry: { action: 'user.create', target: none } },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

@@ -22,6 +22,7 @@ import type {
   CreateBypassCodesOptions,
   DuoAdmin,
   EnrollUserOptions,
+  NewUser,
   SentVerificationPush,
   UserUpdate,
   VerificationPushResponse,
@@ -198,5 +199,18 @@ export class DuoAdminClient implements DuoAdmin {
     if (!/^[A-Z0-9]{10,40}$/.test(directoryKey)) throw new AppError('INVALID_INPUT', 'not a Duo directory key');
     if (!username) throw new AppError('INVALID_INPUT', 'syncUser needs a username');
     await this.call(z.unknown(), 'POST', `/admin/v1/users/directorysync/${seg(directoryKey)}/syncuser`, { username });
+  }
+
+  async createUser(user: NewUser): Promise<User> {
+    if (!user.username) throw new AppError('INVALID_INPUT', 'createUser needs a username');
+    const aliases = user.aliases ?? [];
+    if (aliases.length > 8) throw new AppError('INVALID_INPUT', 'at most 8 username aliases');
+    const params: Record<string, string> = { username: user.username };
+    if (user.realname) params.realname = user.realname;
+    if (user.email) params.email = user.email;
+    // Duo's `aliases`: URL-encoded alias positions, e.g. alias1=joe.smith&alias2=jsmith@example.com.
+    if (aliases.length)
+      params.aliases = new URLSearchParams(aliases.map((a, i): [string, string] => [`alias${i + 1}`, a])).toString();
+    return (await this.call(UserSchema, 'POST', '/admin/v1/users', params)).data;
   }
 }

@@ -83,4 +83,14 @@ export interface DuoAdmin {
   getSettings(): Promise<DuoSettings>;
   /** POST /admin/v1/users/directorysync/[directory_key]/syncuser: create, update or trash one user from the directory. */
   syncUser(directoryKey: string, username: string): Promise<void>;
+  /** POST /admin/v1/users: a new user (Duo refuses a username or alias already in use). */
+  createUser(user: NewUser): Promise<User>;
+}
+
+export interface NewUser {
+  username: string;
+  realname?: string;
+  email?: string;
+  /** Up to 8 username aliases, alias1… in order. */
+  aliases?: string[];
 }

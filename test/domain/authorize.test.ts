@@ -250,6 +250,7 @@ const cases: Case[] = [
     allowed: 'OAUH',
   },
   { name: 'sync one user from the directory', action: 'user.sync', target: none, allowed: 'OAUH' },
+  { name: 'create a user', action: 'user.create', target: none, allowed: 'OAU' },
   { name: 'list bypass codes', action: 'bypass_codes.list', target: none, allowed: 'OAUH' },
   { name: 'delete bypass codes', action: 'bypass_codes.delete', target: none, allowed: 'OAUH' },
   { name: 'send enrollment email', action: 'user.enroll', target: none, allowed: 'OAUH' },

@@ -58,6 +58,18 @@ describe('starting a flow', () => {
   it('when a user manager asks for their flows, then roles and audit are not among them', async () => {
     const caller = await kit.responder('U0MANAGER', 'user_manager');
     const { flows } = await availableFlows(kit.deps, db.em.fork(), caller);
-    expect(flows).toEqual(['help', 'lookup', 'verify', 'unlock', 'status', 'bypass', 'enroll', 'codes', 'mfa', 'sync']);
+    expect(flows).toEqual([
+      'help',
+      'lookup',
+      'verify',
+      'unlock',
+      'status',
+      'bypass',
+      'enroll',
+      'codes',
+      'mfa',
+      'sync',
+      'create',
+    ]);
   });
 });

@@ -121,6 +121,30 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     }
     return paged(state.users.map(userWire), params, 100, 300);
   }
+  if (seg.length === 1 && method === 'POST') {
+    const username = required(params, 'username');
+    const email = one(params, 'email');
+    if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidParam('email');
+    const aliases: Record<string, string> = {};
+    const raw = one(params, 'aliases');
+    if (raw) {
+      for (const [k, v] of new URLSearchParams(raw)) {
+        if (!/^alias[1-8]$/.test(k)) throw invalidParam('aliases');
+        if (v) aliases[k] = v;
+      }
+    }
+    const realname = one(params, 'realname');
+    return ok(
+      userWire(
+        state.createUser({
+          username,
+          ...(realname !== undefined ? { realname } : {}),
+          ...(email !== undefined ? { email } : {}),
+          aliases,
+        }),
+      ),
+    );
+  }
   if (seg.length === 2 && seg[1] === 'enroll' && method === 'POST') {
     const username = required(params, 'username');
     const email = required(params, 'email');

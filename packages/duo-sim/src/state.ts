@@ -233,6 +233,23 @@ export class SimState {
     else if (u.status === 'disabled' || u.status === 'pending deletion') u.status = 'active';
   }
 
+  /** POST /admin/v1/users: usernames and aliases are unique across users (case-insensitive). */
+  createUser(p: { username: string; realname?: string; email?: string; aliases?: Record<string, string> }): SimUser {
+    const names = [p.username, ...Object.values(p.aliases ?? {})].map((n) => n.toLowerCase());
+    if (names.some((n) => this.byName.has(n))) throw invalidParam('username');
+    if (new Set(names).size !== names.length) throw invalidParam('aliases');
+    return this.addUser({
+      username: p.username,
+      realname: p.realname ?? '',
+      email: p.email ?? '',
+      aliases: p.aliases ?? {},
+      created: this.nowSec(),
+      last_login: null,
+      is_enrolled: false,
+      phones: [],
+    });
+  }
+
   setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void {
     const dir = this.directories.get(directoryKey);
     if (!dir) throw notFound();
