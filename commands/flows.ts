@@ -10,6 +10,7 @@ import { auditFlow } from './audit.js';
 import { bypassFlow } from './bypass.js';
 import { codesFlow } from './codes.js';
 import { createUserFlow } from './create-user.js';
+import { editUserFlow } from './edit-user.js';
 import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
 import { lookupFlow } from './lookup.js';
@@ -37,6 +38,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   mfa: mfaFlow,
   sync: syncFlow,
   create: createUserFlow,
+  edit: editUserFlow,
 };
 
 export const commandTextSchema = z

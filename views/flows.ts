@@ -102,4 +102,13 @@ export const FLOW_TEXT: FlowTexts = {
       example: 'create',
     },
   },
+  edit: {
+    help: {
+      usage: 'edit <user>',
+      summary:
+        "Edit a user's full name, email and notes (and, for managers, aliases and the authentication experience).",
+      example: 'edit frank',
+    },
+    card: { text: 'Edit user' },
+  },
 };

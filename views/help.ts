@@ -16,6 +16,7 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   powerful_role: 'Granting Owner or Administrator',
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
+  email_change: "Changing an enrolled user's email",
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -48,6 +48,7 @@ export const VIEWS = {
   mfaEnroll: 'mfa_enroll_modal',
   working: 'working_modal',
   createUser: 'create_user_modal',
+  editUser: 'edit_user_modal',
 } as const;
 
 export const BLOCKS = {
@@ -70,6 +71,8 @@ export const BLOCKS = {
   realname: 'realname',
   email: 'email',
   aliases: 'aliases',
+  notes: 'notes',
+  autoPrompt: 'auto_prompt',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

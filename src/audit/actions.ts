@@ -65,6 +65,13 @@ export const AUDIT_ACTIONS = {
   'duo_settings.changed': "saw Duo's own settings change (the ceiling over duo-desk's)",
   'user.synced': 'synced from the directory',
   'user.created': 'created the Duo user',
+  'user.edited': 'edited the details of',
+  'email_change.requested': "asked to change an enrolled user's email",
+  'email_change.approved': 'approved an email change for',
+  'email_change.denied': 'denied an email change for',
+  'email_change.cancelled': 'cancelled an email change for',
+  'email_change.expired': 'email change request expired for',
+  'email_change.failed': 'email change failed for',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -27,7 +27,8 @@ export type Action =
   | 'responders.manage'
   | 'settings.manage'
   | 'user.sync'
-  | 'user.create';
+  | 'user.create'
+  | 'user.edit';
 
 export type Target =
   | { kind: 'none' }
@@ -40,6 +41,8 @@ export type Target =
       lockoutReason?: string | null;
     }
   | { kind: 'bypass'; params: BypassParams }
+  /** Editing a user: the fields the edit changes, and whether a directory manages the user. */
+  | { kind: 'edit'; fields: readonly EditField[]; directorySynced: boolean }
   | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
   | {
       kind: 'responder';
@@ -49,6 +52,13 @@ export type Target =
       approverBefore?: boolean;
       approverAfter?: boolean;
     };
+
+/** A user's fields duo-desk edits (Duo: POST /admin/v1/users/[user_id]). */
+export type EditField = 'realname' | 'email' | 'notes' | 'aliases' | 'enable_auto_prompt';
+/** Duo: Help Desk changes the full name, the email address and the notes only. */
+export const HELP_DESK_EDIT_FIELDS: readonly EditField[] = ['realname', 'email', 'notes'];
+/** Fields a directory sync manages: read-only for a synced user (changed in the source directory). */
+export const DIRECTORY_FIELDS: readonly EditField[] = ['realname', 'email', 'aliases'];
 
 /** Why an action was refused, and what would allow it. */
 export type DenialRule =
@@ -78,6 +88,10 @@ export type DenialRule =
   | 'help_desk_unlock_only'
   /** Duo's own settings forbid it (`duoSetting`), whatever duo-desk's allow; or they were never read. */
   | 'duo_setting'
+  /** Help Desk edits the full name, email and notes only (not aliases or the authentication experience). */
+  | 'help_desk_fields'
+  /** The directory manages this field of a synced user. */
+  | 'directory_field'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -184,6 +198,8 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'user.create':
       // Duo: "Creating Users Manually", Owner, Administrator or User Manager.
       return byRoles(actor, MANAGER_ROLES);
+    case 'user.edit':
+      return authorizeEdit(actor, target);
     default:
       return deny('malformed');
   }
@@ -257,4 +273,15 @@ function authorizeResponderChange(actor: Actor, target: Target): Decision {
   const touches = [target.currentRole, target.newRole].filter((r): r is Role => r !== null);
   if (touches.every((r) => ROLES_BELOW_ADMINISTRATOR.includes(r))) return allow;
   return deny('admin_below_admin_only', ['owner']);
+}
+
+function authorizeEdit(actor: Actor, target: Target): Decision {
+  if (target.kind === 'none') return byRoles(actor, STATUS_ROLES); // opening the form
+  if (target.kind !== 'edit') return deny('malformed');
+  const denied = byRoles(actor, STATUS_ROLES);
+  if (!denied.allowed) return denied;
+  if (target.directorySynced && target.fields.some((f) => DIRECTORY_FIELDS.includes(f))) return deny('directory_field');
+  if (actor.role === 'help_desk' && target.fields.some((f) => !HELP_DESK_EDIT_FIELDS.includes(f)))
+    return deny('help_desk_fields', MANAGER_ROLES);
+  return allow;
 }

@@ -20,6 +20,7 @@ export const GUARDED_ACTIONS = [
   'powerful_role',
   'approver_flag',
   'stepup_reset',
+  'email_change',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -57,6 +58,14 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   powerful_role: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   approver_flag: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
   stepup_reset: { verification: 'none', stepUp: 'always', approval: 'owners', timeBox: null },
+  // An enrolled user's new email redirects enrollment and activation mail: like an unlock, the caller is
+  // verified (and step-up when unlocks ask for it), and a second person approves unless exempt.
+  email_change: {
+    verification: { setting: 'verification_valid_minutes_unlock' },
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
 };
 
 /** The guards as they apply now, for this requester and these settings. */

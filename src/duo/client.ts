@@ -113,6 +113,14 @@ export class DuoAdminClient implements DuoAdmin {
       const v = update[key];
       if (v !== undefined) params[key] = v;
     }
+    if (update.aliases !== undefined) {
+      if (update.aliases.length > 8) throw new AppError('INVALID_INPUT', 'at most 8 username aliases');
+      // Duo's `aliases`: every slot named, a blank value clears it.
+      params.aliases = new URLSearchParams(
+        Array.from({ length: 8 }, (_, i): [string, string] => [`alias${i + 1}`, update.aliases![i] ?? '']),
+      ).toString();
+    }
+    if (update.enableAutoPrompt !== undefined) params.enable_auto_prompt = String(update.enableAutoPrompt);
     if (Object.keys(params).length === 0) throw new AppError('INVALID_INPUT', 'updateUser needs at least one field');
     return (await this.call(UserSchema, 'POST', `/admin/v1/users/${seg(userId)}`, params)).data;
   }

@@ -29,6 +29,9 @@ export interface UserUpdate {
   realname?: string;
   email?: string;
   notes?: string;
+  /** The whole alias list (up to 8), alias1… in order; slots beyond it are cleared. */
+  aliases?: string[];
+  enableAutoPrompt?: boolean;
 }
 
 export type VerificationPushResult = 'approve' | 'deny' | 'fraud' | 'waiting' | 'timeout';

@@ -1,6 +1,7 @@
 import { bypassCodesKind } from './approval-bypass-codes.js';
 import { bypassStatusKind } from './approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
+import { emailChangeKind } from './approval-email-change.js';
 import type { AnyKind } from './approval-model.js';
 
 /** The guarded changes duo-desk ships with (each needs its card text in views/approvals.ts). */
@@ -10,4 +11,5 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   settingChangeKind,
   responderChangeKind,
   stepUpResetKind,
+  emailChangeKind,
 ];

@@ -63,6 +63,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   powerful_role: 'weaken',
   approver_flag: 'weaken',
   stepup_reset: 'weaken',
+  email_change: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

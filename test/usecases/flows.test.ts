@@ -70,6 +70,7 @@ describe('starting a flow', () => {
       'mfa',
       'sync',
       'create',
+      'edit',
     ]);
   });
 });

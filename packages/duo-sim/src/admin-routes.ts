@@ -166,7 +166,28 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
       const v = one(params, k);
       if (v !== undefined) fields[k] = v;
     }
-    return ok(userWire(state.updateUser(userId, fields)));
+    const email = fields.email;
+    if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidParam('email');
+    const raw = one(params, 'aliases');
+    let aliases: Record<string, string> | undefined;
+    if (raw !== undefined) {
+      aliases = {};
+      for (const [k, v] of new URLSearchParams(raw)) {
+        if (!/^alias[1-8]$/.test(k)) throw invalidParam('aliases');
+        aliases[k] = v;
+      }
+    }
+    const autoPrompt = one(params, 'enable_auto_prompt');
+    if (autoPrompt !== undefined && autoPrompt !== 'true' && autoPrompt !== 'false')
+      throw invalidParam('enable_auto_prompt');
+    return ok(
+      userWire(
+        state.updateUser(userId, fields, {
+          ...(aliases ? { aliases } : {}),
+          ...(autoPrompt !== undefined ? { enableAutoPrompt: autoPrompt === 'true' } : {}),
+        }),
+      ),
+    );
   }
   const user = state.userById(userId);
   if (sub === 'phones' && method === 'GET') return paged(structuredClone(user.phones), params, 100, 500);

@@ -192,8 +192,30 @@ export class SimState {
     return u;
   }
 
-  updateUser(id: string, fields: Record<string, string>): SimUser {
+  updateUser(
+    id: string,
+    fields: Record<string, string>,
+    more: { aliases?: Record<string, string>; enableAutoPrompt?: boolean } = {},
+  ): SimUser {
     const u = this.userById(id);
+    if (more.aliases) {
+      // Named slots are set (a blank value clears the slot); every alias unique across all users.
+      const next = { ...u.aliases };
+      for (const [k, v] of Object.entries(more.aliases)) {
+        if (v) next[k] = v;
+        else delete next[k];
+      }
+      const names = [u.username, ...Object.values(next)].map((n) => n.toLowerCase());
+      if (new Set(names).size !== names.length) throw invalidParam('aliases');
+      for (const n of names) {
+        const holder = this.byName.get(n);
+        if (holder && holder !== u) throw invalidParam('aliases');
+      }
+      for (const old of Object.values(u.aliases)) this.byName.delete(old.toLowerCase());
+      u.aliases = next;
+      for (const a of Object.values(next)) this.byName.set(a.toLowerCase(), u);
+    }
+    if (more.enableAutoPrompt !== undefined) u.enable_auto_prompt = more.enableAutoPrompt;
     if (fields.status !== undefined) {
       const status = fields.status.toLowerCase();
       if (!SETTABLE_STATUSES.has(status)) throw invalidParam('status');
