@@ -1,15 +1,17 @@
 import type { StoredView } from '@duo-desk/slack-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
 import { VIEWS } from '../../views/ids.js';
 import { auditRows } from '../support/audit.js';
 import { addVerification, approveWith, enrollTotp, eventually, totpAt } from '../support/bypass-kit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 /** Editing a Duo user (POST /admin/v1/users/[user_id]) within Duo's role limits. */
+const clock = new ManualClock();
 let h: Harness;
 let ownerSecret: string;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ clock });
   ownerSecret = await enrollTotp(h, PEOPLE.owner);
 });
 afterAll(async () => {
@@ -120,8 +122,9 @@ describe('edit a user', () => {
         );
       return r?.card_ts ? r : undefined;
     }, 'the email-change card');
-    // The next 30-second step's code: enrolling used the current one (a code is accepted once).
-    await approveWith(h, row.card_ts!, PEOPLE.owner, await totpAt(h, ownerSecret, 1));
+    // A later 30-second step than enrolling used (a code is accepted once).
+    clock.advance(60_000);
+    await approveWith(h, row.card_ts!, PEOPLE.owner, await totpAt(h, ownerSecret));
     await eventually(
       async () => (h.duo.getUser('alice')!.email === 'alice.new@example.com' ? true : undefined),
       'the new email in Duo',
