@@ -9,6 +9,8 @@ import { cardActionId, SLASH_COMMAND } from '../views/ids.js';
 import { auditFlow } from './audit.js';
 import { bypassFlow } from './bypass.js';
 import { codesFlow } from './codes.js';
+import { createUserFlow } from './create-user.js';
+import { editUserFlow } from './edit-user.js';
 import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
 import { lookupFlow } from './lookup.js';
@@ -37,6 +39,8 @@ export const FLOW_COMMANDS: FlowCommands = {
   mfa: mfaFlow,
   users: usersFlow,
   sync: syncFlow,
+  create: createUserFlow,
+  edit: editUserFlow,
 };
 
 export const commandTextSchema = z

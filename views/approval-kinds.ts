@@ -5,6 +5,7 @@ import { bulkStatusKind } from '../src/usecases/approval-bulk-status.js';
 import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
 import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
+import { emailChangeKind } from '../src/usecases/approval-email-change.js';
 import { weakCodesKind } from '../src/usecases/approval-weak-codes.js';
 import { defineKindText, verificationField } from './approvals.js';
 import { codesDeliveryMessage, paramsText } from './bypass.js';
@@ -177,4 +178,22 @@ defineKindText(weakCodesKind, {
   failure: (reason) => `the deletion failed (${reason})`,
   done: (r) =>
     `${r.result.deleted ?? 0} deleted, ${r.result.gone ?? 0} already gone, ${r.result.notWeak ?? 0} no longer weak, ${r.result.failed ?? 0} failed.`,
+});
+
+defineKindText(emailChangeKind, {
+  title: 'Email change requested',
+  noun: 'email change',
+  summary: (r) => `new email ${esc(r.params.email)} for an enrolled user`,
+  fields: (r, f) => [
+    userField(f?.user ?? null, r.target?.username ?? ''),
+    `*Email now*\n${f?.user ? esc(f.user.email || '(none)') : '_unknown_'}`,
+    `*Asked for*\n${esc(r.params.email)}`,
+    `*Enrolled devices*\n${devicesOf(f?.user ?? null)}`,
+    verificationField(r, f?.verification ?? null),
+  ],
+  approveNote:
+    ':shield: Enrollment and activation emails go to the new address from now on: whoever reads it can enroll a device for this user.',
+  nothingDone: 'The email was not changed.',
+  failure: (reason) => `the email could not be changed (${reason})`,
+  done: (r) => `The email is now ${esc(r.params.email)} (was ${esc(String(r.result.previousEmail ?? 'none'))}).`,
 });

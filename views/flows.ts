@@ -102,4 +102,20 @@ export const FLOW_TEXT: FlowTexts = {
       example: 'sync niaj',
     },
   },
+  create: {
+    help: {
+      usage: 'create',
+      summary: 'Create a Duo user (username, full name, email, aliases), then send the enrollment email.',
+      example: 'create',
+    },
+  },
+  edit: {
+    help: {
+      usage: 'edit <user>',
+      summary:
+        "Edit a user's full name, email and notes (and, for managers, aliases and the authentication experience).",
+      example: 'edit frank',
+    },
+    card: { text: 'Edit user' },
+  },
 };

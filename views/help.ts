@@ -21,6 +21,7 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   device_sms_passcodes: 'Sending SMS passcodes',
   bulk_status: 'Changing the status of several users',
   weak_codes_delete: 'Deleting all weak bypass codes',
+  email_change: "Changing an enrolled user's email",
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

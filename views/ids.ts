@@ -64,6 +64,8 @@ export const VIEWS = {
   deviceRemove: 'device_remove_modal',
   usersBulk: 'users_bulk_modal',
   weakCodes: 'weak_codes_modal',
+  createUser: 'create_user_modal',
+  editUser: 'edit_user_modal',
 } as const;
 
 export const BLOCKS = {
@@ -84,6 +86,12 @@ export const BLOCKS = {
   settingValue: 'setting_value',
   enrollAfter: 'enroll_after',
   bulkUsers: 'bulk_users',
+  username: 'username',
+  realname: 'realname',
+  email: 'email',
+  aliases: 'aliases',
+  notes: 'notes',
+  autoPrompt: 'auto_prompt',
 } as const;
 
 /** The input element inside each input block uses the same id as its block (one element per input). */

@@ -40,6 +40,8 @@ const ACTION_PHRASE: Record<Action, string> = {
   'users.read': 'see the users overview',
   'users.export': 'export users',
   'user.sync': 'sync users from the directory',
+  'user.create': 'create users',
+  'user.edit': 'edit users',
 };
 
 /** Why a device action is not offered for this device or user (rule 'device'). */
@@ -91,6 +93,10 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       if (d.duoValue === 'unknown')
         return `${who} may not ${what} until duo-desk has read Duo's own settings (${f.code('GET /admin/v1/settings')} needs the Admin API settings grant). This needs ${needs()}.`;
       return `Duo's own settings forbid this: ${who} may not ${what} (${f.code(d.duoSetting ?? '')} is ${f.code(d.duoValue ?? '')} in the Duo Admin Panel), whatever duo-desk's settings say. This needs ${needs('a change of that setting in Duo')}.`;
+    case 'help_desk_fields':
+      return `${who} may change a user's full name, email and notes only (Duo's rule), not username aliases or the authentication experience. This needs ${needs()}.`;
+    case 'directory_field':
+      return 'This user is managed by directory sync: their full name, email and aliases come from the source directory and are read-only here. Change them in the directory, then sync the user (`/duo sync`).';
     case 'trust_monitor_lockout':
       return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
     case 'help_desk_unlock_only':
@@ -152,6 +158,7 @@ const GUARDED_NOUN = {
   device_sms_passcodes: 'Sending SMS passcodes',
   bulk_status: 'Changing the status of several users',
   weak_codes_delete: 'Deleting all weak bypass codes',
+  email_change: "Changing an enrolled user's email",
 } as const;
 
 const REOPEN = {
@@ -365,6 +372,28 @@ export const PROBLEM_TEXT: ProblemTexts = {
     d.issue === 'filter'
       ? `Unknown filter. Usage: ${f.command('users [all|not_enrolled|inactive|trash|bypass|locked_out]')} or ${f.command('users export csv|json [filter]')}.`
       : `Say which format: ${f.code('csv')} or ${f.code('json')}. Usage: ${f.command('users export csv|json [filter]')}.`,
+  // creating users
+  'create.bad_username': () => 'A username of up to 100 characters, without spaces or commas.',
+  'create.bad_email': () => 'An email address such as narroway@example.com (or leave it empty).',
+  'create.bad_aliases': (d) =>
+    ({
+      too_many: 'At most 8 aliases, one per line.',
+      duplicate: 'Each alias must differ from the username and from the other aliases.',
+      format: 'One alias per line, without spaces or commas.',
+    })[d.issue],
+  'create.taken': (d, f) =>
+    `${f.code(d.name)} is already a Duo username or alias: usernames and aliases must be unique. Look them up with ${f.command(`lookup ${d.name}`)}.`,
+  // editing users
+  'edit.nothing_changed': (d, f) => `Nothing differs from what Duo has for ${f.code(d.username)}: nothing was changed.`,
+  'edit.bad_email': () => 'An email address such as narroway@example.com.',
+  'edit.bad_aliases': (d) =>
+    ({
+      too_many: 'At most 8 aliases, one per line.',
+      duplicate: 'Each alias must differ from the username and from the other aliases.',
+      format: 'One alias per line, without spaces or commas.',
+    })[d.issue],
+  'edit.pending_deletion': (d, f) =>
+    `${f.code(d.username)} is in the Trash (pending deletion): restore them before editing.`,
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

@@ -121,6 +121,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     duo: base.duo ?? (duo ? { ikey: duo.ikey, skey: duo.skey, host: duo.url } : undefined),
     auditChannel: base.auditChannel ?? LOCAL_CHANNELS.audit,
     approvalChannel: base.approvalChannel ?? LOCAL_CHANNELS.approvals,
+    // The simulator's synced directories, for one-user syncs (a configured list wins).
+    directories: base.directories?.length
+      ? base.directories
+      : duo && !base.duo
+        ? DEMO_DIRECTORIES.map((d) => ({ key: d.directory_key, name: d.name }))
+        : (base.directories ?? []),
   });
   return {
     slack,
@@ -135,7 +141,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           DUO_DESK_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
           DUO_DESK_AUDIT_KEY: randomBytes(32).toString('base64'),
           LOG_LEVEL: logLevel,
-          DUO_DESK_DIRECTORIES: DEMO_DIRECTORIES.map((d) => `${d.directory_key}=${d.name}`).join(','),
         }),
         slackMode: appToken ? 'socket' : 'http',
       }),

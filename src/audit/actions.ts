@@ -99,6 +99,14 @@ export const AUDIT_ACTIONS = {
   'weak_codes.cancelled': 'cancelled deleting the weak bypass codes',
   'weak_codes.expired': 'request to delete the weak bypass codes expired',
   'weak_codes.failed': 'deleting the weak bypass codes failed',
+  'user.created': 'created the Duo user',
+  'user.edited': 'edited the details of',
+  'email_change.requested': "asked to change an enrolled user's email",
+  'email_change.approved': 'approved an email change for',
+  'email_change.denied': 'denied an email change for',
+  'email_change.cancelled': 'cancelled an email change for',
+  'email_change.expired': 'email change request expired for',
+  'email_change.failed': 'email change failed for',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -32,7 +32,9 @@ export type Action =
   | 'device.remove'
   | 'users.read'
   | 'users.export'
-  | 'user.sync';
+  | 'user.sync'
+  | 'user.create'
+  | 'user.edit';
 
 export type Target =
   | { kind: 'none' }
@@ -45,6 +47,8 @@ export type Target =
       lockoutReason?: string | null;
     }
   | { kind: 'bypass'; params: BypassParams }
+  /** Editing a user: the fields the edit changes, and whether a directory manages the user. */
+  | { kind: 'edit'; fields: readonly EditField[]; directorySynced: boolean }
   | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
   | {
       kind: 'responder';
@@ -55,6 +59,13 @@ export type Target =
       approverAfter?: boolean;
     }
   | { kind: 'device'; facts: DeviceFacts };
+
+/** A user's fields duo-desk edits (Duo: POST /admin/v1/users/[user_id]). */
+export type EditField = 'realname' | 'email' | 'notes' | 'aliases' | 'enable_auto_prompt';
+/** Duo: Help Desk changes the full name, the email address and the notes only. */
+export const HELP_DESK_EDIT_FIELDS: readonly EditField[] = ['realname', 'email', 'notes'];
+/** Fields a directory sync manages: read-only for a synced user (changed in the source directory). */
+export const DIRECTORY_FIELDS: readonly EditField[] = ['realname', 'email', 'aliases'];
 
 /** Why an action was refused, and what would allow it. */
 export type DenialRule =
@@ -86,6 +97,10 @@ export type DenialRule =
   | 'help_desk_unlock_only'
   /** Duo's own settings forbid it (`duoSetting`), whatever duo-desk's allow; or they were never read. */
   | 'duo_setting'
+  /** Help Desk edits the full name, email and notes only (not aliases or the authentication experience). */
+  | 'help_desk_fields'
+  /** The directory manages this field of a synced user. */
+  | 'directory_field'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -202,6 +217,11 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
     case 'user.sync':
       // Duo: Help Desk may not run full syncs, but may create or update one user with a single-user sync.
       return byRoles(actor, STATUS_ROLES);
+    case 'user.create':
+      // Duo: "Creating Users Manually", Owner, Administrator or User Manager.
+      return byRoles(actor, MANAGER_ROLES);
+    case 'user.edit':
+      return authorizeEdit(actor, target);
     default:
       return deny('malformed');
   }
@@ -289,4 +309,15 @@ function authorizeDevice(actor: Actor, action: 'reactivate' | 'sms_passcodes' | 
   if (target.kind !== 'device') return deny('malformed');
   const why = deviceRefusal(action, target.facts);
   return why ? { allowed: false, rule: 'device', roles: [], device: why } : allow;
+}
+
+function authorizeEdit(actor: Actor, target: Target): Decision {
+  if (target.kind === 'none') return byRoles(actor, STATUS_ROLES); // opening the form
+  if (target.kind !== 'edit') return deny('malformed');
+  const denied = byRoles(actor, STATUS_ROLES);
+  if (!denied.allowed) return denied;
+  if (target.directorySynced && target.fields.some((f) => DIRECTORY_FIELDS.includes(f))) return deny('directory_field');
+  if (actor.role === 'help_desk' && target.fields.some((f) => !HELP_DESK_EDIT_FIELDS.includes(f)))
+    return deny('help_desk_fields', MANAGER_ROLES);
+  return allow;
 }

@@ -26,6 +26,8 @@ export const FLOW_NAMES = [
   'mfa',
   'users',
   'sync',
+  'create',
+  'edit',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -84,6 +86,12 @@ export const FLOWS = {
   mfa: { entry: 'any_responder', guarded: ['stepup_reset'] },
   users: { entry: { action: 'users.read', target: none }, guarded: ['bulk_status', 'weak_codes_delete'] },
   sync: { entry: { action: 'user.sync', target: none } },
+  create: { entry: { action: 'user.create', target: none } },
+  edit: {
+    entry: { action: 'user.edit', target: none },
+    guarded: ['email_change'],
+    card: (u, can) => u.status !== 'pending deletion' && can('user.edit'),
+  },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

@@ -25,6 +25,7 @@ export const GUARDED_ACTIONS = [
   'device_sms_passcodes',
   'bulk_status',
   'weak_codes_delete',
+  'email_change',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -96,6 +97,14 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   bulk_status: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
   // Deleting every weak bypass code at once locks out whoever relies on one: step-up and a second person.
   weak_codes_delete: { verification: 'none', stepUp: 'always', approval: 'second_person', timeBox: null },
+  // An enrolled user's new email redirects enrollment and activation mail: like an unlock, the caller is
+  // verified (and step-up when unlocks ask for it), and a second person approves unless exempt.
+  email_change: {
+    verification: { setting: 'verification_valid_minutes_unlock' },
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
 };
 
 /** The guards as they apply now, for this requester and these settings. */

@@ -28,6 +28,7 @@ import type {
   CreateBypassCodesOptions,
   DuoAdmin,
   EnrollUserOptions,
+  NewUser,
   SentVerificationPush,
   UserUpdate,
   VerificationPushResponse,
@@ -118,6 +119,14 @@ export class DuoAdminClient implements DuoAdmin {
       const v = update[key];
       if (v !== undefined) params[key] = v;
     }
+    if (update.aliases !== undefined) {
+      if (update.aliases.length > 8) throw new AppError('INVALID_INPUT', 'at most 8 username aliases');
+      // Duo's `aliases`: every slot named, a blank value clears it.
+      params.aliases = new URLSearchParams(
+        Array.from({ length: 8 }, (_, i): [string, string] => [`alias${i + 1}`, update.aliases![i] ?? '']),
+      ).toString();
+    }
+    if (update.enableAutoPrompt !== undefined) params.enable_auto_prompt = String(update.enableAutoPrompt);
     if (Object.keys(params).length === 0) throw new AppError('INVALID_INPUT', 'updateUser needs at least one field');
     return (await this.call(UserSchema, 'POST', `/admin/v1/users/${seg(userId)}`, params)).data;
   }
@@ -248,5 +257,18 @@ export class DuoAdminClient implements DuoAdmin {
 
   async getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta> {
     return (await this.call(BypassCodeMetaSchema, 'GET', `/admin/v1/bypass_codes/${seg(bypassCodeId)}`)).data;
+  }
+
+  async createUser(user: NewUser): Promise<User> {
+    if (!user.username) throw new AppError('INVALID_INPUT', 'createUser needs a username');
+    const aliases = user.aliases ?? [];
+    if (aliases.length > 8) throw new AppError('INVALID_INPUT', 'at most 8 username aliases');
+    const params: Record<string, string> = { username: user.username };
+    if (user.realname) params.realname = user.realname;
+    if (user.email) params.email = user.email;
+    // Duo's `aliases`: URL-encoded alias positions, e.g. alias1=joe.smith&alias2=jsmith@example.com.
+    if (aliases.length)
+      params.aliases = new URLSearchParams(aliases.map((a, i): [string, string] => [`alias${i + 1}`, a])).toString();
+    return (await this.call(UserSchema, 'POST', '/admin/v1/users', params)).data;
   }
 }

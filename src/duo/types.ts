@@ -29,6 +29,9 @@ export interface UserUpdate {
   realname?: string;
   email?: string;
   notes?: string;
+  /** The whole alias list (up to 8), alias1… in order; slots beyond it are cleared. */
+  aliases?: string[];
+  enableAutoPrompt?: boolean;
 }
 
 export type VerificationPushResult = 'approve' | 'deny' | 'fraud' | 'waiting' | 'timeout';
@@ -108,4 +111,14 @@ export interface DuoAdmin {
   listBypassCodes(): Promise<BypassCodeMeta[]>;
   /** GET /admin/v1/bypass_codes/[id]: one code's metadata (never the code). */
   getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta>;
+  /** POST /admin/v1/users: a new user (Duo refuses a username or alias already in use). */
+  createUser(user: NewUser): Promise<User>;
+}
+
+export interface NewUser {
+  username: string;
+  realname?: string;
+  email?: string;
+  /** Up to 8 username aliases, alias1… in order. */
+  aliases?: string[];
 }

@@ -3,6 +3,7 @@ import { bypassCodesKind } from './approval-bypass-codes.js';
 import { bypassStatusKind } from './approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from './approval-control-changes.js';
 import { deviceReactivationKind, deviceRemovalKind } from './approval-devices.js';
+import { emailChangeKind } from './approval-email-change.js';
 import type { AnyKind } from './approval-model.js';
 import { weakCodesKind } from './approval-weak-codes.js';
 
@@ -17,4 +18,5 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   deviceRemovalKind,
   bulkStatusKind,
   weakCodesKind,
+  emailChangeKind,
 ];

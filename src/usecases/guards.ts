@@ -78,6 +78,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   device_sms_passcodes: 'unlock',
   bulk_status: 'unlock',
   weak_codes_delete: 'bypass_request',
+  email_change: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

@@ -250,6 +250,44 @@ const cases: Case[] = [
     allowed: 'OAUH',
   },
   { name: 'sync one user from the directory', action: 'user.sync', target: none, allowed: 'OAUH' },
+  { name: 'create a user', action: 'user.create', target: none, allowed: 'OAU' },
+  { name: 'open the edit form', action: 'user.edit', target: none, allowed: 'OAUH' },
+  ...(['realname', 'email', 'notes'] as const).map((f) => ({
+    name: `edit a user's ${f}`,
+    action: 'user.edit' as const,
+    target: { kind: 'edit', fields: [f], directorySynced: false } as const,
+    allowed: 'OAUH',
+  })),
+  ...(['aliases', 'enable_auto_prompt'] as const).map((f) => ({
+    name: `edit a user's ${f}`,
+    action: 'user.edit' as const,
+    target: { kind: 'edit', fields: [f], directorySynced: false } as const,
+    allowed: 'OAU',
+  })),
+  ...(['realname', 'email', 'aliases'] as const).map((f) => ({
+    name: `edit a directory-synced user's ${f} (the directory's)`,
+    action: 'user.edit' as const,
+    target: { kind: 'edit', fields: [f], directorySynced: true } as const,
+    allowed: '',
+  })),
+  {
+    name: "edit a directory-synced user's notes",
+    action: 'user.edit',
+    target: { kind: 'edit', fields: ['notes'], directorySynced: true },
+    allowed: 'OAUH',
+  },
+  {
+    name: "edit a directory-synced user's authentication experience",
+    action: 'user.edit',
+    target: { kind: 'edit', fields: ['enable_auto_prompt'], directorySynced: true },
+    allowed: 'OAU',
+  },
+  {
+    name: 'edit notes and aliases together',
+    action: 'user.edit',
+    target: { kind: 'edit', fields: ['notes', 'aliases'], directorySynced: false },
+    allowed: 'OAU',
+  },
   { name: 'list bypass codes', action: 'bypass_codes.list', target: none, allowed: 'OAUH' },
   { name: 'delete bypass codes', action: 'bypass_codes.delete', target: none, allowed: 'OAUH' },
   { name: 'send enrollment email', action: 'user.enroll', target: none, allowed: 'OAUH' },
@@ -308,7 +346,10 @@ describe('authorize: the role x action x setting matrix', () => {
         const decision = authorize({ teamId: 'T1', userId: 'U1', role, approver: false }, c.action, c.target, settings);
         expect(decision.allowed).toBe(expected);
         // A denial names what would allow it: roles that may, or a setting (never an empty refusal).
-        if (!decision.allowed) expect(decision.roles.length > 0 || decision.rule === 'directory_synced').toBe(true);
+        if (!decision.allowed)
+          expect(
+            decision.roles.length > 0 || decision.rule === 'directory_synced' || decision.rule === 'directory_field',
+          ).toBe(true);
       });
     }
   }

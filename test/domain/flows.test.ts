@@ -27,13 +27,13 @@ describe('flow descriptors (core half)', () => {
     expect(FLOW_NAMES.every((f) => mayStart(actor('owner'), f, defaultSettings()).allowed)).toBe(true);
   });
 
-  it('when a locked-out user with a push phone is shown to help desk, then verify, unlock, status, bypass and codes are offered', () => {
+  it('when a locked-out user with a push phone is shown to help desk, then verify, unlock, status, bypass, codes and edit are offered', () => {
     const flows = cardFlows(
       actor('help_desk'),
       user({ status: 'locked out', phones: [pushPhone], is_enrolled: true }),
       defaultSettings(),
     );
-    expect(flows).toEqual(['verify', 'unlock', 'status', 'bypass', 'codes']);
+    expect(flows).toEqual(['verify', 'unlock', 'status', 'bypass', 'codes', 'edit']);
   });
 
   it('when an unenrolled user with an email is shown, then the enrollment email is offered and bypass codes are not', () => {
@@ -54,6 +54,6 @@ describe('flow descriptors (core half)', () => {
   });
 
   it('when the card flows are listed, then they are the flows that declare a card rule, in the flow order', () => {
-    expect(CARD_FLOWS).toEqual(['verify', 'unlock', 'status', 'bypass', 'enroll', 'codes']);
+    expect(CARD_FLOWS).toEqual(['verify', 'unlock', 'status', 'bypass', 'enroll', 'codes', 'edit']);
   });
 });

@@ -70,6 +70,8 @@ describe('starting a flow', () => {
       'mfa',
       'users',
       'sync',
+      'create',
+      'edit',
     ]);
   });
 });

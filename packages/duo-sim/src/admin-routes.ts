@@ -131,6 +131,30 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     }
     return paged(state.users, params, 100, 300, userWire);
   }
+  if (seg.length === 1 && method === 'POST') {
+    const username = required(params, 'username');
+    const email = one(params, 'email');
+    if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidParam('email');
+    const aliases: Record<string, string> = {};
+    const raw = one(params, 'aliases');
+    if (raw) {
+      for (const [k, v] of new URLSearchParams(raw)) {
+        if (!/^alias[1-8]$/.test(k)) throw invalidParam('aliases');
+        if (v) aliases[k] = v;
+      }
+    }
+    const realname = one(params, 'realname');
+    return ok(
+      userWire(
+        state.createUser({
+          username,
+          ...(realname !== undefined ? { realname } : {}),
+          ...(email !== undefined ? { email } : {}),
+          aliases,
+        }),
+      ),
+    );
+  }
   if (seg.length === 2 && seg[1] === 'enroll' && method === 'POST') {
     const username = required(params, 'username');
     const email = required(params, 'email');
@@ -152,7 +176,28 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
       const v = one(params, k);
       if (v !== undefined) fields[k] = v;
     }
-    return ok(userWire(state.updateUser(userId, fields)));
+    const email = fields.email;
+    if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalidParam('email');
+    const raw = one(params, 'aliases');
+    let aliases: Record<string, string> | undefined;
+    if (raw !== undefined) {
+      aliases = {};
+      for (const [k, v] of new URLSearchParams(raw)) {
+        if (!/^alias[1-8]$/.test(k)) throw invalidParam('aliases');
+        aliases[k] = v;
+      }
+    }
+    const autoPrompt = one(params, 'enable_auto_prompt');
+    if (autoPrompt !== undefined && autoPrompt !== 'true' && autoPrompt !== 'false')
+      throw invalidParam('enable_auto_prompt');
+    return ok(
+      userWire(
+        state.updateUser(userId, fields, {
+          ...(aliases ? { aliases } : {}),
+          ...(autoPrompt !== undefined ? { enableAutoPrompt: autoPrompt === 'true' } : {}),
+        }),
+      ),
+    );
   }
   const user = state.userById(userId);
   if (sub === 'phones' && method === 'GET') return paged(structuredClone(user.phones), params, 100, 500);

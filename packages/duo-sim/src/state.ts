@@ -205,8 +205,30 @@ export class SimState {
     return u;
   }
 
-  updateUser(id: string, fields: Record<string, string>): SimUser {
+  updateUser(
+    id: string,
+    fields: Record<string, string>,
+    more: { aliases?: Record<string, string>; enableAutoPrompt?: boolean } = {},
+  ): SimUser {
     const u = this.userById(id);
+    if (more.aliases) {
+      // Named slots are set (a blank value clears the slot); every alias unique across all users.
+      const next = { ...u.aliases };
+      for (const [k, v] of Object.entries(more.aliases)) {
+        if (v) next[k] = v;
+        else delete next[k];
+      }
+      const names = [u.username, ...Object.values(next)].map((n) => n.toLowerCase());
+      if (new Set(names).size !== names.length) throw invalidParam('aliases');
+      for (const n of names) {
+        const holder = this.byName.get(n);
+        if (holder && holder !== u) throw invalidParam('aliases');
+      }
+      for (const old of Object.values(u.aliases)) this.byName.delete(old.toLowerCase());
+      u.aliases = next;
+      for (const a of Object.values(next)) this.byName.set(a.toLowerCase(), u);
+    }
+    if (more.enableAutoPrompt !== undefined) u.enable_auto_prompt = more.enableAutoPrompt;
     if (fields.status !== undefined) {
       const status = fields.status.toLowerCase();
       if (!SETTABLE_STATUSES.has(status)) throw invalidParam('status');
@@ -244,6 +266,23 @@ export class SimState {
     u.last_directory_sync = now;
     if (person.disabled) u.status = 'disabled';
     else if (u.status === 'disabled' || u.status === 'pending deletion') u.status = 'active';
+  }
+
+  /** POST /admin/v1/users: usernames and aliases are unique across users (case-insensitive). */
+  createUser(p: { username: string; realname?: string; email?: string; aliases?: Record<string, string> }): SimUser {
+    const names = [p.username, ...Object.values(p.aliases ?? {})].map((n) => n.toLowerCase());
+    if (names.some((n) => this.byName.has(n))) throw invalidParam('username');
+    if (new Set(names).size !== names.length) throw invalidParam('aliases');
+    return this.addUser({
+      username: p.username,
+      realname: p.realname ?? '',
+      email: p.email ?? '',
+      aliases: p.aliases ?? {},
+      created: this.nowSec(),
+      last_login: null,
+      is_enrolled: false,
+      phones: [],
+    });
   }
 
   setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void {
