@@ -242,7 +242,8 @@ async function duoChecks(opts: DoctorOptions, logger: Logger): Promise<DoctorChe
     } catch (e) {
       out.push(duoProblem('duo.read_users', e, 'Grant read resource'));
     }
-  // Not needed today (duo-desk keeps its own settings), so only reported: Duo's Help Desk policy can be mirrored.
+  // Duo's own settings are the ceiling over duo-desk's (src/usecases/duo-settings.ts): unread, duo-desk allows
+  // nothing they could forbid (Help Desk bypass codes and enrollment emails, user managers' bypass status).
   if (credentialsOk)
     try {
       await client.getSettings();
@@ -250,7 +251,11 @@ async function duoChecks(opts: DoctorOptions, logger: Logger): Promise<DoctorChe
     } catch (e) {
       out.push(
         isDuoError(e) && e.code === 'DUO_FORBIDDEN'
-          ? pass('duo.settings', "the tenant's settings are not readable (Grant settings not ticked; optional)")
+          ? problem(
+              'duo.settings',
+              "the tenant's settings are not readable, so duo-desk refuses what they could forbid (Help Desk bypass codes and enrollment emails, user managers' bypass status)",
+              'tick Grant settings for the Admin API application in the Duo Admin Panel',
+            )
           : duoProblem('duo.settings', e, 'Grant settings'),
       );
     }

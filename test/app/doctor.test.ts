@@ -97,13 +97,13 @@ describe.skipIf(!serverUrl)('duo-desk doctor', { timeout: 60_000 }, () => {
     expect(JSON.stringify(checks)).not.toContain(good.duo!.skey);
   });
 
-  it('when the Admin API application lacks Grant read resource, then doctor fails naming the grant to tick; settings are only reported', async () => {
+  it('when the Admin API application lacks Grant read resource and Grant settings, then doctor fails naming each grant to tick', async () => {
     h.duo.setMissingGrants(['read_resource', 'settings']);
     try {
       const checks = await runDoctor({ config: good });
-      expect(failed(checks).map((c) => c.name)).toEqual(['duo.read_users']);
+      expect(failed(checks).map((c) => c.name)).toEqual(['duo.read_users', 'duo.settings']);
       expect(check(checks, 'duo.read_users').fix).toContain('Grant read resource');
-      expect(check(checks, 'duo.settings').detail).toContain('not readable');
+      expect(check(checks, 'duo.settings').fix).toContain('Grant settings');
     } finally {
       h.duo.setMissingGrants([]);
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRows } from '../support/audit.js';
+import { auditRows, until } from '../support/audit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
 let h: Harness;
@@ -152,6 +152,9 @@ describe('one audit row per command', () => {
     if (text.startsWith('lookup'))
       await h.slack.waitFor(() => h.slack.callsTo('response_url').length > answers, { description: text });
     expect(r.status).toBe(200);
+    // The row follows the answer (a command's own event, or command.used once the flow has run).
+    await until(async () => (await rowsSince(seq)).length > 0, `the audit row of ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     return rowsSince(seq);
   };
 
