@@ -15,6 +15,7 @@ import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
 import { lookupFlow } from './lookup.js';
 import { mfaFlow } from './mfa.js';
+import { restoreUserFlow } from './restore-user.js';
 import { rolesFlow } from './roles.js';
 import { enrollFlow, statusFlow, unlockFlow } from './status.js';
 import { syncFlow } from './sync-user.js';
@@ -39,6 +40,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   sync: syncFlow,
   create: createUserFlow,
   edit: editUserFlow,
+  restore: restoreUserFlow,
 };
 
 export const commandTextSchema = z

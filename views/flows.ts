@@ -111,4 +111,12 @@ export const FLOW_TEXT: FlowTexts = {
     },
     card: { text: 'Edit user' },
   },
+  restore: {
+    help: {
+      usage: 'restore <user>',
+      summary: 'Restore a user from the Trash (they stay Disabled until someone sets Active).',
+      example: 'restore olivia',
+    },
+    card: { text: 'Restore from Trash' },
+  },
 };

@@ -37,6 +37,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'user.sync': 'sync users from the directory',
   'user.create': 'create users',
   'user.edit': 'edit users',
+  'user.restore': 'restore users from the Trash',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -78,6 +79,8 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return `${who} may change a user's full name, email and notes only (Duo's rule), not username aliases or the authentication experience. This needs ${needs()}.`;
     case 'directory_field':
       return 'This user is managed by directory sync: their full name, email and aliases come from the source directory and are read-only here. Change them in the directory, then sync the user (`/duo sync`).';
+    case 'directory_account':
+      return 'This user is managed by directory sync: only a sync sends them to the Trash or restores them (Duo does not allow it by hand). Add them back in the directory, then `/duo sync` them.';
     case 'trust_monitor_lockout':
       return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
     case 'help_desk_unlock_only':
@@ -333,6 +336,8 @@ export const PROBLEM_TEXT: ProblemTexts = {
     })[d.issue],
   'edit.pending_deletion': (d, f) =>
     `${f.code(d.username)} is in the Trash (pending deletion): restore them before editing.`,
+  'restore.not_in_trash': (d, f) =>
+    `${f.code(d.username)} is not in the Trash (status ${label(d.status)}): there is nothing to restore.`,
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

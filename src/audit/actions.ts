@@ -72,6 +72,7 @@ export const AUDIT_ACTIONS = {
   'email_change.cancelled': 'cancelled an email change for',
   'email_change.expired': 'email change request expired for',
   'email_change.failed': 'email change failed for',
+  'user.restored': 'restored from the Trash',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

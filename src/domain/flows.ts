@@ -1,7 +1,13 @@
 import { type Action, authorize, type Decision, type Target } from './authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from './bypass-policy.js';
 import type { User } from './duo-objects.js';
-import { hasEnrolledDevice, pushCapablePhones, statusChangeAction, statusTarget } from './duo-user.js';
+import {
+  hasEnrolledDevice,
+  isDirectorySynced,
+  pushCapablePhones,
+  statusChangeAction,
+  statusTarget,
+} from './duo-user.js';
 import type { GuardedAction } from './guards.js';
 import type { Actor } from './roles.js';
 import type { Settings } from './settings.js';
@@ -27,6 +33,7 @@ export const FLOW_NAMES = [
   'sync',
   'create',
   'edit',
+  'restore',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -89,6 +96,12 @@ export const FLOWS = {
     entry: { action: 'user.edit', target: none },
     guarded: ['email_change'],
     card: (u, can) => u.status !== 'pending deletion' && can('user.edit'),
+  },
+  restore: {
+    entry: { action: 'user.restore', target: none },
+    card: (u, can) =>
+      u.status === 'pending deletion' &&
+      can('user.restore', { kind: 'account', directorySynced: isDirectorySynced(u) }),
   },
 } as const satisfies Record<FlowName, FlowPolicy>;
 

@@ -252,6 +252,18 @@ const cases: Case[] = [
   { name: 'sync one user from the directory', action: 'user.sync', target: none, allowed: 'OAUH' },
   { name: 'create a user', action: 'user.create', target: none, allowed: 'OAU' },
   { name: 'open the edit form', action: 'user.edit', target: none, allowed: 'OAUH' },
+  {
+    name: 'restore a user from the Trash',
+    action: 'user.restore',
+    target: { kind: 'account', directorySynced: false },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'restore a directory-synced user from the Trash (only a sync may)',
+    action: 'user.restore',
+    target: { kind: 'account', directorySynced: true },
+    allowed: '',
+  },
   ...(['realname', 'email', 'notes'] as const).map((f) => ({
     name: `edit a user's ${f}`,
     action: 'user.edit' as const,
@@ -346,7 +358,10 @@ describe('authorize: the role x action x setting matrix', () => {
         // A denial names what would allow it: roles that may, or a setting (never an empty refusal).
         if (!decision.allowed)
           expect(
-            decision.roles.length > 0 || decision.rule === 'directory_synced' || decision.rule === 'directory_field',
+            decision.roles.length > 0 ||
+              decision.rule === 'directory_synced' ||
+              decision.rule === 'directory_field' ||
+              decision.rule === 'directory_account',
           ).toBe(true);
       });
     }

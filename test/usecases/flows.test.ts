@@ -71,6 +71,7 @@ describe('starting a flow', () => {
       'sync',
       'create',
       'edit',
+      'restore',
     ]);
   });
 });
