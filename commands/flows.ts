@@ -19,6 +19,7 @@ import { restoreUserFlow } from './restore-user.js';
 import { rolesFlow } from './roles.js';
 import { enrollFlow, statusFlow, unlockFlow } from './status.js';
 import { syncFlow } from './sync-user.js';
+import { trashUserFlow } from './trash-user.js';
 import { verifyFlow } from './verify.js';
 
 /**
@@ -41,6 +42,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   create: createUserFlow,
   edit: editUserFlow,
   restore: restoreUserFlow,
+  trash: trashUserFlow,
 };
 
 export const commandTextSchema = z

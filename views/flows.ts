@@ -119,4 +119,11 @@ export const FLOW_TEXT: FlowTexts = {
     },
     card: { text: 'Restore from Trash' },
   },
+  trash: {
+    help: {
+      usage: 'trash <user> <reason>',
+      summary: 'Send a user to the Trash (disabled now, deleted by Duo later); a second person approves.',
+      example: 'trash frank Left the company, ticket INC-4242',
+    },
+  },
 };

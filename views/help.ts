@@ -17,6 +17,7 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
   email_change: "Changing an enrolled user's email",
+  user_trash: 'Sending a user to the Trash',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -38,6 +38,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'user.create': 'create users',
   'user.edit': 'edit users',
   'user.restore': 'restore users from the Trash',
+  'user.trash': 'send users to the Trash',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -136,6 +137,7 @@ const GUARDED_NOUN = {
   approver_flag: 'Granting the approver flag',
   stepup_reset: "Resetting someone's step-up",
   email_change: "Changing an enrolled user's email",
+  user_trash: 'Sending a user to the Trash',
 } as const;
 
 const REOPEN = {
@@ -338,6 +340,7 @@ export const PROBLEM_TEXT: ProblemTexts = {
     `${f.code(d.username)} is in the Trash (pending deletion): restore them before editing.`,
   'restore.not_in_trash': (d, f) =>
     `${f.code(d.username)} is not in the Trash (status ${label(d.status)}): there is nothing to restore.`,
+  'trash.already': (d, f) => `${f.code(d.username)} is already in the Trash.`,
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

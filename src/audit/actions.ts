@@ -73,6 +73,13 @@ export const AUDIT_ACTIONS = {
   'email_change.expired': 'email change request expired for',
   'email_change.failed': 'email change failed for',
   'user.restored': 'restored from the Trash',
+  'user.trashed': 'sent to the Trash',
+  'user_trash.requested': 'asked to send to the Trash',
+  'user_trash.approved': 'approved sending to the Trash',
+  'user_trash.denied': 'denied sending to the Trash',
+  'user_trash.cancelled': 'cancelled sending to the Trash',
+  'user_trash.expired': 'request to send to the Trash expired for',
+  'user_trash.failed': 'failed to send to the Trash',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

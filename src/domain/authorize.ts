@@ -29,7 +29,8 @@ export type Action =
   | 'user.sync'
   | 'user.create'
   | 'user.edit'
-  | 'user.restore';
+  | 'user.restore'
+  | 'user.trash';
 
 export type Target =
   | { kind: 'none' }
@@ -205,8 +206,9 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, MANAGER_ROLES);
     case 'user.edit':
       return authorizeEdit(actor, target);
+    case 'user.trash':
     case 'user.restore':
-      // Duo: Owner, Administrator, User Manager or Help Desk; a synced user is restored by a sync only.
+      // Duo: Owner, Administrator, User Manager or Help Desk; a synced user is trashed or restored by a sync only.
       if (target.kind === 'account' && target.directorySynced) return deny('directory_account');
       return byRoles(actor, STATUS_ROLES);
     default:

@@ -34,6 +34,7 @@ export const FLOW_NAMES = [
   'create',
   'edit',
   'restore',
+  'trash',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -103,6 +104,7 @@ export const FLOWS = {
       u.status === 'pending deletion' &&
       can('user.restore', { kind: 'account', directorySynced: isDirectorySynced(u) }),
   },
+  trash: { entry: { action: 'user.trash', target: none }, guarded: ['user_trash'] },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

@@ -21,6 +21,7 @@ export const GUARDED_ACTIONS = [
   'approver_flag',
   'stepup_reset',
   'email_change',
+  'user_trash',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -62,6 +63,14 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
   // verified (and step-up when unlocks ask for it), and a second person approves unless exempt.
   email_change: {
     verification: { setting: 'verification_valid_minutes_unlock' },
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  // Sending a user to the Trash disables them at once (and Duo deletes them after its Trash duration):
+  // a second person approves unless exempt; step-up when unlocks ask for it.
+  user_trash: {
+    verification: 'none',
     stepUp: { setting: 'step_up_for_unlock' },
     approval: 'requester_exemptions',
     timeBox: null,

@@ -64,6 +64,7 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   approver_flag: 'weaken',
   stepup_reset: 'weaken',
   email_change: 'unlock',
+  user_trash: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

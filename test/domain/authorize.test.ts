@@ -253,6 +253,18 @@ const cases: Case[] = [
   { name: 'create a user', action: 'user.create', target: none, allowed: 'OAU' },
   { name: 'open the edit form', action: 'user.edit', target: none, allowed: 'OAUH' },
   {
+    name: 'send a user to the Trash',
+    action: 'user.trash',
+    target: { kind: 'account', directorySynced: false },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'send a directory-synced user to the Trash (only a sync may)',
+    action: 'user.trash',
+    target: { kind: 'account', directorySynced: true },
+    allowed: '',
+  },
+  {
     name: 'restore a user from the Trash',
     action: 'user.restore',
     target: { kind: 'account', directorySynced: false },

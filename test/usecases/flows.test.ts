@@ -72,6 +72,7 @@ describe('starting a flow', () => {
       'create',
       'edit',
       'restore',
+      'trash',
     ]);
   });
 });
