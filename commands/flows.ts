@@ -10,6 +10,7 @@ import { auditFlow } from './audit.js';
 import { bypassFlow } from './bypass.js';
 import { codesFlow } from './codes.js';
 import { createUserFlow } from './create-user.js';
+import { deleteUsersFlow } from './delete-users.js';
 import { editUserFlow } from './edit-user.js';
 import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
@@ -43,6 +44,7 @@ export const FLOW_COMMANDS: FlowCommands = {
   edit: editUserFlow,
   restore: restoreUserFlow,
   trash: trashUserFlow,
+  delete: deleteUsersFlow,
 };
 
 export const commandTextSchema = z

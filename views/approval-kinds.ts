@@ -5,6 +5,7 @@ import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
 import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
 import { emailChangeKind } from '../src/usecases/approval-email-change.js';
+import { userDeleteKind } from '../src/usecases/approval-user-delete.js';
 import { userTrashKind } from '../src/usecases/approval-user-trash.js';
 import { defineKindText, verificationField } from './approvals.js';
 import { codesDeliveryMessage, paramsText } from './bypass.js';
@@ -161,4 +162,23 @@ defineKindText(userTrashKind, {
     r.result.alreadyInTrash
       ? 'The user was already in the Trash.'
       : `In the Trash since ${slackDate(new Date(String(r.result.markedAt)))}; Duo deletes them after its Trash duration (7 days by default, about ${slackDate(new Date(new Date(String(r.result.markedAt)).getTime() + 7 * 86_400_000))}) unless restored.`,
+});
+
+defineKindText(userDeleteKind, {
+  title: 'Permanent deletion requested',
+  noun: 'deletion request',
+  summary: (r) =>
+    `delete ${r.params.users.length === 1 ? `\`${esc(r.params.users[0]!.username)}\`` : `${r.params.users.length} users`} permanently (from the Trash)`,
+  fields: (r) => [
+    `*Users*\n${r.params.users
+      .slice(0, 20)
+      .map((u) => `\`${esc(u.username)}\``)
+      .join(', ')}${r.params.users.length > 20 ? ` and ${r.params.users.length - 20} more` : ''}`,
+  ],
+  approveNote:
+    ':warning: Permanent: their phones and endpoints not shared with another user are deleted too; added back, they must re-enroll.',
+  nothingDone: 'Nobody was deleted.',
+  failure: (reason) => `the deletion failed (${reason})`,
+  done: (r) =>
+    `Deleted ${Number(r.result.deleted ?? 0)} permanently${Number(r.result.skipped ?? 0) ? `; ${Number(r.result.skipped)} no longer in the Trash were left alone` : ''}.`,
 });

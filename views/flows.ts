@@ -126,4 +126,12 @@ export const FLOW_TEXT: FlowTexts = {
       example: 'trash frank Left the company, ticket INC-4242',
     },
   },
+  delete: {
+    help: {
+      usage: 'delete <user>[,<user>…] <reason>',
+      summary:
+        'Delete users in the Trash permanently (their unshared phones and endpoints too; they must re-enroll). More than one: an owner approves.',
+      example: 'delete olivia Duplicate account, ticket INC-5151',
+    },
+  },
 };

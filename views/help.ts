@@ -18,6 +18,8 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   stepup_reset: "Resetting someone's step-up",
   email_change: "Changing an enrolled user's email",
   user_trash: 'Sending a user to the Trash',
+  user_delete: 'Deleting a user permanently',
+  user_delete_bulk: 'Deleting several users permanently (an owner approves)',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

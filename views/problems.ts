@@ -39,6 +39,7 @@ const ACTION_PHRASE: Record<Action, string> = {
   'user.edit': 'edit users',
   'user.restore': 'restore users from the Trash',
   'user.trash': 'send users to the Trash',
+  'user.delete': 'delete users permanently',
 };
 
 const STATUS_PHRASE = { active: 'change user status', disabled: 'disable users', bypass: 'apply bypass status' };
@@ -138,6 +139,8 @@ const GUARDED_NOUN = {
   stepup_reset: "Resetting someone's step-up",
   email_change: "Changing an enrolled user's email",
   user_trash: 'Sending a user to the Trash',
+  user_delete: 'Deleting a user permanently',
+  user_delete_bulk: 'Deleting several users permanently',
 } as const;
 
 const REOPEN = {
@@ -341,6 +344,9 @@ export const PROBLEM_TEXT: ProblemTexts = {
   'restore.not_in_trash': (d, f) =>
     `${f.code(d.username)} is not in the Trash (status ${label(d.status)}): there is nothing to restore.`,
   'trash.already': (d, f) => `${f.code(d.username)} is already in the Trash.`,
+  'delete.not_in_trash': (d, f) =>
+    `${f.code(d.username)} is not in the Trash: send them there first (${f.command(`trash ${d.username} <reason>`)}); only users in the Trash are deleted permanently.`,
+  'delete.too_many': () => 'At most 100 users at once.',
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

@@ -80,6 +80,13 @@ export const AUDIT_ACTIONS = {
   'user_trash.cancelled': 'cancelled sending to the Trash',
   'user_trash.expired': 'request to send to the Trash expired for',
   'user_trash.failed': 'failed to send to the Trash',
+  'user.deleted': 'permanently deleted',
+  'user_delete.requested': 'asked to delete users permanently',
+  'user_delete.approved': 'approved a permanent deletion',
+  'user_delete.denied': 'denied a permanent deletion',
+  'user_delete.cancelled': 'cancelled a permanent deletion',
+  'user_delete.expired': 'permanent deletion request expired',
+  'user_delete.failed': 'permanent deletion failed',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -30,7 +30,8 @@ export type Action =
   | 'user.create'
   | 'user.edit'
   | 'user.restore'
-  | 'user.trash';
+  | 'user.trash'
+  | 'user.delete';
 
 export type Target =
   | { kind: 'none' }
@@ -206,6 +207,9 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, MANAGER_ROLES);
     case 'user.edit':
       return authorizeEdit(actor, target);
+    case 'user.delete':
+      // Duo: from the Trash, synced users too (Owner, Administrator, User Manager, Help Desk).
+      return byRoles(actor, STATUS_ROLES);
     case 'user.trash':
     case 'user.restore':
       // Duo: Owner, Administrator, User Manager or Help Desk; a synced user is trashed or restored by a sync only.

@@ -35,6 +35,7 @@ export const FLOW_NAMES = [
   'edit',
   'restore',
   'trash',
+  'delete',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -105,6 +106,7 @@ export const FLOWS = {
       can('user.restore', { kind: 'account', directorySynced: isDirectorySynced(u) }),
   },
   trash: { entry: { action: 'user.trash', target: none }, guarded: ['user_trash'] },
+  delete: { entry: { action: 'user.delete', target: none }, guarded: ['user_delete', 'user_delete_bulk'] },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

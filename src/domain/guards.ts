@@ -22,6 +22,8 @@ export const GUARDED_ACTIONS = [
   'stepup_reset',
   'email_change',
   'user_trash',
+  'user_delete',
+  'user_delete_bulk',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -73,6 +75,19 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
     verification: 'none',
     stepUp: { setting: 'step_up_for_unlock' },
     approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  // Permanent deletion takes unshared phones and endpoints with it; more than one user at once needs an owner.
+  user_delete: {
+    verification: 'none',
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  user_delete_bulk: {
+    verification: 'none',
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'owners',
     timeBox: null,
   },
 };

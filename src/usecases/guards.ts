@@ -65,6 +65,8 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   stepup_reset: 'weaken',
   email_change: 'unlock',
   user_trash: 'unlock',
+  user_delete: 'unlock',
+  user_delete_bulk: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

@@ -73,6 +73,7 @@ describe('starting a flow', () => {
       'edit',
       'restore',
       'trash',
+      'delete',
     ]);
   });
 });
