@@ -38,7 +38,7 @@ export const userDeleteKind: ApprovalKind<UserDeleteParams, null> = {
     let skipped = 0;
     for (const t of r.params.users) {
       const user = await deps.duo.getUserById(t.duoUserId).catch(() => null);
-      if (!user || user.status !== 'pending deletion') {
+      if (user?.status !== 'pending deletion') {
         skipped++;
         continue;
       }
