@@ -6,6 +6,7 @@ import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { refreshDirectoryUser, searchDirectory } from './directory-index.js';
+import { type TrashFacts, trashFacts } from './trash-facts.js';
 import { latestVerification, type VerificationView } from './verification-policy.js';
 
 export interface UserCardModel {
@@ -15,6 +16,8 @@ export interface UserCardModel {
   directorySynced: boolean;
   /** The card's buttons: flows this responder may start for this user (each is checked again on click). */
   actions: CardFlow[];
+  /** A user in the Trash: when marked and when Duo deletes them (src/usecases/trash-facts.ts). */
+  trash?: TrashFacts | null;
 }
 
 declare module '../errors.js' {
@@ -87,6 +90,7 @@ export async function lookupUser(deps: Deps, em: EntityManager, caller: Caller, 
     lastVerification: await latestVerification(em, actor.teamId, user.user_id),
     directorySynced: isDirectorySynced(user),
     actions: cardFlows(actor, user, settings),
+    trash: await trashFacts(em, actor.teamId, user),
   };
 }
 

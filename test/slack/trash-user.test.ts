@@ -59,6 +59,13 @@ describe('send to the Trash', () => {
     }, 'the outcome row');
     expect(outcome).toMatchObject({ outcome: 'success', actor_user_id: PEOPLE.owner });
 
+    // The card of a user in the Trash says when they were marked and when Duo deletes them.
+    const card = await answer(PEOPLE.helpDesk, 'lookup frank', '(frank)');
+    expect(card).toContain('In the Trash since');
+    expect(card).toContain('Duo deletes them permanently');
+    expect(card).toContain('Restore from Trash');
+    expect(await answer(PEOPLE.helpDesk, 'lookup olivia', '(olivia)')).toContain('marked outside duo-desk');
+
     await answer(PEOPLE.helpDesk, 'restore frank', 'Restored from the Trash');
     expect(h.duo.getUser('frank')!.status).toBe('disabled');
   });
