@@ -10,14 +10,17 @@ import { auditFlow } from './audit.js';
 import { bypassFlow } from './bypass.js';
 import { codesFlow } from './codes.js';
 import { createUserFlow } from './create-user.js';
+import { deleteUsersFlow } from './delete-users.js';
 import { editUserFlow } from './edit-user.js';
 import { helpFlow } from './help.js';
 import { buttonValue, type CommandEnv, type FlowCommands } from './kit.js';
 import { lookupFlow } from './lookup.js';
 import { mfaFlow } from './mfa.js';
+import { restoreUserFlow } from './restore-user.js';
 import { rolesFlow } from './roles.js';
 import { enrollFlow, statusFlow, unlockFlow } from './status.js';
 import { syncFlow } from './sync-user.js';
+import { trashUserFlow } from './trash-user.js';
 import { usersFlow } from './users.js';
 import { verifyFlow } from './verify.js';
 
@@ -41,6 +44,9 @@ export const FLOW_COMMANDS: FlowCommands = {
   sync: syncFlow,
   create: createUserFlow,
   edit: editUserFlow,
+  restore: restoreUserFlow,
+  trash: trashUserFlow,
+  delete: deleteUsersFlow,
 };
 
 export const commandTextSchema = z

@@ -6,6 +6,8 @@ import { bypassCodesKind } from '../src/usecases/approval-bypass-codes.js';
 import { bypassStatusKind } from '../src/usecases/approval-bypass-status.js';
 import { responderChangeKind, settingChangeKind, stepUpResetKind } from '../src/usecases/approval-control-changes.js';
 import { emailChangeKind } from '../src/usecases/approval-email-change.js';
+import { userDeleteKind } from '../src/usecases/approval-user-delete.js';
+import { userTrashKind } from '../src/usecases/approval-user-trash.js';
 import { weakCodesKind } from '../src/usecases/approval-weak-codes.js';
 import { defineKindText, verificationField } from './approvals.js';
 import { codesDeliveryMessage, paramsText } from './bypass.js';
@@ -196,4 +198,43 @@ defineKindText(emailChangeKind, {
   nothingDone: 'The email was not changed.',
   failure: (reason) => `the email could not be changed (${reason})`,
   done: (r) => `The email is now ${esc(r.params.email)} (was ${esc(String(r.result.previousEmail ?? 'none'))}).`,
+});
+
+defineKindText(userTrashKind, {
+  title: 'Send to Trash requested',
+  noun: 'Trash request',
+  summary: () =>
+    'send the user to the Trash (disabled now; Duo deletes them after its Trash duration, 7 days by default)',
+  fields: (r, f) => [
+    userField(f?.user ?? null, r.target?.username ?? ''),
+    statusField(f?.user ?? null),
+    `*Enrolled devices*\n${devicesOf(f?.user ?? null)}`,
+  ],
+  approveNote:
+    'The user can no longer log in once approved; they can be restored from the Trash until Duo deletes them.',
+  nothingDone: 'The user was not sent to the Trash.',
+  failure: (reason) => `Duo could not send the user to the Trash (${reason})`,
+  done: (r) =>
+    r.result.alreadyInTrash
+      ? 'The user was already in the Trash.'
+      : `In the Trash since ${slackDate(new Date(String(r.result.markedAt)))}; Duo deletes them after its Trash duration (7 days by default, about ${slackDate(new Date(new Date(String(r.result.markedAt)).getTime() + 7 * 86_400_000))}) unless restored.`,
+});
+
+defineKindText(userDeleteKind, {
+  title: 'Permanent deletion requested',
+  noun: 'deletion request',
+  summary: (r) =>
+    `delete ${r.params.users.length === 1 ? `\`${esc(r.params.users[0]!.username)}\`` : `${r.params.users.length} users`} permanently (from the Trash)`,
+  fields: (r) => [
+    `*Users*\n${r.params.users
+      .slice(0, 20)
+      .map((u) => `\`${esc(u.username)}\``)
+      .join(', ')}${r.params.users.length > 20 ? ` and ${r.params.users.length - 20} more` : ''}`,
+  ],
+  approveNote:
+    ':warning: Permanent: their phones and endpoints not shared with another user are deleted too; added back, they must re-enroll.',
+  nothingDone: 'Nobody was deleted.',
+  failure: (reason) => `the deletion failed (${reason})`,
+  done: (r) =>
+    `Deleted ${Number(r.result.deleted ?? 0)} permanently${Number(r.result.skipped ?? 0) ? `; ${Number(r.result.skipped)} no longer in the Trash were left alone` : ''}.`,
 });

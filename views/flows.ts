@@ -118,4 +118,27 @@ export const FLOW_TEXT: FlowTexts = {
     },
     card: { text: 'Edit user' },
   },
+  restore: {
+    help: {
+      usage: 'restore <user>',
+      summary: 'Restore a user from the Trash (they stay Disabled until someone sets Active).',
+      example: 'restore olivia',
+    },
+    card: { text: 'Restore from Trash' },
+  },
+  trash: {
+    help: {
+      usage: 'trash <user> <reason>',
+      summary: 'Send a user to the Trash (disabled now, deleted by Duo later); a second person approves.',
+      example: 'trash frank Left the company, ticket INC-4242',
+    },
+  },
+  delete: {
+    help: {
+      usage: 'delete <user>[,<user>…] <reason>',
+      summary:
+        'Delete users in the Trash permanently (their unshared phones and endpoints too; they must re-enroll). More than one: an owner approves.',
+      example: 'delete olivia Duplicate account, ticket INC-5151',
+    },
+  },
 };

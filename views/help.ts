@@ -22,6 +22,9 @@ const GUARDED_LABEL: Record<GuardedAction, string> = {
   bulk_status: 'Changing the status of several users',
   weak_codes_delete: 'Deleting all weak bypass codes',
   email_change: "Changing an enrolled user's email",
+  user_trash: 'Sending a user to the Trash',
+  user_delete: 'Deleting a user permanently',
+  user_delete_bulk: 'Deleting several users permanently (an owner approves)',
 };
 
 /** The guards in front of a change, as they apply to this responder now, in a few words. */

@@ -42,6 +42,9 @@ const ACTION_PHRASE: Record<Action, string> = {
   'user.sync': 'sync users from the directory',
   'user.create': 'create users',
   'user.edit': 'edit users',
+  'user.restore': 'restore users from the Trash',
+  'user.trash': 'send users to the Trash',
+  'user.delete': 'delete users permanently',
 };
 
 /** Why a device action is not offered for this device or user (rule 'device'). */
@@ -97,6 +100,8 @@ const denied: ProblemText<'access.denied'> = (d, f) => {
       return `${who} may change a user's full name, email and notes only (Duo's rule), not username aliases or the authentication experience. This needs ${needs()}.`;
     case 'directory_field':
       return 'This user is managed by directory sync: their full name, email and aliases come from the source directory and are read-only here. Change them in the directory, then sync the user (`/duo sync`).';
+    case 'directory_account':
+      return 'This user is managed by directory sync: only a sync sends them to the Trash or restores them (Duo does not allow it by hand). Add them back in the directory, then `/duo sync` them.';
     case 'trust_monitor_lockout':
       return `This user was locked out from Duo Trust Monitor (${f.code('Admin disabled')}): only an Owner or Administrator may unlock them. This needs ${needs()}.`;
     case 'help_desk_unlock_only':
@@ -159,6 +164,9 @@ const GUARDED_NOUN = {
   bulk_status: 'Changing the status of several users',
   weak_codes_delete: 'Deleting all weak bypass codes',
   email_change: "Changing an enrolled user's email",
+  user_trash: 'Sending a user to the Trash',
+  user_delete: 'Deleting a user permanently',
+  user_delete_bulk: 'Deleting several users permanently',
 } as const;
 
 const REOPEN = {
@@ -394,6 +402,12 @@ export const PROBLEM_TEXT: ProblemTexts = {
     })[d.issue],
   'edit.pending_deletion': (d, f) =>
     `${f.code(d.username)} is in the Trash (pending deletion): restore them before editing.`,
+  'restore.not_in_trash': (d, f) =>
+    `${f.code(d.username)} is not in the Trash (status ${label(d.status)}): there is nothing to restore.`,
+  'trash.already': (d, f) => `${f.code(d.username)} is already in the Trash.`,
+  'delete.not_in_trash': (d, f) =>
+    `${f.code(d.username)} is not in the Trash: send them there first (${f.command(`trash ${d.username} <reason>`)}); only users in the Trash are deleted permanently.`,
+  'delete.too_many': () => 'At most 100 users at once.',
   // one-user directory sync
   'sync.no_directories': (_d, f) =>
     `No synced directory is configured: set ${f.code('DUO_DESK_DIRECTORIES')} to Duo's directory keys and names (Duo Admin Panel: Users, Directory Sync).`,

@@ -77,6 +77,15 @@ export function userCard(m: UserCardModel): { text: string; blocks: Block[] } {
           ),
         ]
       : []),
+    ...(m.trash
+      ? [
+          context(
+            m.trash.markedAt
+              ? `:wastebasket: In the Trash since ${slackDate(m.trash.markedAt)} (by duo-desk); Duo deletes them permanently after its Trash duration (7 days by default): about ${slackDate(m.trash.deletesAround ?? m.trash.markedAt)}, unless restored.`
+              : ":wastebasket: In the Trash, marked outside duo-desk (Admin Panel, a sync or inactivity): Duo's Trash view shows when it deletes them.",
+          ),
+        ]
+      : []),
     section(`*Devices*\n${devices.length ? devices.join('\n') : '_No enrolled devices._'}`),
     section(`*Last verification*\n${verificationText(m.lastVerification)}`),
   ];

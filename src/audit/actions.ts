@@ -107,6 +107,21 @@ export const AUDIT_ACTIONS = {
   'email_change.cancelled': 'cancelled an email change for',
   'email_change.expired': 'email change request expired for',
   'email_change.failed': 'email change failed for',
+  'user.restored': 'restored from the Trash',
+  'user.trashed': 'sent to the Trash',
+  'user_trash.requested': 'asked to send to the Trash',
+  'user_trash.approved': 'approved sending to the Trash',
+  'user_trash.denied': 'denied sending to the Trash',
+  'user_trash.cancelled': 'cancelled sending to the Trash',
+  'user_trash.expired': 'request to send to the Trash expired for',
+  'user_trash.failed': 'failed to send to the Trash',
+  'user.deleted': 'permanently deleted',
+  'user_delete.requested': 'asked to delete users permanently',
+  'user_delete.approved': 'approved a permanent deletion',
+  'user_delete.denied': 'denied a permanent deletion',
+  'user_delete.cancelled': 'cancelled a permanent deletion',
+  'user_delete.expired': 'permanent deletion request expired',
+  'user_delete.failed': 'permanent deletion failed',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -34,7 +34,10 @@ export type Action =
   | 'users.export'
   | 'user.sync'
   | 'user.create'
-  | 'user.edit';
+  | 'user.edit'
+  | 'user.restore'
+  | 'user.trash'
+  | 'user.delete';
 
 export type Target =
   | { kind: 'none' }
@@ -47,6 +50,8 @@ export type Target =
       lockoutReason?: string | null;
     }
   | { kind: 'bypass'; params: BypassParams }
+  /** Trash, restore, delete: whether a directory sync manages the account. */
+  | { kind: 'account'; directorySynced: boolean }
   /** Editing a user: the fields the edit changes, and whether a directory manages the user. */
   | { kind: 'edit'; fields: readonly EditField[]; directorySynced: boolean }
   | { kind: 'approval'; requesterUserId: string; approvers: 'second_person' | 'second_owner' }
@@ -101,6 +106,8 @@ export type DenialRule =
   | 'help_desk_fields'
   /** The directory manages this field of a synced user. */
   | 'directory_field'
+  /** Only a directory sync sends a synced user to the Trash or restores them. */
+  | 'directory_account'
   /** The action was asked without the target it needs, or is unknown (a bug, or a forged request). */
   | 'malformed';
 
@@ -222,6 +229,14 @@ export function authorize(actor: Actor, action: Action, target: Target, settings
       return byRoles(actor, MANAGER_ROLES);
     case 'user.edit':
       return authorizeEdit(actor, target);
+    case 'user.delete':
+      // Duo: from the Trash, synced users too (Owner, Administrator, User Manager, Help Desk).
+      return byRoles(actor, STATUS_ROLES);
+    case 'user.trash':
+    case 'user.restore':
+      // Duo: Owner, Administrator, User Manager or Help Desk; a synced user is trashed or restored by a sync only.
+      if (target.kind === 'account' && target.directorySynced) return deny('directory_account');
+      return byRoles(actor, STATUS_ROLES);
     default:
       return deny('malformed');
   }

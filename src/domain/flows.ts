@@ -1,7 +1,13 @@
 import { type Action, authorize, type Decision, type Target } from './authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from './bypass-policy.js';
 import type { User } from './duo-objects.js';
-import { hasEnrolledDevice, pushCapablePhones, statusChangeAction, statusTarget } from './duo-user.js';
+import {
+  hasEnrolledDevice,
+  isDirectorySynced,
+  pushCapablePhones,
+  statusChangeAction,
+  statusTarget,
+} from './duo-user.js';
 import type { GuardedAction } from './guards.js';
 import type { Actor } from './roles.js';
 import type { Settings } from './settings.js';
@@ -28,6 +34,9 @@ export const FLOW_NAMES = [
   'sync',
   'create',
   'edit',
+  'restore',
+  'trash',
+  'delete',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -92,6 +101,14 @@ export const FLOWS = {
     guarded: ['email_change'],
     card: (u, can) => u.status !== 'pending deletion' && can('user.edit'),
   },
+  restore: {
+    entry: { action: 'user.restore', target: none },
+    card: (u, can) =>
+      u.status === 'pending deletion' &&
+      can('user.restore', { kind: 'account', directorySynced: isDirectorySynced(u) }),
+  },
+  trash: { entry: { action: 'user.trash', target: none }, guarded: ['user_trash'] },
+  delete: { entry: { action: 'user.delete', target: none }, guarded: ['user_delete', 'user_delete_bulk'] },
 } as const satisfies Record<FlowName, FlowPolicy>;
 
 /** The flows the user card can offer as buttons. */

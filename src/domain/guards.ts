@@ -26,6 +26,9 @@ export const GUARDED_ACTIONS = [
   'bulk_status',
   'weak_codes_delete',
   'email_change',
+  'user_trash',
+  'user_delete',
+  'user_delete_bulk',
 ] as const;
 export type GuardedAction = (typeof GUARDED_ACTIONS)[number];
 
@@ -103,6 +106,27 @@ export const GUARD_RULES: { readonly [A in GuardedAction]: GuardRule } = {
     verification: { setting: 'verification_valid_minutes_unlock' },
     stepUp: { setting: 'step_up_for_unlock' },
     approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  // Sending a user to the Trash disables them at once (and Duo deletes them after its Trash duration):
+  // a second person approves unless exempt; step-up when unlocks ask for it.
+  user_trash: {
+    verification: 'none',
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  // Permanent deletion takes unshared phones and endpoints with it; more than one user at once needs an owner.
+  user_delete: {
+    verification: 'none',
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'requester_exemptions',
+    timeBox: null,
+  },
+  user_delete_bulk: {
+    verification: 'none',
+    stepUp: { setting: 'step_up_for_unlock' },
+    approval: 'owners',
     timeBox: null,
   },
 };

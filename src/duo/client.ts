@@ -271,4 +271,22 @@ export class DuoAdminClient implements DuoAdmin {
       params.aliases = new URLSearchParams(aliases.map((a, i): [string, string] => [`alias${i + 1}`, a])).toString();
     return (await this.call(UserSchema, 'POST', '/admin/v1/users', params)).data;
   }
+
+  async sendUsersToTrash(userIds: string[]): Promise<void> {
+    await this.call(z.unknown(), 'POST', '/admin/v1/users/bulk_send_to_trash', { user_id_list: userIdList(userIds) });
+  }
+
+  async restoreUsers(userIds: string[]): Promise<void> {
+    await this.call(z.unknown(), 'POST', '/admin/v1/users/bulk_restore', { user_id_list: userIdList(userIds) });
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    await this.call(z.unknown(), 'DELETE', `/admin/v1/users/${seg(userId)}`);
+  }
+}
+
+/** Duo's user_id_list: a JSON-encoded array of at most 100 user ids. */
+function userIdList(ids: string[]): string {
+  if (!ids.length || ids.length > 100) throw new AppError('INVALID_INPUT', 'from 1 to 100 user ids');
+  return JSON.stringify(ids);
 }

@@ -113,6 +113,12 @@ export interface DuoAdmin {
   getBypassCode(bypassCodeId: string): Promise<BypassCodeMeta>;
   /** POST /admin/v1/users: a new user (Duo refuses a username or alias already in use). */
   createUser(user: NewUser): Promise<User>;
+  /** POST /admin/v1/users/bulk_send_to_trash (≤100; Duo refuses sync-managed users). */
+  sendUsersToTrash(userIds: string[]): Promise<void>;
+  /** POST /admin/v1/users/bulk_restore (≤100): restored users stay Disabled. */
+  restoreUsers(userIds: string[]): Promise<void>;
+  /** DELETE /admin/v1/users/[user_id]: permanent, not the Trash. */
+  deleteUser(userId: string): Promise<void>;
 }
 
 export interface NewUser {

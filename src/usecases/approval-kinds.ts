@@ -5,6 +5,8 @@ import { responderChangeKind, settingChangeKind, stepUpResetKind } from './appro
 import { deviceReactivationKind, deviceRemovalKind } from './approval-devices.js';
 import { emailChangeKind } from './approval-email-change.js';
 import type { AnyKind } from './approval-model.js';
+import { userDeleteKind } from './approval-user-delete.js';
+import { userTrashKind } from './approval-user-trash.js';
 import { weakCodesKind } from './approval-weak-codes.js';
 
 /** The guarded changes duo-desk ships with (each needs its card text in views/approvals.ts). */
@@ -19,4 +21,6 @@ export const BUILT_IN_KINDS: readonly AnyKind[] = [
   bulkStatusKind,
   weakCodesKind,
   emailChangeKind,
+  userTrashKind,
+  userDeleteKind,
 ];

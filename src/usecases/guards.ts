@@ -79,6 +79,9 @@ const PURPOSE: Record<GuardedAction, StepUpPurpose> = {
   bulk_status: 'unlock',
   weak_codes_delete: 'bypass_request',
   email_change: 'unlock',
+  user_trash: 'unlock',
+  user_delete: 'unlock',
+  user_delete_bulk: 'unlock',
 };
 
 export async function passGuards(deps: Deps, em: EntityManager, caller: Caller, input: GuardInput): Promise<Passed> {

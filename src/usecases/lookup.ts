@@ -8,6 +8,7 @@ import { authorizeOrThrow, requireActor } from './access.js';
 import type { Caller, Deps, EntityManager } from './deps.js';
 import { deviceButtons } from './device-buttons.js';
 import { refreshDirectoryUser, searchDirectory } from './directory-index.js';
+import { type TrashFacts, trashFacts } from './trash-facts.js';
 import { latestVerification, type VerificationView } from './verification-policy.js';
 
 export interface UserCardModel {
@@ -19,6 +20,8 @@ export interface UserCardModel {
   actions: CardFlow[];
   /** Device help: per phone, the device actions this responder may take (checked again on click). */
   devices?: Array<{ phoneId: string; label: string; actions: DeviceAction[] }>;
+  /** A user in the Trash: when marked and when Duo deletes them (src/usecases/trash-facts.ts). */
+  trash?: TrashFacts | null;
 }
 
 declare module '../errors.js' {
@@ -98,6 +101,7 @@ export async function lookupUser(deps: Deps, em: EntityManager, caller: Caller, 
     directorySynced: isDirectorySynced(user),
     actions: cardFlows(actor, user, settings),
     devices: deviceButtons(actor, user, settings),
+    trash: await trashFacts(em, actor.teamId, user),
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Action, authorize, type Target } from '../../src/domain/authorize.js';
 import { DEFAULT_BYPASS_PARAMS } from '../../src/domain/bypass-policy.js';
 import type { DuoCeiling } from '../../src/domain/duo-settings.js';
-import { approvalRequired } from '../../src/domain/guards.js';
+import { approvalRequired, guardsFor } from '../../src/domain/guards.js';
 import { ROLES, type Role } from '../../src/domain/roles.js';
 import { defaultSettings, type Settings } from '../../src/domain/settings.js';
 
@@ -252,6 +252,31 @@ const cases: Case[] = [
   { name: 'sync one user from the directory', action: 'user.sync', target: none, allowed: 'OAUH' },
   { name: 'create a user', action: 'user.create', target: none, allowed: 'OAU' },
   { name: 'open the edit form', action: 'user.edit', target: none, allowed: 'OAUH' },
+  { name: 'delete users permanently (from the Trash)', action: 'user.delete', target: none, allowed: 'OAUH' },
+  {
+    name: 'send a user to the Trash',
+    action: 'user.trash',
+    target: { kind: 'account', directorySynced: false },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'send a directory-synced user to the Trash (only a sync may)',
+    action: 'user.trash',
+    target: { kind: 'account', directorySynced: true },
+    allowed: '',
+  },
+  {
+    name: 'restore a user from the Trash',
+    action: 'user.restore',
+    target: { kind: 'account', directorySynced: false },
+    allowed: 'OAUH',
+  },
+  {
+    name: 'restore a directory-synced user from the Trash (only a sync may)',
+    action: 'user.restore',
+    target: { kind: 'account', directorySynced: true },
+    allowed: '',
+  },
   ...(['realname', 'email', 'notes'] as const).map((f) => ({
     name: `edit a user's ${f}`,
     action: 'user.edit' as const,
@@ -348,7 +373,10 @@ describe('authorize: the role x action x setting matrix', () => {
         // A denial names what would allow it: roles that may, or a setting (never an empty refusal).
         if (!decision.allowed)
           expect(
-            decision.roles.length > 0 || decision.rule === 'directory_synced' || decision.rule === 'directory_field',
+            decision.roles.length > 0 ||
+              decision.rule === 'directory_synced' ||
+              decision.rule === 'directory_field' ||
+              decision.rule === 'directory_account',
           ).toBe(true);
       });
     }
@@ -483,5 +511,28 @@ describe('authorize: changes that weaken the controls', () => {
     expect(authorize(actor('administrator'), 'approval.cancel', target, settings).allowed).toBe(false);
     expect(authorize(actor('owner'), 'approval.cancel', target, settings).allowed).toBe(true);
     expect(authorize({ ...actor('help_desk'), userId: 'U2' }, 'approval.cancel', target, settings).allowed).toBe(true);
+  });
+});
+
+describe('guards of the account changes', () => {
+  const ctx = (role: Role, otherOwners: number, s: Partial<Settings> = {}) => ({
+    role,
+    otherOwners,
+    settings: { ...defaultSettings(), ...s },
+  });
+  for (const role of ROLES)
+    it(`when a ${role} deletes several users permanently, then an owner approves (or the announced delay without one)`, () => {
+      expect(guardsFor('user_delete_bulk', ctx(role, 1)).approval).toBe('second_owner');
+      expect(guardsFor('user_delete_bulk', ctx(role, 0)).approval).toBe('delay');
+    });
+  it('when an owner exempt by bypass_approval_required deletes one user or sends one to the Trash, then no second person is needed; a help desk always needs one', () => {
+    const s = { bypass_approval_required: 'all_but_owner' as const };
+    expect(guardsFor('user_delete', ctx('owner', 1, s)).approval).toBe('none');
+    expect(guardsFor('user_trash', ctx('owner', 1, s)).approval).toBe('none');
+    expect(guardsFor('user_trash', ctx('help_desk', 1, s)).approval).toBe('second_person');
+    expect(guardsFor('email_change', ctx('help_desk', 1, s))).toMatchObject({
+      approval: 'second_person',
+      verificationMinutes: 10,
+    });
   });
 });

@@ -54,6 +54,6 @@ describe('flow descriptors (core half)', () => {
   });
 
   it('when the card flows are listed, then they are the flows that declare a card rule, in the flow order', () => {
-    expect(CARD_FLOWS).toEqual(['verify', 'unlock', 'status', 'bypass', 'enroll', 'codes', 'edit']);
+    expect(CARD_FLOWS).toEqual(['verify', 'unlock', 'status', 'bypass', 'enroll', 'codes', 'edit', 'restore']);
   });
 });

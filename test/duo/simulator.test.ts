@@ -307,3 +307,28 @@ describe('account settings (GET /admin/v1/settings)', () => {
     expect(sim.settings().helpdesk_bypass).toBe('allow');
   });
 });
+
+describe('Trash and permanent deletion', () => {
+  it('when users are sent to the Trash and restored, then they are pending deletion, then Disabled; a synced user gets Duo’s 400 and nothing changes', async () => {
+    const { client } = clientFor(sim);
+    const alice = sim.getUser('alice')!;
+    const niaj = sim.getUser('niaj')!;
+    await client.sendUsersToTrash([alice.user_id]);
+    expect(sim.getUser('alice')!.status).toBe('pending deletion');
+    await client.restoreUsers([alice.user_id]);
+    expect(sim.getUser('alice')!.status).toBe('disabled');
+    await expect(client.sendUsersToTrash([alice.user_id, niaj.user_id])).rejects.toMatchObject({ httpStatus: 400 });
+    expect(sim.getUser('alice')!.status).toBe('disabled');
+    expect(sim.getUser('niaj')!.status).toBe('active');
+    await expect(client.restoreUsers([alice.user_id])).rejects.toMatchObject({ httpStatus: 400 });
+  });
+
+  it('when a user is deleted through the API, then it is gone at once with its aliases and codes (not the Trash)', async () => {
+    const { client } = clientFor(sim);
+    const victor = sim.getUser('victor')!;
+    await client.deleteUser(victor.user_id);
+    expect(sim.getUser('victor')).toBeUndefined();
+    expect(sim.bypassCodesOf(victor.user_id)).toEqual([]);
+    await expect(client.getUserById(victor.user_id)).rejects.toMatchObject({ code: 'DUO_NOT_FOUND' });
+  });
+});

@@ -129,8 +129,12 @@ describe('edit a user', () => {
       async () => (h.duo.getUser('alice')!.email === 'alice.new@example.com' ? true : undefined),
       'the new email in Duo',
     );
-    const edited = await auditRows(h, `action = 'user.edited' and target_username = 'alice'`);
-    expect(edited.filter((r) => r.phase === 'outcome').at(-1)).toMatchObject({
+    const edited = await eventually(
+      async () =>
+        (await auditRows(h, `action = 'user.edited' and target_username = 'alice' and phase = 'outcome'`)).at(-1),
+      'the outcome row',
+    );
+    expect(edited).toMatchObject({
       outcome: 'success',
       params: { fields: 'email', guarded: true },
     });

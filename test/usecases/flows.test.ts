@@ -72,6 +72,9 @@ describe('starting a flow', () => {
       'sync',
       'create',
       'edit',
+      'restore',
+      'trash',
+      'delete',
     ]);
   });
 });

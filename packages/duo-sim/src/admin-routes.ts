@@ -162,6 +162,22 @@ function userRoutes(state: SimState, method: string, seg: string[], params: Para
     state.enroll(username, email, intParam(params, 'valid_secs', 2_592_000, 0));
     return ok('');
   }
+  if (seg.length === 2 && (seg[1] === 'bulk_send_to_trash' || seg[1] === 'bulk_restore') && method === 'POST') {
+    let ids: unknown;
+    try {
+      ids = JSON.parse(required(params, 'user_id_list'));
+    } catch {
+      throw invalidParam('user_id_list');
+    }
+    if (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string')) throw invalidParam('user_id_list');
+    if (seg[1] === 'bulk_send_to_trash') state.sendToTrash(ids as string[]);
+    else state.restoreFromTrash(ids as string[]);
+    return ok('');
+  }
+  if (seg.length === 2 && method === 'DELETE' && seg[1] !== undefined) {
+    state.deleteUser(seg[1]);
+    return ok('');
+  }
   if (seg.length === 4 && seg[1] === 'directorysync' && seg[3] === 'syncuser' && method === 'POST') {
     state.syncUser(seg[2]!, required(params, 'username'));
     return ok('');

@@ -285,6 +285,38 @@ export class SimState {
     });
   }
 
+  /**
+   * POST /admin/v1/users/bulk_send_to_trash and bulk_restore (user_id_list, at most 100). Duo refuses users
+   * a directory sync manages (only a sync trashes or restores them): nothing changes then. A restored user
+   * is Disabled until someone sets Active.
+   */
+  sendToTrash(ids: string[]): void {
+    const users = this.bulkTargets(ids);
+    for (const u of users) u.status = 'pending deletion';
+  }
+
+  restoreFromTrash(ids: string[]): void {
+    const users = this.bulkTargets(ids);
+    if (users.some((u) => u.status !== 'pending deletion')) throw invalidParam('user_id_list');
+    for (const u of users) u.status = 'disabled';
+  }
+
+  private bulkTargets(ids: string[]): SimUser[] {
+    if (!ids.length || ids.length > 100) throw invalidParam('user_id_list');
+    const users = ids.map((id) => this.userById(id));
+    if (users.some((u) => u.external_id || u.last_directory_sync != null)) throw invalidParam('user_id_list');
+    return users;
+  }
+
+  /** DELETE /admin/v1/users/[user_id]: immediate and permanent (not the Trash); its codes and devices go too. */
+  deleteUser(id: string): void {
+    const u = this.userById(id);
+    this.users = this.users.filter((x) => x !== u);
+    this.byId.delete(u.user_id);
+    for (const [name, holder] of this.byName) if (holder === u) this.byName.delete(name);
+    this.bypass.delete(u.user_id);
+  }
+
   setDirectoryUser(directoryKey: string, username: string, person: SimDirectoryPerson | null): void {
     const dir = this.directories.get(directoryKey);
     if (!dir) throw notFound();
