@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { authorize } from '../domain/authorize.js';
 import { isDirectorySynced } from '../domain/duo-user.js';
 import { isDuoError } from '../duo/errors.js';
 import { isAppError } from '../errors.js';
-import { findActor } from './access.js';
 import type { ApprovalKind } from './approval-model.js';
+import { requesterStillMay } from './approval-recheck.js';
 import { refreshDirectoryUser } from './directory-index.js';
 import { auditedDuoCall } from './kit.js';
-import { loadSettings } from './settings.js';
 
 /**
  * A status change for up to 100 users at once, from the users overview (Duo's Users page offers the same).
@@ -42,17 +40,12 @@ export const bulkStatusKind: ApprovalKind<BulkStatusParams, { count: number }> =
   audit: 'bulk_status',
   params: BulkStatusParams,
 
-  async stillAllowed({ em }, r) {
-    const requester = await findActor(em, r.teamId, r.requesterUserId);
-    if (!requester) return false;
-    const settings = await loadSettings(em, r.teamId);
-    return authorize(
-      requester,
-      'user.set_status',
-      { kind: 'status', toStatus: r.params.toStatus, directorySynced: false },
-      settings,
-    ).allowed;
-  },
+  stillAllowed: (ctx, r) =>
+    requesterStillMay(ctx, r, 'user.set_status', {
+      kind: 'status',
+      toStatus: r.params.toStatus,
+      directorySynced: false,
+    }),
 
   async cardFacts(_ctx, r) {
     return { count: r.params.users.length };

@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { Verification } from '../db/entities.js';
-import { authorize } from '../domain/authorize.js';
 import type { User } from '../domain/duo-objects.js';
 import { isDirectorySynced } from '../domain/duo-user.js';
-import { findActor } from './access.js';
 import type { ApprovalKind } from './approval-model.js';
+import { requesterStillMay } from './approval-recheck.js';
 import { auditedDuoCall } from './kit.js';
-import { loadSettings } from './settings.js';
 import { toVerificationView, type VerificationView } from './verification-policy.js';
 
 /**
@@ -27,21 +25,12 @@ export const emailChangeKind: ApprovalKind<EmailChangeParams, EmailChangeCard> =
   audit: 'email_change',
   params: EmailChangeParams,
 
-  async stillAllowed({ deps, em }, r) {
-    const requester = await findActor(em, r.teamId, r.requesterUserId);
-    const settings = await loadSettings(em, r.teamId);
-    const user = await deps.duo.getUserById(r.target!.duoUserId).catch(() => null);
-    return Boolean(
-      requester &&
-        user &&
-        authorize(
-          requester,
-          'user.edit',
-          { kind: 'edit', fields: ['email'], directorySynced: isDirectorySynced(user) },
-          settings,
-        ).allowed,
-    );
-  },
+  stillAllowed: (ctx, r) =>
+    requesterStillMay(ctx, r, 'user.edit', (user) => ({
+      kind: 'edit',
+      fields: ['email'],
+      directorySynced: isDirectorySynced(user),
+    })),
 
   async cardFacts({ deps, em }, r) {
     const user = await deps.duo.getUserById(r.target!.duoUserId).catch(() => null);

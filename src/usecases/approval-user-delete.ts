@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { authorize } from '../domain/authorize.js';
 import { DuoUserIdSchema } from '../domain/duo-objects.js';
-import { findActor } from './access.js';
 import type { ApprovalKind, ExecuteOutcome } from './approval-model.js';
+import { requesterStillMay } from './approval-recheck.js';
 import { auditedDuoCall } from './kit.js';
-import { loadSettings } from './settings.js';
 
 /**
  * Permanent deletion (DELETE /admin/v1/users/[user_id], immediate: not the Trash) of users in the Trash.
@@ -26,11 +24,7 @@ export const userDeleteKind: ApprovalKind<UserDeleteParams, null> = {
   audit: 'user_delete',
   params: UserDeleteParams,
 
-  async stillAllowed({ em }, r) {
-    const requester = await findActor(em, r.teamId, r.requesterUserId);
-    const settings = await loadSettings(em, r.teamId);
-    return Boolean(requester && authorize(requester, 'user.delete', { kind: 'none' }, settings).allowed);
-  },
+  stillAllowed: (ctx, r) => requesterStillMay(ctx, r, 'user.delete', { kind: 'none' }),
 
   async execute(ctx, r): Promise<ExecuteOutcome> {
     const { deps, em } = ctx;

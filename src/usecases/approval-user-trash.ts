@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { authorize } from '../domain/authorize.js';
 import type { User } from '../domain/duo-objects.js';
 import { isDirectorySynced } from '../domain/duo-user.js';
-import { findActor } from './access.js';
 import type { ApprovalKind, ExecuteOutcome } from './approval-model.js';
+import { requesterStillMay } from './approval-recheck.js';
 import { auditedDuoCall } from './kit.js';
-import { loadSettings } from './settings.js';
 
 /**
  * Sending a user to the Trash (POST /admin/v1/users/bulk_send_to_trash): the user is effectively
@@ -24,17 +22,8 @@ export const userTrashKind: ApprovalKind<UserTrashParams, UserTrashCard> = {
   audit: 'user_trash',
   params: UserTrashParams,
 
-  async stillAllowed({ deps, em }, r) {
-    const requester = await findActor(em, r.teamId, r.requesterUserId);
-    const settings = await loadSettings(em, r.teamId);
-    const user = await deps.duo.getUserById(r.target!.duoUserId).catch(() => null);
-    return Boolean(
-      requester &&
-        user &&
-        authorize(requester, 'user.trash', { kind: 'account', directorySynced: isDirectorySynced(user) }, settings)
-          .allowed,
-    );
-  },
+  stillAllowed: (ctx, r) =>
+    requesterStillMay(ctx, r, 'user.trash', (user) => ({ kind: 'account', directorySynced: isDirectorySynced(user) })),
 
   async cardFacts({ deps }, r) {
     return { user: await deps.duo.getUserById(r.target!.duoUserId).catch(() => null) };

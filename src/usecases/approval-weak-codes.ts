@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { authorize } from '../domain/authorize.js';
 import { isDuoError } from '../duo/errors.js';
 import { isAppError } from '../errors.js';
-import { findActor } from './access.js';
 import type { ApprovalKind } from './approval-model.js';
+import { requesterStillMay } from './approval-recheck.js';
 import { isWeak } from './bypass-report.js';
 import { auditedDuoCall } from './kit.js';
-import { loadSettings } from './settings.js';
 
 /**
  * Deleting the organisation's weak bypass codes (no expiry) in bulk, from the bypass-code report. The request
@@ -29,13 +27,7 @@ export const weakCodesKind: ApprovalKind<WeakCodesParams, null> = {
   audit: 'weak_codes',
   params: WeakCodesParams,
 
-  async stillAllowed({ em }, r) {
-    const requester = await findActor(em, r.teamId, r.requesterUserId);
-    return Boolean(
-      requester &&
-        authorize(requester, 'bypass_codes.delete', { kind: 'none' }, await loadSettings(em, r.teamId)).allowed,
-    );
-  },
+  stillAllowed: (ctx, r) => requesterStillMay(ctx, r, 'bypass_codes.delete', { kind: 'none' }),
 
   async execute(ctx, r) {
     const { deps, em } = ctx;
