@@ -263,10 +263,13 @@ export class AuditTrail {
     let head: Head;
     if (row) head = { seq: Number(row.seq), link: row.hash, keyId: row.key_id };
     else {
+      // In the caller's transaction, if any: a second connection could wait on it (the embedded database serves
+      // one session at a time). Rolled back with it, the head is simply created again by the next event.
       await conn.execute(
         `insert into audit_chain_head (team_id, seq, hash) values (?, 0, ?) on conflict (team_id) do nothing`,
         [teamId, GENESIS_HASH],
         'run',
+        em.getTransactionContext(),
       );
       head = { seq: 0, link: GENESIS_HASH, keyId: null };
     }
