@@ -8,7 +8,7 @@ import { localStatePath } from '../../src/app/local-directory.js';
 import type { PageScreen } from '../../src/app/local-workspace.js';
 import { loadConfig } from '../../src/config.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { CHANNELS, startHarness } from '../support/harness.js';
+import { CHANNELS } from '../support/harness.js';
 import { type LocalModeHarness, startLocalModeHarness } from '../support/local-mode.js';
 
 /**
@@ -175,17 +175,6 @@ describe('who may use the page', () => {
     }
     expect(sent[0]!.headers['x-slack-signature']).not.toBe(sent[1]!.headers['x-slack-signature']);
     expect(sent[0]!.body).not.toBe(sent[1]!.body); // a fresh trigger_id and response_url each time, as Slack sends
-  });
-
-  it('when duo-desk runs for a real workspace, then the workspace page and its API are not served at all', async () => {
-    const connected = await startHarness();
-    try {
-      const base = `http://127.0.0.1:${connected.runtime.slack.port}`;
-      for (const path of ['/', '/workspace/page.js', '/workspace/api/directory', `/workspace/api/stream?as=${AGENT}`])
-        expect((await fetch(`${base}${path}`)).status).toBe(404);
-    } finally {
-      await connected.close();
-    }
   });
 
   it('when a second local mode starts on the same data directory, then it is refused and points at the running one', async () => {
