@@ -4,6 +4,13 @@ import { auditRows } from '../support/audit.js';
 import { eventually, setSetting } from '../support/bypass-kit.js';
 import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
 
+/** The embedded test database (no TEST_DATABASE_URL) serves one session at a time. */
+const ONE_SESSION = !process.env.TEST_DATABASE_URL;
+if (ONE_SESSION)
+  console.warn(
+    'the two-instance push-limit test skipped on the embedded database: two instances at once need a PostgreSQL server (set TEST_DATABASE_URL; .ci/run does); the embedded database serves one session at a time, as it serves one instance',
+  );
+
 /**
  * Push bombing: a caller (or a responder's hijacked session) asks for push after push until the real user
  * taps Approve to make them stop. Verification pushes are limited per Duo user and per responder.
@@ -69,16 +76,21 @@ describe('verification push limits', () => {
     }
   });
 
-  it('when 12 pushes to one user are asked for at the same moment on two instances, then at most 5 go out', async () => {
-    clock.advance(10 * 60_000);
-    const second = await h.addInstance();
-    const before = pushesTo('victor');
-    const denialsBefore = (await limitDenials()).length;
-    const people = [PEOPLE.helpDesk, PEOPLE.owner, PEOPLE.userManager];
-    await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 ? second.driver : h.driver).command(people[i % 3]!, 'verify victor')),
-    );
-    await eventually(async () => (await limitDenials()).length - denialsBefore === 7, 'seven refusals');
-    expect(pushesTo('victor') - before).toBe(5);
-  });
+  it.skipIf(ONE_SESSION)(
+    'when 12 pushes to one user are asked for at the same moment on two instances, then at most 5 go out',
+    async () => {
+      clock.advance(10 * 60_000);
+      const second = await h.addInstance();
+      const before = pushesTo('victor');
+      const denialsBefore = (await limitDenials()).length;
+      const people = [PEOPLE.helpDesk, PEOPLE.owner, PEOPLE.userManager];
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? second.driver : h.driver).command(people[i % 3]!, 'verify victor'),
+        ),
+      );
+      await eventually(async () => (await limitDenials()).length - denialsBefore === 7, 'seven refusals');
+      expect(pushesTo('victor') - before).toBe(5);
+    },
+  );
 });
