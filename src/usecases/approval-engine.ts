@@ -392,16 +392,29 @@ const approvalTarget = (r: ApprovalView) =>
     approvers: r.policy === 'second_owner' ? 'second_owner' : 'second_person',
   }) as const;
 
-async function authorizeDecision(deps: Deps, em: EntityManager, caller: Caller, requestId: string) {
+/** Loads the request (of this team) and authorizes the actor for it, on the state loaded now; a refusal is audited. */
+async function loadAuthorized(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  requestId: string,
+  action: 'approval.decide' | 'approval.cancel' | 'approval.end',
+  verb: 'approve' | 'cancel' | 'end',
+) {
   const actor = await requireActor(deps, em, caller);
   const request = view(deps, await loadRow(em, actor.teamId, requestId));
   const kind = kindOf(deps, request.kind);
-  await authorizeOrThrow(deps, em, caller, actor, 'approval.decide', approvalTarget(request), {
+  await authorizeOrThrow(deps, em, caller, actor, action, approvalTarget(request), {
     targetUser: targetOf(request),
-    attempted: `${kind.audit}.approve`,
+    attempted: `${kind.audit}.${verb}`,
     requestRef: request.id,
-    guard: 'approval',
+    ...(action === 'approval.decide' ? { guard: 'approval' } : {}),
   });
+  return { actor, request, kind };
+}
+
+async function authorizeDecision(deps: Deps, em: EntityManager, caller: Caller, requestId: string) {
+  const { actor, request, kind } = await loadAuthorized(deps, em, caller, requestId, 'approval.decide', 'approve');
   const stale = notOpen(request, deps.clock.now());
   if (stale) throw stale;
   return { actor, request, kind };
@@ -509,14 +522,7 @@ export async function cancelRequest(
   notices: ApprovalNotices,
   requestId: string,
 ): Promise<ApprovalView> {
-  const actor = await requireActor(deps, em, caller);
-  const request = view(deps, await loadRow(em, actor.teamId, requestId));
-  const kind = kindOf(deps, request.kind);
-  await authorizeOrThrow(deps, em, caller, actor, 'approval.cancel', approvalTarget(request), {
-    targetUser: targetOf(request),
-    attempted: `${kind.audit}.cancel`,
-    requestRef: request.id,
-  });
+  const { actor, request } = await loadAuthorized(deps, em, caller, requestId, 'approval.cancel', 'cancel');
   const now = deps.clock.now();
   const stale = notOpen(request, now, ['requested', 'scheduled']);
   if (stale) throw stale;
@@ -604,14 +610,7 @@ export async function endEarly(
   notices: ApprovalNotices,
   requestId: string,
 ): Promise<ApprovalView> {
-  const actor = await requireActor(deps, em, caller);
-  const request = view(deps, await loadRow(em, actor.teamId, requestId));
-  const kind = kindOf(deps, request.kind);
-  await authorizeOrThrow(deps, em, caller, actor, 'approval.end', approvalTarget(request), {
-    targetUser: targetOf(request),
-    attempted: `${kind.audit}.end`,
-    requestRef: request.id,
-  });
+  const { actor, request } = await loadAuthorized(deps, em, caller, requestId, 'approval.end', 'end');
   if (request.state !== 'active') throw fail('INVALID_STATE', 'approval.not_active', { state: request.state });
   return endChange(context(deps, em, notices, who(actor), caller.correlationId), request, 'early');
 }

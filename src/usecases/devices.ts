@@ -8,7 +8,7 @@ import type { Settings } from '../domain/settings.js';
 import { fail } from '../errors.js';
 import { authorizeOrThrow, requireActor } from './access.js';
 import { deviceReactivationKind, deviceRemovalKind } from './approval-devices.js';
-import { type Submitted, submitRequest } from './approval-engine.js';
+import { type NewRequest, type Submitted, submitRequest } from './approval-engine.js';
 import type { ApprovalNotices } from './approval-model.js';
 import type { Caller, Deps, EntityManager, SlackMember } from './deps.js';
 import { DEVICE_AUTHORIZE, DEVICE_GUARD, deviceTarget } from './device-buttons.js';
@@ -189,6 +189,31 @@ async function guarded(deps: Deps, em: EntityManager, caller: Caller, action: De
   return { ...loaded, passed, reason, ticket, verifiedBy, confirmationId } as const;
 }
 
+/** A guarded device change goes to the approval engine with what its guards found (the same for every kind). */
+function submitDeviceRequest<P>(
+  deps: Deps,
+  em: EntityManager,
+  caller: Caller,
+  notices: ApprovalNotices,
+  g: Awaited<ReturnType<typeof guarded>>,
+  input: DeviceRequestInput,
+  kind: NewRequest<P>['kind'],
+  params: P,
+): Promise<Submitted> {
+  return submitRequest(deps, em, caller, g.passed.actor, notices, {
+    kind,
+    params,
+    policy: g.passed.guards.approval,
+    target: { duoUserId: g.user.user_id, username: g.user.username },
+    reason: g.reason,
+    ticket: g.ticket,
+    requestChannel: input.requestChannel,
+    verificationId: g.passed.verification?.id ?? null,
+    delayHours: g.passed.guards.delayHours,
+    audit: { phone: phoneLabel(g.phone), verifiedBy: g.verifiedBy },
+  });
+}
+
 export async function submitReactivation(
   deps: Deps,
   em: EntityManager,
@@ -203,23 +228,12 @@ export async function submitReactivation(
     throw fail('INVALID_INPUT', 'device.bad_validity', { max }, { field: 'validity' });
   await progress.accepted?.();
   const facts = deviceFacts(g.user, g.phone);
-  return submitRequest(deps, em, caller, g.passed.actor, notices, {
-    kind: deviceReactivationKind,
-    params: {
-      phoneId: g.phone.phone_id,
-      validSecs: input.validHours * 3600,
-      channel: activationChannel(facts),
-      verifiedBy: g.verifiedBy,
-      confirmationId: g.confirmationId,
-    },
-    policy: g.passed.guards.approval,
-    target: { duoUserId: g.user.user_id, username: g.user.username },
-    reason: g.reason,
-    ticket: g.ticket,
-    requestChannel: input.requestChannel,
-    verificationId: g.passed.verification?.id ?? null,
-    delayHours: g.passed.guards.delayHours,
-    audit: { phone: phoneLabel(g.phone), verifiedBy: g.verifiedBy },
+  return submitDeviceRequest(deps, em, caller, notices, g, input, deviceReactivationKind, {
+    phoneId: g.phone.phone_id,
+    validSecs: input.validHours * 3600,
+    channel: activationChannel(facts),
+    verifiedBy: g.verifiedBy,
+    confirmationId: g.confirmationId,
   });
 }
 
@@ -236,22 +250,11 @@ export async function submitRemoval(
   if (facts.otherDevices === 0 && !(input.enrollmentEmail && g.user.email))
     throw fail('INVALID_STATE', 'device.last_device', { username: g.user.username }, { field: 'reason' });
   await progress.accepted?.();
-  return submitRequest(deps, em, caller, g.passed.actor, notices, {
-    kind: deviceRemovalKind,
-    params: {
-      phoneId: g.phone.phone_id,
-      enrollmentEmail: input.enrollmentEmail && Boolean(g.user.email),
-      verifiedBy: g.verifiedBy,
-      confirmationId: g.confirmationId,
-    },
-    policy: g.passed.guards.approval,
-    target: { duoUserId: g.user.user_id, username: g.user.username },
-    reason: g.reason,
-    ticket: g.ticket,
-    requestChannel: input.requestChannel,
-    verificationId: g.passed.verification?.id ?? null,
-    delayHours: g.passed.guards.delayHours,
-    audit: { phone: phoneLabel(g.phone), verifiedBy: g.verifiedBy },
+  return submitDeviceRequest(deps, em, caller, notices, g, input, deviceRemovalKind, {
+    phoneId: g.phone.phone_id,
+    enrollmentEmail: input.enrollmentEmail && Boolean(g.user.email),
+    verifiedBy: g.verifiedBy,
+    confirmationId: g.confirmationId,
   });
 }
 
